@@ -1,0 +1,43 @@
+"""Settings, read from the environment only; every variable has a default (README lists them)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "model" / "forest.joblib"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the function is configured with."""
+
+    images_bucket: str
+    allowed_origins: tuple[str, ...]
+    model_path: Path
+    max_body_bytes: int
+    max_pixels: int
+    presigned_url_seconds: int
+    s3_connect_timeout: float
+    s3_read_timeout: float
+    s3_max_attempts: int
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Read settings from ``env`` (default: os.environ)."""
+        env = os.environ if env is None else env
+        site_port = env.get("SITE_PORT", "8000")
+        default_origins = f"http://127.0.0.1:{site_port},http://localhost:{site_port}"
+        origins = env.get("ALLOWED_ORIGINS", default_origins)
+        return cls(
+            images_bucket=env.get("IMAGES_BUCKET", "digits-images"),
+            allowed_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
+            model_path=Path(env.get("MODEL_PATH", DEFAULT_MODEL_PATH)),
+            max_body_bytes=int(env.get("MAX_BODY_BYTES", 8 * 1024 * 1024)),
+            max_pixels=int(env.get("MAX_PIXELS", 40_000_000)),
+            presigned_url_seconds=int(env.get("PRESIGNED_URL_SECONDS", 3600)),
+            s3_connect_timeout=float(env.get("S3_CONNECT_TIMEOUT", 2)),
+            s3_read_timeout=float(env.get("S3_READ_TIMEOUT", 5)),
+            s3_max_attempts=int(env.get("S3_MAX_ATTEMPTS", 3)),
+        )

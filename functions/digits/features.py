@@ -1,0 +1,48 @@
+"""Features the forest sees, computed from 28x28 MNIST-style images with NumPy alone.
+
+Training and serving call the same ``extract``, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+SIZE = 28
+_ROW, _COL = np.mgrid[:SIZE, :SIZE].astype(np.float32)
+
+
+def deskew(images: np.ndarray) -> np.ndarray:
+    """Shear each image so its principal axis is vertical (images: uint8 (n, 28, 28))."""
+    ink = images.astype(np.float32)
+    total = ink.sum(axis=(1, 2))
+    total[total == 0] = 1.0
+    row_mean = (ink * _ROW).sum(axis=(1, 2)) / total
+    col_mean = (ink * _COL).sum(axis=(1, 2)) / total
+    row_centred = _ROW - row_mean[:, None, None]
+    col_centred = _COL - col_mean[:, None, None]
+    row_var = (ink * row_centred**2).sum(axis=(1, 2)) / total
+    covariance = (ink * row_centred * col_centred).sum(axis=(1, 2)) / total
+    row_var[row_var == 0] = 1.0
+    slant = (covariance / row_var)[:, None, None]
+    # Output pixel (r, c) reads the source at (r, c + slant * (r - row_mean)), linearly
+    # interpolated along the row; samples past the edge read as background.
+    source_col = _COL + slant * row_centred
+    left = np.floor(source_col)
+    weight = (source_col - left).astype(np.float32)
+    left = left.astype(np.int64)
+    rows = np.arange(len(images))[:, None, None]
+    row_index = _ROW.astype(np.int64)
+    out = np.zeros_like(ink)
+    for col, w in ((left, 1 - weight), (left + 1, weight)):
+        inside = (col >= 0) & (col < SIZE)
+        out += np.where(inside, ink[rows, row_index, np.clip(col, 0, SIZE - 1)] * w, 0)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def extract(images: np.ndarray, feature_set: str) -> np.ndarray:
+    """Return uint8 features (n, n_features) of uint8 images (n, 28, 28) for ``feature_set``."""
+    if feature_set == "pixels":
+        return images.reshape(len(images), -1)
+    if feature_set == "deskewed":
+        return deskew(images).reshape(len(images), -1)
+    raise ValueError(f"unknown feature set {feature_set!r}")
