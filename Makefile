@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FUNCTION_PORT ?= 8080
 export SITE_PORT ?= 8000
+# MNIST: the shared copy beside the repository when there is one; empty means download and cache.
+export MNIST_DIR ?= $(wildcard $(abspath ../shared/data/mnist))
 
 .DEFAULT_GOAL := help
 .PHONY: help dev test lint format model bench deploy destroy clean
