@@ -1,7 +1,13 @@
 import os
 from pathlib import Path
 
+import boto3
+import functions_framework
 import pytest
+from moto import mock_aws
+
+from digits import api, storage
+from digits.config import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -13,3 +19,59 @@ def mnist_dir() -> Path:
     if not (directory / "t10k-images-idx3-ubyte.gz").is_file():
         pytest.fail(f"MNIST not found in {directory}: set MNIST_DIR to the four canonical files")
     return directory
+
+
+BUCKET = "digits-test-images"
+MAIN = REPO / "functions" / "main.py"
+TEST_ORIGINS = "http://127.0.0.1:8000,http://localhost:8000"
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch):
+    """Fake AWS credentials and region; no profile or endpoint leaks in from the environment."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    # The S3 client is cached per process; each test builds its own from its own environment.
+    storage.reset_client()
+    yield
+    storage.reset_client()
+
+
+@pytest.fixture
+def s3(aws_credentials, monkeypatch):
+    """An S3 client under moto's mock_aws, with the images bucket created."""
+    monkeypatch.setenv("IMAGES_BUCKET", BUCKET)
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+
+
+@pytest.fixture(scope="session")
+def model():
+    """The committed model, loaded once (the same cache the function uses)."""
+    return api.cached_model(Settings.from_env({}).model_path)
+
+
+@pytest.fixture
+def make_client(s3, monkeypatch):
+    """Return a factory of test clients for a fresh app built with extra environment ``env``."""
+
+    def make(env: dict[str, str] | None = None):
+        monkeypatch.setenv("ALLOWED_ORIGINS", TEST_ORIGINS)
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        storage.reset_client()
+        # create_app executes main.py afresh: new settings from this environment, same model.
+        return functions_framework.create_app("predict", str(MAIN)).test_client()
+
+    return make
+
+
+@pytest.fixture
+def client(make_client):
+    """The functions-framework test client, its bucket under moto."""
+    return make_client()

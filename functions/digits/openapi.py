@@ -1,0 +1,243 @@
+"""The OpenAPI 3 description of the HTTP API, served at GET /openapi.json."""
+
+from __future__ import annotations
+
+import copy
+
+_ERROR = {"$ref": "#/components/responses/Error"}
+
+
+def _json(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
+_PREDICT = {
+    "summary": "Recognise the digit in an image and keep the image in S3",
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["image"],
+                    "properties": {
+                        "image": {
+                            "type": "string",
+                            "description": "a data URL (data:image/png;base64,...) or bare base64",
+                        }
+                    },
+                },
+                "example": {"image": "data:image/png;base64,iVBORw0KGgo..."},
+            },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            },
+            **{
+                f"image/{kind}": {"schema": {"type": "string", "format": "binary"}}
+                for kind in ("png", "jpeg", "webp", "gif", "bmp")
+            },
+        },
+    },
+    "responses": {
+        "200": {
+            "description": "the prediction; saved is false (with a warning) if S3 failed",
+            "content": _json({"$ref": "#/components/schemas/Prediction"}),
+        },
+        "400": _ERROR,
+        "413": _ERROR,
+        "415": _ERROR,
+        "422": _ERROR,
+    },
+}
+
+_DOCUMENT = {
+    "openapi": "3.0.3",
+    "info": {
+        "title": "digits",
+        "version": "1.0.0",
+        "description": "Recognise a handwritten digit; every accepted image is kept in S3.",
+    },
+    "paths": {
+        "/predict": {"post": {**_PREDICT, "operationId": "predict"}},
+        "/": {"post": {**_PREDICT, "operationId": "predictAtRoot"}},
+        "/health": {
+            "get": {
+                "operationId": "health",
+                "summary": "Readiness, with the model version and its load time",
+                "responses": {
+                    "200": {
+                        "description": "ready",
+                        "content": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "status": {"type": "string", "enum": ["ok"]},
+                                    "model": {
+                                        "type": "object",
+                                        "properties": {
+                                            "version": {"type": "string"},
+                                            "load_seconds": {"type": "number"},
+                                        },
+                                    },
+                                },
+                            }
+                        ),
+                    }
+                },
+            }
+        },
+        "/images": {
+            "get": {
+                "operationId": "listImages",
+                "summary": "The newest stored images with predictions and labels, newest first",
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "newest first",
+                        "content": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "images": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/StoredImage"},
+                                    }
+                                },
+                            }
+                        ),
+                    },
+                    "400": _ERROR,
+                    "503": _ERROR,
+                },
+            }
+        },
+        "/feedback": {
+            "post": {
+                "operationId": "feedback",
+                "summary": "Record the correct label of a stored image",
+                "requestBody": {
+                    "required": True,
+                    "content": _json(
+                        {
+                            "type": "object",
+                            "required": ["key", "label"],
+                            "properties": {
+                                "key": {"type": "string"},
+                                "label": {"type": "integer", "minimum": 0, "maximum": 9},
+                            },
+                        }
+                    ),
+                },
+                "responses": {
+                    "200": {
+                        "description": "recorded",
+                        "content": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "key": {"type": "string"},
+                                    "label": {"type": "integer"},
+                                },
+                            }
+                        ),
+                    },
+                    "400": _ERROR,
+                    "404": _ERROR,
+                    "415": _ERROR,
+                    "503": _ERROR,
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "openapi",
+                "summary": "This document",
+                "responses": {"200": {"description": "OpenAPI 3", "content": _json({})}},
+            }
+        },
+    },
+    "components": {
+        "schemas": {
+            "Prediction": {
+                "type": "object",
+                "required": [
+                    "digit",
+                    "confidence",
+                    "probabilities",
+                    "image",
+                    "saved",
+                    "model",
+                    "preview",
+                ],
+                "properties": {
+                    "digit": {"type": "integer", "minimum": 0, "maximum": 9},
+                    "confidence": {"type": "number"},
+                    "probabilities": {
+                        "type": "array",
+                        "items": {"type": "number"},
+                        "minItems": 10,
+                        "maxItems": 10,
+                    },
+                    "image": {
+                        "type": "object",
+                        "properties": {
+                            "key": {"type": "string", "nullable": True},
+                            "url": {"type": "string", "nullable": True},
+                        },
+                    },
+                    "saved": {"type": "boolean"},
+                    "warning": {"type": "string"},
+                    "model": {"type": "object", "properties": {"version": {"type": "string"}}},
+                    "preview": {
+                        "type": "string",
+                        "description": "PNG data URL of the 28x28 image the model saw",
+                    },
+                },
+            },
+            "StoredImage": {
+                "type": "object",
+                "properties": {
+                    "key": {"type": "string"},
+                    "digit": {"type": "integer", "nullable": True},
+                    "confidence": {"type": "number", "nullable": True},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "url": {"type": "string", "nullable": True},
+                    "label": {"type": "integer", "nullable": True},
+                },
+            },
+            "Error": {
+                "type": "object",
+                "properties": {
+                    "error": {
+                        "type": "object",
+                        "properties": {
+                            "code": {"type": "string"},
+                            "message": {"type": "string"},
+                        },
+                    }
+                },
+            },
+        },
+        "responses": {
+            "Error": {
+                "description": 'an error: {"error": {"code", "message"}}',
+                "content": _json({"$ref": "#/components/schemas/Error"}),
+            }
+        },
+    },
+}
+
+
+def document() -> dict:
+    """Return the OpenAPI document (a copy the caller may change)."""
+    return copy.deepcopy(_DOCUMENT)
