@@ -1,0 +1,91 @@
+// Calls to the prediction function, and its errors in plain words.
+
+/** Plain-word messages for the function's error codes (and for the network itself). */
+const PLAIN_WORDS = {
+  nothing_drawn: "Nothing drawn yet. Draw a digit in the box, then press Predict.",
+  unsupported_media_type:
+    "That file is not an image we can read. Try a PNG, JPEG, WebP, GIF or BMP.",
+  invalid_image: "That image could not be read. It may be damaged or only partly downloaded.",
+  too_large: "That image is too large. Try a smaller one, a few megabytes at most.",
+  network: "Cannot reach the recognizer. Check your connection and try again.",
+  server: "The recognizer had a problem with that request. Please try again.",
+};
+
+export class ApiError extends Error {
+  /**
+   * @param {string} code one of the function's error codes, or "network" / "server"
+   * @param {string} message what to show a person
+   * @param {number} status HTTP status, 0 when the request never got an answer
+   */
+  constructor(code, message, status = 0) {
+    super(message);
+    this.name = "ApiError";
+    this.code = code;
+    this.status = status;
+  }
+}
+
+/** Return what to tell a person about an error code (falling back to the server's message). */
+export function plainWords(code, fallback = "") {
+  return PLAIN_WORDS[code] ?? (fallback || PLAIN_WORDS.server);
+}
+
+const STATUS_CODES = { 413: "too_large", 415: "unsupported_media_type", 422: "nothing_drawn" };
+
+export class Api {
+  /** @param {string} baseUrl the function URL, with or without a trailing slash */
+  constructor(baseUrl) {
+    this.base = baseUrl.replace(/\/+$/, "");
+  }
+
+  /** Predict a drawing sent as a PNG data URL. */
+  predictDrawing(dataUrl, signal) {
+    return this.#request("/predict", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ image: dataUrl }),
+      signal,
+    });
+  }
+
+  /** Predict an uploaded file, sent as multipart form data in the field `file`. */
+  predictFile(file, signal) {
+    const form = new FormData();
+    form.append("file", file, file.name || "upload");
+    return this.#request("/predict", { method: "POST", body: form, signal });
+  }
+
+  /** List the most recent saved images, newest first. */
+  async recentImages(limit = 12) {
+    const body = await this.#request(`/images?limit=${encodeURIComponent(limit)}`, {});
+    return body.images ?? [];
+  }
+
+  /** Record the right digit for a saved image. */
+  sendFeedback(key, label) {
+    return this.#request("/feedback", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ key, label }),
+    });
+  }
+
+  async #request(path, options) {
+    let response;
+    try {
+      response = await fetch(this.base + path, { ...options, mode: "cors" });
+    } catch (error) {
+      if (error.name === "AbortError") throw error;
+      throw new ApiError("network", plainWords("network"));
+    }
+    let body = null;
+    try {
+      body = await response.json();
+    } catch {
+      body = null; // a proxy's HTML error page, or an empty body
+    }
+    if (response.ok && body) return body;
+    const code = body?.error?.code ?? STATUS_CODES[response.status] ?? "server";
+    throw new ApiError(code, plainWords(code, body?.error?.message), response.status);
+  }
+}

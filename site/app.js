@@ -1,0 +1,256 @@
+// Wires the page together: pad and upload in, prediction and history out.
+
+import * as config from "./config.js";
+import { Api, ApiError, plainWords } from "./api.js";
+import { renderHistory } from "./history.js";
+import { DrawingPad } from "./pad.js";
+import { clearResult, percent, showResult } from "./result.js";
+
+const LIVE_DELAY_MS = 450; // long enough to start the next stroke of a 4 or a 7
+const HISTORY_SIZE = 12;
+// The function refuses more than this by default (MAX_BODY_BYTES); saying so early saves an upload.
+const MAX_UPLOAD_BYTES = Number(config.MAX_UPLOAD_BYTES ?? 8 * 1024 * 1024);
+
+const $ = (id) => document.getElementById(id);
+const api = new Api(config.FUNCTION_URL ?? "http://127.0.0.1:8080");
+
+const state = {
+  file: null, // an uploaded File waiting to be predicted; null means "predict the drawing"
+  previewUrl: null,
+  liveTimer: 0,
+  inFlight: null, // AbortController of the newest prediction request
+  sequence: 0,
+};
+
+const pad = new DrawingPad($("pad"), {
+  onStrokeStart() {
+    cancelPending();
+    if (state.file) dropFile();
+    hideError();
+  },
+  onStrokeEnd() {
+    if ($("live").checked) schedulePrediction();
+  },
+  onChange: updateTools,
+});
+
+function updateTools() {
+  $("undo").disabled = pad.isEmpty();
+  $("pad-wrap").classList.toggle("has-ink", !pad.isEmpty());
+}
+
+// ---- messages -------------------------------------------------------------------------------
+
+function showError(message) {
+  const box = $("error");
+  box.textContent = message;
+  box.hidden = false;
+  announce(message);
+}
+
+function hideError() {
+  $("error").hidden = true;
+  $("error").textContent = "";
+}
+
+function announce(message) {
+  $("status").textContent = message;
+}
+
+// ---- predicting -----------------------------------------------------------------------------
+
+function cancelPending() {
+  clearTimeout(state.liveTimer);
+  state.inFlight?.abort();
+  state.inFlight = null;
+  setBusy(false);
+}
+
+function schedulePrediction() {
+  clearTimeout(state.liveTimer);
+  state.liveTimer = setTimeout(predict, LIVE_DELAY_MS);
+}
+
+function setBusy(busy) {
+  $("predict").classList.toggle("is-busy", busy);
+  $("result").setAttribute("aria-busy", String(busy));
+  $("result-card").classList.toggle("is-busy", busy);
+}
+
+async function predict() {
+  clearTimeout(state.liveTimer);
+  if (pad.isDrawing()) return; // the stroke's end will ask again
+  hideError();
+  if (!state.file && pad.isEmpty()) {
+    clearResult();
+    showError(plainWords("nothing_drawn"));
+    return;
+  }
+  state.inFlight?.abort();
+  const controller = new AbortController();
+  state.inFlight = controller;
+  const mine = ++state.sequence;
+  setBusy(true);
+  try {
+    const body = state.file
+      ? await api.predictFile(state.file, controller.signal)
+      : await api.predictDrawing(pad.toDataURL(), controller.signal);
+    if (mine !== state.sequence) return; // a newer request owns the panel
+    showResult(body);
+    const saved = body.saved ? "" : " The image was not saved.";
+    announce(`Predicted ${body.digit}, ${percent(body.confidence)} sure.${saved}`);
+    if (body.saved) loadHistory();
+  } catch (error) {
+    if (error.name === "AbortError" || mine !== state.sequence) return;
+    clearResult();
+    showError(error instanceof ApiError ? error.message : plainWords("server"));
+  } finally {
+    if (mine === state.sequence) {
+      state.inFlight = null;
+      setBusy(false);
+    }
+  }
+}
+
+// ---- uploads: picker, drag and drop, paste --------------------------------------------------
+
+function acceptFile(file) {
+  cancelPending();
+  hideError();
+  if (!file) return;
+  if (file.type && !file.type.startsWith("image/")) {
+    showError(plainWords("unsupported_media_type"));
+    return;
+  }
+  if (file.size > MAX_UPLOAD_BYTES) {
+    showError(plainWords("too_large"));
+    return;
+  }
+  state.file = file;
+  if (state.previewUrl) URL.revokeObjectURL(state.previewUrl);
+  state.previewUrl = URL.createObjectURL(file);
+  const img = $("upload-preview-img");
+  img.alt = `Preview of ${file.name || "the pasted image"}`;
+  img.src = state.previewUrl;
+  $("upload-preview-name").textContent = file.name || "Pasted image";
+  $("upload-preview").hidden = false;
+  $("pad-wrap").classList.add("has-file");
+  clearResult();
+  announce(`Image ready: ${file.name || "pasted image"}. Press Predict to see which digit it is.`);
+  const rect = $("pad-wrap").getBoundingClientRect();
+  if (rect.top < 0 || rect.bottom > window.innerHeight) {
+    $("pad-wrap").scrollIntoView({ block: "center", behavior: "smooth" });
+  }
+}
+
+function dropFile() {
+  state.file = null;
+  if (state.previewUrl) URL.revokeObjectURL(state.previewUrl);
+  state.previewUrl = null;
+  $("upload-preview").hidden = true;
+  $("upload-preview-img").removeAttribute("src");
+  $("pad-wrap").classList.remove("has-file");
+  $("upload").value = "";
+}
+
+$("upload").addEventListener("change", (e) => acceptFile(e.target.files?.[0]));
+$("upload-preview-img").addEventListener("error", () => {
+  // The browser cannot show it (some BMPs, damaged files); the function may still read it.
+  $("upload-preview-img").alt = "No preview for this file; Predict will still try it.";
+});
+$("upload-remove").addEventListener("click", () => {
+  dropFile();
+  clearResult();
+  $("brush").focus();
+  announce("Back to drawing.");
+});
+
+for (const zone of [$("dropzone"), $("pad-wrap")]) {
+  zone.addEventListener("dragover", (e) => {
+    if (![...(e.dataTransfer?.types ?? [])].includes("Files")) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = "copy";
+    zone.classList.add("is-dragging");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("is-dragging"));
+  zone.addEventListener("drop", (e) => {
+    zone.classList.remove("is-dragging");
+    const file = e.dataTransfer?.files?.[0];
+    if (!file) return;
+    e.preventDefault();
+    acceptFile(file);
+  });
+}
+// A file dropped beside the zones would otherwise replace the page.
+window.addEventListener("dragover", (e) => e.preventDefault());
+window.addEventListener("drop", (e) => e.preventDefault());
+
+document.addEventListener("paste", (e) => {
+  const files = [...(e.clipboardData?.files ?? [])];
+  if (files.length === 0) return; // plain text pasted into a field stays there
+  e.preventDefault();
+  acceptFile(files.find((f) => f.type.startsWith("image/")) ?? files[0]);
+});
+
+// ---- tools ----------------------------------------------------------------------------------
+
+const brush = $("brush");
+function updateBrush() {
+  const size = Number(brush.value);
+  pad.setBrushSize(size);
+  $("brush-value").textContent = String(size);
+  brush.setAttribute("aria-valuetext", `${size} pixels`);
+  $("brush-dot").style.setProperty("--size", `${size}px`);
+}
+brush.addEventListener("input", updateBrush);
+updateBrush();
+
+$("undo").addEventListener("click", () => {
+  cancelPending();
+  pad.undo();
+  if (pad.isEmpty()) {
+    clearResult();
+  } else if ($("live").checked) {
+    schedulePrediction();
+  }
+});
+
+$("clear").addEventListener("click", () => {
+  cancelPending();
+  dropFile();
+  pad.clear();
+  hideError();
+  clearResult();
+  announce("Cleared.");
+});
+
+$("predict").addEventListener("click", predict);
+
+document.addEventListener("keydown", (e) => {
+  const typing = e.target instanceof HTMLInputElement && e.target.type !== "range";
+  if ((e.ctrlKey || e.metaKey) && !e.shiftKey && e.key.toLowerCase() === "z" && !typing) {
+    e.preventDefault();
+    $("undo").click();
+  }
+});
+
+// ---- history --------------------------------------------------------------------------------
+
+async function loadHistory() {
+  const status = $("history-status");
+  try {
+    const images = await api.recentImages(HISTORY_SIZE);
+    renderHistory($("history"), images, (key, label) => api.sendFeedback(key, label));
+    status.textContent = images.length ? "" : "Nothing yet: your predictions will show up here.";
+  } catch (error) {
+    status.textContent =
+      error instanceof ApiError && error.code === "network"
+        ? "Cannot reach the recognizer, so the history is not available right now."
+        : "The history could not be loaded.";
+  }
+}
+
+$("history-refresh").addEventListener("click", loadHistory);
+
+updateTools();
+loadHistory();

@@ -1,0 +1,101 @@
+// Showing one prediction: the digit, how sure, all ten probabilities, what the model saw, where
+// the image went.
+
+const $ = (id) => document.getElementById(id);
+
+/** Return a few words for a confidence between 0 and 1. */
+export function confidenceWords(p) {
+  if (p >= 0.9) return "sure";
+  if (p >= 0.7) return "fairly sure";
+  if (p >= 0.45) return "unsure";
+  return "guessing";
+}
+
+/** Return a percentage for people: whole numbers, but never "100%" or "0%" for what is not. */
+export function percent(p) {
+  const value = p * 100;
+  if (value > 99 && value < 100) return "99%";
+  if (value > 0 && value < 1) return "<1%";
+  return `${Math.round(value)}%`;
+}
+
+/** Return the readable tail of an S3 key: the file name without its date folders. */
+export function fileName(key) {
+  return String(key).split("/").at(-1);
+}
+
+/** Build the ten probability bars once; later calls only update them. */
+function ensureBars(list) {
+  if (list.children.length === 10) return;
+  list.replaceChildren();
+  for (let d = 0; d < 10; d++) {
+    const item = document.createElement("li");
+    item.className = "prob";
+    item.innerHTML =
+      '<span class="prob-value"></span><span class="prob-track"><span class="prob-fill"></span></span>' +
+      `<span class="prob-digit">${d}</span>`;
+    list.append(item);
+  }
+}
+
+/** Show a successful prediction body from POST /predict. */
+export function showResult(body) {
+  $("result-empty").hidden = true;
+  $("result").hidden = false;
+
+  $("digit").textContent = String(body.digit);
+  $("confidence-value").textContent = percent(body.confidence);
+  $("confidence-words").textContent = confidenceWords(body.confidence);
+  $("confidence-bar").style.setProperty("--p", String(body.confidence));
+
+  const list = $("probs");
+  ensureBars(list);
+  const probabilities = body.probabilities ?? [];
+  [...list.children].forEach((item, d) => {
+    const p = Number(probabilities[d] ?? 0);
+    item.classList.toggle("top", d === body.digit);
+    item.style.setProperty("--p", String(p));
+    item.querySelector(".prob-value").textContent = percent(p);
+    item.setAttribute("aria-label", `${d}: ${percent(p)}`);
+  });
+
+  const preview = $("preview");
+  if (body.preview) {
+    preview.src = body.preview;
+    preview.hidden = false;
+  } else {
+    preview.hidden = true;
+  }
+
+  const saved = $("saved");
+  saved.replaceChildren();
+  saved.classList.toggle("notice", !body.saved);
+  saved.classList.toggle("notice-warning", !body.saved);
+  if (body.saved && body.image?.key) {
+    saved.append("Saved as ");
+    const name = fileName(body.image.key);
+    if (body.image.url) {
+      const link = document.createElement("a");
+      link.href = body.image.url;
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.textContent = name;
+      link.title = body.image.key;
+      saved.append(link);
+    } else {
+      const code = document.createElement("code");
+      code.textContent = name;
+      saved.append(code);
+    }
+  } else {
+    const reason = body.warning ? ` (${body.warning})` : "";
+    saved.textContent = `Image not saved: the prediction worked, but storage did not${reason}. It will not appear in the history.`;
+  }
+}
+
+/** Go back to the empty result panel. */
+export function clearResult() {
+  $("result").hidden = true;
+  $("result-empty").hidden = false;
+  $("digit").textContent = "";
+}
