@@ -18,10 +18,10 @@ MODEL_DIR = Path(__file__).resolve().parent
 SPEED_PATH = MODEL_DIR.parent / "bench" / "model.json"
 
 AUGMENT_TEXT = {
-    "none": "MNIST's 60,000 training digits as published.",
+    "none": "MNIST's training digits as published",
     "shift1": (
-        "MNIST's 60,000 training digits plus four copies of each moved one pixel up, down, left"
-        " and right (300,000 images): centring by centre of mass is never exact on real input."
+        "MNIST's training digits plus four copies of each moved one pixel up, down, left"
+        " and right (centring by centre of mass is never exact on real input)"
     ),
 }
 FEATURE_TEXT = {
@@ -30,6 +30,14 @@ FEATURE_TEXT = {
         "the 784 pixels after deskewing: each digit is sheared so its principal axis is vertical"
         " (from its second moments), which removes slant, the largest variation a forest cannot"
         " learn cheaply. `digits.features.extract` does it with NumPy for training and serving."
+    ),
+    "deskewed+hog": (
+        "1,176 uint8 features: the 784 pixels after deskewing (each digit sheared so its"
+        " principal axis is vertical, from its second moments: slant is the largest variation a"
+        " forest cannot learn cheaply), and 392 gradient-orientation histograms of the deskewed"
+        " digit (8 signed directions in each of 7x7 cells of 4x4 pixels), which describe strokes"
+        " by direction and so survive the small shifts and thickness changes that move raw"
+        " pixels. `digits.features.extract` computes them with NumPy for training and serving."
     ),
 }
 
@@ -138,7 +146,7 @@ same forest and the same version name, which is a hash of the exported arrays.
 
 ## Training data
 
-{AUGMENT_TEXT.get(params["augment"], params["augment"])}
+{AUGMENT_TEXT.get(params["augment"], params["augment"])}: {metrics["training"]["images"]:,} images.
 
 The forest sees {FEATURE_TEXT.get(params["feature_set"], params["feature_set"])}
 

@@ -30,7 +30,7 @@ MODEL_DIR = Path(__file__).resolve().parent
 DEFAULTS = {
     "trees": 100,
     "seed": 0,
-    "feature_set": "deskewed",
+    "feature_set": "deskewed+hog",
     "augment": "shift1",
     "max_features": "sqrt",
 }

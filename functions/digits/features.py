@@ -28,14 +28,16 @@ def deskew(images: np.ndarray) -> np.ndarray:
     # interpolated along the row; samples past the edge read as background.
     source_col = _COL + slant * row_centred
     left = np.floor(source_col)
-    weight = (source_col - left).astype(np.float32)
-    left = left.astype(np.int64)
-    rows = np.arange(len(images))[:, None, None]
-    row_index = _ROW.astype(np.int64)
+    weight = source_col - left
+    left = left.astype(np.int32)
+    pixels = ink.ravel()
+    row_start = (np.arange(len(images), dtype=np.int32) * (SIZE * SIZE))[:, None, None]
+    row_start = row_start + _ROW.astype(np.int32) * SIZE
     out = np.zeros_like(ink)
     for col, w in ((left, 1 - weight), (left + 1, weight)):
         inside = (col >= 0) & (col < SIZE)
-        out += np.where(inside, ink[rows, row_index, np.clip(col, 0, SIZE - 1)] * w, 0)
+        sampled = pixels.take(row_start + np.clip(col, 0, SIZE - 1))
+        out += np.where(inside, sampled * w, 0)
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
@@ -54,20 +56,22 @@ def orientation_histograms(
     grad_col = np.zeros_like(ink)
     grad_row[:, 1:-1] = ink[:, 2:] - ink[:, :-2]
     grad_col[:, :, 1:-1] = ink[:, :, 2:] - ink[:, :, :-2]
-    magnitude = np.hypot(grad_row, grad_col)
+    magnitude = np.hypot(grad_row, grad_col).astype(np.float64)
     position = (np.arctan2(grad_row, grad_col) + np.pi) * (bins / (2 * np.pi))
     lower = np.floor(position)
     upper_weight = position - lower
     lower_bin = lower.astype(np.int64) % bins
-    upper_bin = (lower_bin + 1) % bins
+    # One bincount over (image, cell, bin) slots votes every pixel at once.
     cells = SIZE // cell
     n = len(images)
-    histograms = np.empty((n, cells, cells, bins), dtype=np.float32)
-    for b in range(bins):
-        votes = magnitude * (
-            (lower_bin == b) * (1 - upper_weight) + (upper_bin == b) * upper_weight
-        )
-        histograms[..., b] = votes.reshape(n, cells, cell, cells, cell).sum(axis=(2, 4))
+    cell_of_pixel = (_ROW.astype(np.int64) // cell) * cells + _COL.astype(np.int64) // cell
+    slot = (np.arange(n)[:, None, None] * cells * cells + cell_of_pixel) * bins
+    size = n * cells * cells * bins
+    histograms = np.bincount(
+        (slot + lower_bin).ravel(), (magnitude * (1 - upper_weight)).ravel(), minlength=size
+    ) + np.bincount(
+        (slot + (lower_bin + 1) % bins).ravel(), (magnitude * upper_weight).ravel(), minlength=size
+    )
     return np.clip(np.rint(histograms * scale), 0, 255).astype(np.uint8).reshape(n, -1)
 
 
