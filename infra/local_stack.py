@@ -224,6 +224,8 @@ def _interrupt(signum: int, _frame: object) -> None:
 
 def main() -> int:
     """Run the stack on FUNCTION_PORT and SITE_PORT until interrupted."""
+    # Installed explicitly: a shell starting this in the background leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     function_port = int(os.environ.get("FUNCTION_PORT", "8080"))
     site_port = int(os.environ.get("SITE_PORT", "8000"))

@@ -41,12 +41,18 @@ def aws_credentials(monkeypatch):
 
 
 @pytest.fixture
-def s3(aws_credentials, monkeypatch):
+def bucket() -> str:
+    """The images bucket's name in tests."""
+    return BUCKET
+
+
+@pytest.fixture
+def s3(aws_credentials, bucket, monkeypatch):
     """An S3 client under moto's mock_aws, with the images bucket created."""
-    monkeypatch.setenv("IMAGES_BUCKET", BUCKET)
+    monkeypatch.setenv("IMAGES_BUCKET", bucket)
     with mock_aws():
         client = boto3.client("s3", region_name="us-east-1")
-        client.create_bucket(Bucket=BUCKET)
+        client.create_bucket(Bucket=bucket)
         yield client
 
 
