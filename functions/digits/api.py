@@ -17,6 +17,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+from PIL import Image
 from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import MultiPartParser
 from werkzeug.http import parse_options_header
@@ -56,14 +58,20 @@ DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 DRAIN_BYTES = 64 * 1024 * 1024
 CHUNK_BYTES = 64 * 1024
 PREFLIGHT_MAX_AGE = "600"
+# Decoded image -> the uint8 (28, 28) array the model is given.
+Preprocess = Callable[[Image.Image], np.ndarray]
 
 
 class Service:
     """What one function instance serves with: settings, the loaded model, the image store."""
 
-    def __init__(self, settings: Settings, model: Model) -> None:
+    def __init__(
+        self, settings: Settings, model: Model, preprocess: Preprocess = imaging.to_mnist
+    ) -> None:
         self.settings = settings
         self.model = model
+        # Swappable so the benchmark can serve a reference pipeline behind this same code.
+        self.preprocess = preprocess
         self._store: ImageStore | None = None
 
     @classmethod
@@ -174,7 +182,7 @@ def predict(request: Request, service: Service) -> Response:
     settings = service.settings
     data, source = read_image(request, settings.max_body_bytes)
     image = imaging.decode_image(data, max_pixels=settings.max_pixels)
-    image28 = imaging.to_mnist(image)
+    image28 = service.preprocess(image)
     prediction = service.model.predict(image28)
     kind = imaging.image_type(data)
     body = {
