@@ -3,6 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# aws-sam-cli gets its own venv: its boto3 range conflicts with the pin in requirements-dev.txt.
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_CLI_VERSION := 1.170.0
+SAM_STAMP := $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
+export SAM_CLI_TELEMETRY ?= 0
 export FUNCTION_PORT ?= 8080
 export SITE_PORT ?= 8000
 # MNIST: the shared copy beside the repository when there is one; empty means download and cache.
@@ -20,10 +26,16 @@ $(STAMP): functions/requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -e .
 	touch $@
 
+$(SAM_STAMP):
+	test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
+	touch $@
+
 dev: $(STAMP) ## run the whole app locally: S3 emulated, function on :8080, site on :8000
 	$(BIN)/python -m infra.local_stack
 
-test: $(STAMP) lint ## install what the tests need and run every test
+test: $(STAMP) $(SAM_STAMP) lint ## install what the tests need and run every test
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## check style with ruff
@@ -40,6 +52,12 @@ model: $(STAMP) ## train the forest on MNIST (MNIST_DIR or --data-dir) and write
 bench: $(STAMP) ## measure accuracy, speed and memory; writes bench/results.json
 	$(BIN)/python -m bench.run
 
+deploy: $(STAMP) $(SAM_STAMP) ## deploy to AWS (guided the first time) and publish the page
+	$(BIN)/python -m infra.deploy deploy --sam $(SAM)
+
+destroy: $(STAMP) $(SAM_STAMP) ## empty the buckets and delete the AWS stack
+	$(BIN)/python -m infra.deploy destroy --sam $(SAM)
+
 clean: ## remove the virtualenv, caches and build output
-	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache .hypothesis test-artifacts
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .hypothesis test-artifacts
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
