@@ -1,0 +1,180 @@
+"""template.yaml: cfn-lint finds nothing, and what matters for safety and cost is really there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from cfnlint.api import ManualArgs, lint_file
+from cfnlint.decode import decode_str
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE = REPO / "template.yaml"
+BUCKETS = ("ImagesBucket", "SiteBucket")
+
+
+@pytest.fixture(scope="module")
+def template() -> dict:
+    """The template as CloudFormation reads it (intrinsic functions as dicts)."""
+    document, errors = decode_str(TEMPLATE.read_text())
+    assert not errors, errors
+    return document
+
+
+@pytest.fixture(scope="module")
+def resources(template) -> dict:
+    """The template's resources by logical id."""
+    return template["Resources"]
+
+
+@pytest.fixture(scope="module")
+def function(resources) -> dict:
+    """The function's properties."""
+    return resources["DigitsFunction"]["Properties"]
+
+
+def test_cfn_lint_finds_nothing():
+    matches = lint_file(TEMPLATE, config=ManualArgs(regions=["us-east-1", "eu-west-1"]))
+    assert [str(m) for m in matches] == []
+
+
+def test_function_url_is_public_and_leaves_cors_to_the_code(function):
+    # CORS in both places would send two Access-Control-Allow-Origin headers.
+    assert function["FunctionUrlConfig"] == {"AuthType": "NONE"}
+    assert function["Environment"]["Variables"]["ALLOWED_ORIGINS"] == {
+        "Fn::Sub": "https://${SiteDistribution.DomainName}"
+    }
+
+
+def test_function_runtime_package_and_environment(resources, function):
+    assert function["Runtime"] in ("python3.12", "python3.13")
+    assert function["Handler"] == "lambda_handler.handler"
+    assert (REPO / "functions" / "lambda_handler.py").is_file()
+    assert function["CodeUri"] == "functions"
+    assert resources["DigitsFunction"]["Metadata"] == {
+        "BuildMethod": "makefile",
+        "ContextPath": "infra",
+    }
+    variables = function["Environment"]["Variables"]
+    assert variables["IMAGES_BUCKET"] == {"Ref": "ImagesBucket"}
+    assert variables["MODEL_PATH"] == "/var/task/model/forest.joblib"
+    # Lambda refuses invocations over 6 MB, and binary bodies arrive base64-encoded (4/3).
+    assert int(variables["MAX_BODY_BYTES"]) * 4 / 3 < 6 * 1024 * 1024 - 64 * 1024
+    assert 128 <= function["MemorySize"] <= 3008
+    assert 1 <= function["Timeout"] <= 60
+
+
+def test_reserved_concurrency_is_a_parameter(template, function):
+    parameter = template["Parameters"]["ReservedConcurrency"]
+    assert parameter["Type"] == "Number"
+    assert function["ReservedConcurrentExecutions"] == {
+        "Fn::If": ["CapConcurrency", {"Ref": "ReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+    }
+
+
+def test_function_may_do_exactly_what_storage_does(function):
+    statements = [s for policy in function["Policies"] for s in policy["Statement"]]
+    granted = {(action, str(s["Resource"])) for s in statements for action in _list(s["Action"])}
+    objects = str({"Fn::Sub": "${ImagesBucket.Arn}/images/*"})
+    bucket = str({"Fn::GetAtt": ["ImagesBucket", "Arn"]})
+    assert granted == {
+        ("s3:GetObject", objects),
+        ("s3:PutObject", objects),
+        ("s3:ListBucket", bucket),
+    }
+    assert all(s["Effect"] == "Allow" for s in statements)
+    listing = next(s for s in statements if s["Action"] == "s3:ListBucket")
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": "images/*"}}
+
+
+@pytest.mark.parametrize("name", BUCKETS)
+def test_buckets_are_private_and_encrypted(resources, name):
+    properties = resources[name]["Properties"]
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    rule = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert properties["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+
+
+@pytest.mark.parametrize("name", BUCKETS)
+def test_buckets_refuse_plain_http(resources, name):
+    policy = next(
+        r["Properties"]["PolicyDocument"]
+        for r in resources.values()
+        if r["Type"] == "AWS::S3::BucketPolicy" and r["Properties"]["Bucket"] == {"Ref": name}
+    )
+    deny = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
+    assert len(deny) == 1
+    assert deny[0]["Principal"] == "*"
+    assert deny[0]["Action"] == "s3:*"
+    assert deny[0]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert deny[0]["Resource"] == [
+        {"Fn::GetAtt": [name, "Arn"]},
+        {"Fn::Sub": f"${{{name}.Arn}}/*"},
+    ]
+
+
+def test_site_is_read_only_by_this_distribution_through_origin_access_control(resources):
+    distribution = resources["SiteDistribution"]["Properties"]["DistributionConfig"]
+    (origin,) = distribution["Origins"]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["SiteOriginAccessControl", "Id"]}
+    assert origin["DomainName"] == {"Fn::GetAtt": ["SiteBucket", "RegionalDomainName"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+    control = resources["SiteOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
+    assert control["OriginAccessControlOriginType"] == "s3"
+    assert control["SigningBehavior"] == "always"
+    assert distribution["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert distribution["DefaultRootObject"] == "index.html"
+
+    policy = resources["SiteBucketPolicy"]["Properties"]["PolicyDocument"]
+    (allow,) = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert allow["Action"] == "s3:GetObject"
+    assert "SiteDistribution" in str(allow["Condition"]["StringEquals"]["AWS:SourceArn"])
+
+
+def test_no_bucket_or_policy_is_public(resources):
+    for resource in resources.values():
+        if resource["Type"] == "AWS::S3::BucketPolicy":
+            for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+                if statement["Effect"] == "Allow":
+                    assert statement["Principal"] != "*"
+                    assert statement.get("Condition"), statement
+
+
+def test_outputs(template):
+    assert {
+        "FunctionUrl",
+        "SiteUrl",
+        "ImagesBucketName",
+        "SiteBucketName",
+        "DistributionId",
+        "FunctionName",
+    } <= set(template["Outputs"])
+    assert template["Outputs"]["FunctionUrl"]["Value"] == {
+        "Fn::GetAtt": ["DigitsFunctionUrl", "FunctionUrl"]
+    }
+
+
+def test_boto3_is_not_shipped():
+    # The runtime ships boto3; the package build installs only functions/requirements.txt and
+    # checks the result (the built package itself is measured in tests/integration/test_package.py).
+    names = [
+        line.split("==")[0].strip().lower()
+        for line in (REPO / "functions" / "requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert "boto3" not in names
+    assert "botocore" not in names
+    build = (REPO / "infra" / "Makefile").read_text()
+    assert "-r requirements.txt" in build
+    assert 'test ! -e "$(ARTIFACTS_DIR)/boto3"' in build
+
+
+def _list(value: str | list[str]) -> list[str]:
+    return value if isinstance(value, list) else [value]
