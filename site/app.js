@@ -227,7 +227,10 @@ $("clear").addEventListener("click", () => {
 $("predict").addEventListener("click", predict);
 
 document.addEventListener("keydown", (e) => {
-  const typing = e.target instanceof HTMLInputElement && e.target.type !== "range";
+  // In a text field Ctrl+Z belongs to the field; everywhere else it undoes a stroke.
+  const typing = e.target.matches?.(
+    "textarea, [contenteditable], input:not([type=checkbox], [type=radio], [type=range], [type=file])",
+  );
   if ((e.ctrlKey || e.metaKey) && !e.shiftKey && e.key.toLowerCase() === "z" && !typing) {
     e.preventDefault();
     $("undo").click();
@@ -243,10 +246,11 @@ async function loadHistory() {
     renderHistory($("history"), images, (key, label) => api.sendFeedback(key, label));
     status.textContent = images.length ? "" : "Nothing yet: your predictions will show up here.";
   } catch (error) {
-    status.textContent =
-      error instanceof ApiError && error.code === "network"
-        ? "Cannot reach the recognizer, so the history is not available right now."
-        : "The history could not be loaded.";
+    const why = {
+      network: "Cannot reach the recognizer, so the history is not available right now.",
+      storage_unavailable: "The image store is not answering, so the history cannot be shown.",
+    };
+    status.textContent = why[error.code] ?? "The history could not be loaded.";
   }
 }
 

@@ -69,6 +69,7 @@ export function showResult(body) {
 
   const saved = $("saved");
   saved.replaceChildren();
+  saved.removeAttribute("title");
   saved.classList.toggle("notice", !body.saved);
   saved.classList.toggle("notice-warning", !body.saved);
   if (body.saved && body.image?.key) {
@@ -88,8 +89,10 @@ export function showResult(body) {
       saved.append(code);
     }
   } else {
-    const reason = body.warning ? ` (${body.warning})` : "";
-    saved.textContent = `Image not saved: the prediction worked, but storage did not${reason}. It will not appear in the history.`;
+    saved.textContent =
+      "Image not saved. The prediction above still holds, but the image could not be stored, " +
+      "so it will not appear in the history.";
+    saved.title = body.warning ?? "";
   }
 }
 
