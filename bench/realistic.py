@@ -1,0 +1,369 @@
+"""Realistic inputs with true labels: MNIST digits drawn, scanned, photographed; printed digits.
+
+Every generator is deterministic for a given ``(n, seed)`` and returns encoded image bytes as a
+person would send them. ``python -m bench.realistic [--n N]`` prints the accuracy per kind of
+``digits.imaging`` with the committed model. MNIST comes from ``MNIST_DIR``; fonts are the DejaVu,
+STIX and Computer Modern TTFs that the pinned matplotlib ships (requirements-dev.txt).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from scipy import ndimage
+
+from digits import imaging
+from digits.errors import ClientError
+from model import mnist
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One test input: the bytes as sent and the digit it shows."""
+
+    data: bytes
+    label: int
+
+
+Generator = Callable[[int, int], list[Sample]]
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist_test() -> tuple[np.ndarray, np.ndarray]:
+    data = mnist.load()
+    return data.test_images, data.test_labels
+
+
+def _pick(n: int, seed: int) -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
+    images, labels = _mnist_test()
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(len(images), size=n, replace=False)
+    return rng, images[chosen], labels[chosen]
+
+
+def _encode(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **options)
+    return buffer.getvalue()
+
+
+def stroke_mask(digit: np.ndarray, box: int, pen: str = "normal") -> np.ndarray:
+    """Redraw an MNIST digit as a smooth pen mask in [0, 1] whose longer side is ``box`` pixels."""
+    rows, cols = np.nonzero(digit)
+    crop = digit[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].astype(np.float32)
+    scale = box / max(crop.shape)
+    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+    smooth = np.asarray(Image.fromarray(crop / 255).resize(size, Image.Resampling.BICUBIC))
+    margin = max(4, box // 5)
+    smooth = np.pad(smooth, margin)
+    if pen == "normal":
+        return np.clip((smooth - 0.3) / 0.3, 0, 1)
+    solid = smooth > 0.4
+    if pen == "thick":
+        radius = max(1.0, 0.06 * box)
+        grown = ndimage.distance_transform_edt(~solid) <= radius
+        return ndimage.gaussian_filter(grown.astype(np.float32), 0.7)
+    # A thin pen: keep the ridge of the stroke and give it a width of about 2-3 pixels.
+    depth = ndimage.distance_transform_edt(solid)
+    ridge = (depth > 0) & (depth >= ndimage.maximum_filter(depth, size=3))
+    line = ndimage.distance_transform_edt(~ridge) <= 1.0
+    return ndimage.gaussian_filter(line.astype(np.float32), 0.6)
+
+
+def _place(mask: np.ndarray, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """Paste ``mask`` at a random position into an empty array of ``shape``."""
+    out = np.zeros(shape, dtype=np.float32)
+    height, width = mask.shape
+    top = int(rng.integers(0, max(1, shape[0] - height + 1)))
+    left = int(rng.integers(0, max(1, shape[1] - width + 1)))
+    part = mask[: shape[0] - top, : shape[1] - left]
+    out[top : top + part.shape[0], left : left + part.shape[1]] = part
+    return out
+
+
+def _compose(ink: np.ndarray, paper: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """Return RGB floats in [0, 255] of ``colour`` ink over ``paper`` (scalar or per-pixel RGB)."""
+    ink = ink[..., None]
+    return paper * (1 - ink) + colour * ink
+
+
+def _to_image(rgb: np.ndarray) -> Image.Image:
+    return Image.fromarray(np.clip(np.rint(rgb), 0, 255).astype(np.uint8))
+
+
+INK_COLOURS = np.array(
+    [[0, 0, 0], [20, 30, 110], [10, 60, 160], [170, 20, 20], [30, 30, 30], [60, 20, 90]],
+    dtype=np.float32,
+)
+
+
+def canvas_png(n: int, seed: int = 0) -> list[Sample]:
+    """Canvas exports: transparent 280/400 px PNGs, dark or coloured strokes, any size, anywhere."""
+    rng, digits, labels = _pick(n, seed)
+    samples = []
+    for digit, label in zip(digits, labels, strict=True):
+        side = int(rng.choice([280, 400]))
+        box = int(rng.integers(side * 2 // 5, side * 4 // 5))
+        alpha = _place(stroke_mask(digit, box), (side, side), rng)
+        colour = INK_COLOURS[rng.integers(len(INK_COLOURS))]
+        if rng.random() < 0.25:
+            colour = np.array([255, 255, 255], dtype=np.float32)
+        rgba = np.zeros((side, side, 4), dtype=np.uint8)
+        # Browsers store transparent pixels as (0, 0, 0, 0): black once naively flattened.
+        rgba[..., :3] = np.where(alpha[..., None] > 0, colour, 0).astype(np.uint8)
+        rgba[..., 3] = np.rint(alpha * 255).astype(np.uint8)
+        samples.append(Sample(_encode(Image.fromarray(rgba), "PNG"), int(label)))
+    return samples
+
+
+def scan_png(n: int, seed: int = 0) -> list[Sample]:
+    """Scan-like: dark ink on near-white paper, light noise, PNG or high-quality JPEG."""
+    rng, digits, labels = _pick(n, seed)
+    samples = []
+    for digit, label in zip(digits, labels, strict=True):
+        height, width = int(rng.integers(300, 600)), int(rng.integers(300, 600))
+        box = int(rng.integers(min(height, width) // 3, min(height, width) * 3 // 4))
+        ink = _place(stroke_mask(digit, box), (height, width), rng)
+        paper = rng.uniform(235, 255)
+        grey = paper * (1 - ink) + rng.uniform(0, 60) * ink + rng.normal(0, 3, ink.shape)
+        image = Image.fromarray(np.clip(np.rint(grey), 0, 255).astype(np.uint8))
+        data = _encode(image, "PNG") if rng.random() < 0.5 else _encode(image, "JPEG", quality=90)
+        samples.append(Sample(data, int(label)))
+    return samples
+
+
+def _photo(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """Render a digit as a phone photo of paper: tint, lighting gradient, noise, tilt and blur."""
+    height, width = 480, 640
+    box = int(rng.integers(180, 380))
+    ink = _place(stroke_mask(digit, box), (height, width), rng)
+    ink = np.asarray(
+        Image.fromarray(ink).rotate(float(rng.uniform(-10, 10)), resample=Image.Resampling.BILINEAR)
+    )
+    paper = np.array([rng.uniform(200, 245), rng.uniform(190, 240), rng.uniform(160, 225)])
+    colour = INK_COLOURS[rng.integers(len(INK_COLOURS))] + rng.uniform(0, 30)
+    rgb = _compose(ink, paper, colour)
+    y, x = np.mgrid[:height, :width] / max(height, width)
+    angle = rng.uniform(0, 2 * np.pi)
+    light = 1 + rng.uniform(0.15, 0.35) * ((x - 0.5) * np.cos(angle) + (y - 0.4) * np.sin(angle))
+    light = light - rng.uniform(0, 0.25) * ((x - 0.65) ** 2 + (y - 0.37) ** 2)
+    rgb = rgb * light[..., None] + rng.normal(0, 5, rgb.shape)
+    return _to_image(rgb).filter(ImageFilter.GaussianBlur(float(rng.uniform(0.5, 1.5))))
+
+
+def photo_jpeg(n: int, seed: int = 0) -> list[Sample]:
+    """Phone-photo-like JPEG (quality 70) of ink on tinted paper under uneven light."""
+    rng, digits, labels = _pick(n, seed)
+    return [
+        Sample(_encode(_photo(d, rng), "JPEG", quality=70), int(label))
+        for d, label in zip(digits, labels, strict=True)
+    ]
+
+
+# The inverse of the transpose ImageOps.exif_transpose applies for each EXIF orientation.
+_STORED_AS = {
+    3: Image.Transpose.ROTATE_180,
+    6: Image.Transpose.ROTATE_90,
+    8: Image.Transpose.ROTATE_270,
+}
+
+
+def exif_rotated_jpeg(n: int, seed: int = 0) -> list[Sample]:
+    """Phone photos stored sideways or upside down, with the EXIF orientation that turns them."""
+    rng, digits, labels = _pick(n, seed)
+    samples = []
+    for digit, label in zip(digits, labels, strict=True):
+        orientation = int(rng.choice(list(_STORED_AS)))
+        stored = _photo(digit, rng).transpose(_STORED_AS[orientation])
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        samples.append(Sample(_encode(stored, "JPEG", quality=70, exif=exif), int(label)))
+    return samples
+
+
+def light_on_dark(n: int, seed: int = 0) -> list[Sample]:
+    """Chalk or white pen on a dark board: light strokes on a dark, noisy background."""
+    rng, digits, labels = _pick(n, seed)
+    samples = []
+    for digit, label in zip(digits, labels, strict=True):
+        side = int(rng.integers(200, 500))
+        ink = _place(
+            stroke_mask(digit, int(rng.integers(side // 3, side * 3 // 4))), (side,) * 2, rng
+        )
+        board = np.array([rng.uniform(10, 60), rng.uniform(20, 80), rng.uniform(10, 60)])
+        chalk = np.full(3, rng.uniform(190, 255))
+        rgb = _compose(ink, board, chalk) + rng.normal(0, 4, (side, side, 3))
+        fmt = "PNG" if rng.random() < 0.5 else "JPEG"
+        samples.append(Sample(_encode(_to_image(rgb), fmt), int(label)))
+    return samples
+
+
+def _pen_kind(pen: str) -> Generator:
+    def generate(n: int, seed: int = 0) -> list[Sample]:
+        rng, digits, labels = _pick(n, seed)
+        samples = []
+        for digit, label in zip(digits, labels, strict=True):
+            side = int(rng.choice([280, 400]))
+            box = int(rng.integers(side // 2, side * 4 // 5))
+            ink = _place(stroke_mask(digit, box, pen), (side, side), rng)
+            rgba = np.zeros((side, side, 4), dtype=np.uint8)
+            rgba[..., 3] = np.rint(ink * 255).astype(np.uint8)
+            samples.append(Sample(_encode(Image.fromarray(rgba), "PNG"), int(label)))
+        return samples
+
+    generate.__doc__ = f"Canvas PNGs drawn with a {pen} pen (black on transparent)."
+    return generate
+
+
+thin_strokes = _pen_kind("thin")
+thick_strokes = _pen_kind("thick")
+
+
+def tiny_digit(n: int, seed: int = 0) -> list[Sample]:
+    """A low-resolution digit 10 to 18 pixels tall somewhere in a large white image."""
+    rng, digits, labels = _pick(n, seed)
+    samples = []
+    for digit, label in zip(digits, labels, strict=True):
+        height, width = int(rng.integers(200, 480)), int(rng.integers(200, 640))
+        rows, cols = np.nonzero(digit)
+        crop = digit[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+        box = int(rng.integers(10, 19))
+        scale = box / max(crop.shape)
+        size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+        small = np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BOX)) / 255
+        ink = _place(np.asarray(small, dtype=np.float32), (height, width), rng)
+        grey = 250 * (1 - ink) + 20 * ink
+        samples.append(Sample(_encode(_to_image(grey), "PNG"), int(label)))
+    return samples
+
+
+def mnist_png(n: int, seed: int = 0) -> list[Sample]:
+    """MNIST test digits exactly as they are: 28x28 white on black PNG."""
+    _, digits, labels = _pick(n, seed)
+    return [
+        Sample(_encode(Image.fromarray(d), "PNG"), int(label))
+        for d, label in zip(digits, labels, strict=True)
+    ]
+
+
+def font_paths() -> list[Path]:
+    """Return the TTF files the printed digits are rendered from (shipped by matplotlib)."""
+    import matplotlib
+
+    folder = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    names = [
+        "DejaVuSans.ttf",
+        "DejaVuSans-Bold.ttf",
+        "DejaVuSans-Oblique.ttf",
+        "DejaVuSansMono.ttf",
+        "DejaVuSerif.ttf",
+        "DejaVuSerif-Bold.ttf",
+        "DejaVuSerif-Italic.ttf",
+        "STIXGeneral.ttf",
+        "STIXGeneralBol.ttf",
+        "cmr10.ttf",
+        "cmss10.ttf",
+        "cmtt10.ttf",
+    ]
+    return [folder / name for name in names]
+
+
+def printed(n: int, seed: int = 0) -> list[Sample]:
+    """Printed digits in several fonts and sizes, dark on light, somewhere in a page-like image."""
+    rng = np.random.default_rng(seed)
+    fonts = font_paths()
+    samples = []
+    for i in range(n):
+        label = i % 10
+        size = int(rng.integers(24, 160))
+        font = ImageFont.truetype(str(fonts[rng.integers(len(fonts))]), size)
+        width, height = (
+            int(rng.integers(size + 40, size * 3 + 60)),
+            int(rng.integers(size + 40, size * 3)),
+        )
+        paper = int(rng.uniform(220, 255))
+        image = Image.new("L", (width, height), paper)
+        draw = ImageDraw.Draw(image)
+        left, top, right, bottom = draw.textbbox((0, 0), str(label), font=font)
+        x = int(rng.integers(0, max(1, width - (right - left)))) - left
+        y = int(rng.integers(0, max(1, height - (bottom - top)))) - top
+        draw.text((x, y), str(label), fill=int(rng.uniform(0, 70)), font=font)
+        fmt = "PNG" if rng.random() < 0.5 else "JPEG"
+        samples.append(Sample(_encode(image, fmt), label))
+    return samples
+
+
+KINDS: dict[str, Generator] = {
+    "mnist_png": mnist_png,
+    "canvas_png": canvas_png,
+    "scan": scan_png,
+    "photo_jpeg": photo_jpeg,
+    "exif_rotated_jpeg": exif_rotated_jpeg,
+    "light_on_dark": light_on_dark,
+    "thin_strokes": thin_strokes,
+    "thick_strokes": thick_strokes,
+    "tiny_digit": tiny_digit,
+    "printed": printed,
+}
+FROM_MNIST = tuple(k for k in KINDS if k != "printed")
+
+
+def preprocess(samples: list[Sample], max_pixels: int = 40_000_000) -> np.ndarray:
+    """Decode and normalise every sample; a refused input becomes a blank image (counted wrong)."""
+    images = np.zeros((len(samples), 28, 28), dtype=np.uint8)
+    for i, sample in enumerate(samples):
+        with contextlib.suppress(ClientError):
+            images[i] = imaging.to_mnist(imaging.decode_image(sample.data, max_pixels=max_pixels))
+    return images
+
+
+def accuracy(model, samples: list[Sample]) -> float:
+    """Return the fraction of ``samples`` that ``model`` gets right after decode and to_mnist."""
+    images = preprocess(samples)
+    predicted = model.predict_proba(images).argmax(axis=1)
+    return float(np.mean(predicted == np.array([s.label for s in samples])))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print accuracy per kind for digits.imaging and the configured model."""
+    from digits.config import Settings
+    from digits.inference import load_model
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200, help="inputs per kind")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--kinds", nargs="*", default=list(KINDS), choices=list(KINDS))
+    parser.add_argument("--save", type=Path, help="write each input and its 28x28 image here")
+    args = parser.parse_args(argv)
+    model = load_model(Settings.from_env().model_path)
+    print(f"model {model.version}, n={args.n} per kind, seed {args.seed}")
+    print(f"{'kind':<20} {'accuracy':>8} {'ms/image':>9}")
+    for name in args.kinds:
+        samples = KINDS[name](args.n, args.seed)
+        started = time.perf_counter()
+        images = preprocess(samples)
+        elapsed = (time.perf_counter() - started) / len(samples) * 1000
+        predicted = model.predict_proba(images).argmax(axis=1)
+        labels = np.array([s.label for s in samples])
+        print(f"{name:<20} {np.mean(predicted == labels):>8.1%} {elapsed:>9.1f}")
+        if args.save:
+            folder = args.save / name
+            folder.mkdir(parents=True, exist_ok=True)
+            for i, (sample, image) in enumerate(zip(samples, images, strict=True)):
+                fmt = imaging.image_type(sample.data).extension
+                tag = f"{i:04d}-true{sample.label}-got{predicted[i]}"
+                (folder / f"{tag}.{fmt}").write_bytes(sample.data)
+                (folder / f"{tag}-28.png").write_bytes(imaging.preview_png(image))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,518 @@
+"""Turn uploaded image bytes into the 28x28 MNIST-style image the model sees (Pillow + NumPy only).
+
+``decode_image`` identifies the format from the bytes, refuses oversized images from their header
+before any pixel is decoded, and returns the first frame upright. ``to_mnist`` redoes MNIST's own
+normalisation on any drawing, scan or photo: ink separated from the background whatever its
+polarity, cropped, fitted into 20x20 keeping the aspect ratio, centred by centre of mass in 28x28.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from digits.errors import InvalidImage, NothingDrawn, PayloadTooLarge, UnsupportedMediaType
+
+SIZE = 28
+BOX = 20
+# Analysis runs on at most this many pixels per side: phone photos are reduced first, which keeps
+# time and memory bounded while a digit filling a fair part of the frame keeps plenty of detail.
+WORK_SIDE = 1024
+# Connected components are labelled on a copy reduced to this side (specks only need to be found).
+COMPONENT_SIDE = 256
+# MNIST strokes are about a tenth of the 20-pixel box (median 2A/P stroke width / box side 0.0975
+# over the training set); strokes much thinner than that are thickened before the downscale.
+STROKE_RATIO = 0.10
+THIN_RATIO = 0.06
+THICK_RATIO = 0.16
+STROKE_SIDE = 80
+# Pillow's errors for malformed files of the formats accepted here (its plugins raise these,
+# wrapped or not, on bad headers, truncated data and corrupt chunks).
+_DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    IndexError,
+    TypeError,
+    KeyError,
+    ZeroDivisionError,
+    Image.DecompressionBombError,
+)
+
+
+@dataclass(frozen=True)
+class ImageType:
+    """An accepted image format: Pillow's name, MIME type and the extension used in storage keys."""
+
+    format: str
+    content_type: str
+    extension: str
+
+
+PNG = ImageType("PNG", "image/png", "png")
+JPEG = ImageType("JPEG", "image/jpeg", "jpg")
+WEBP = ImageType("WEBP", "image/webp", "webp")
+GIF = ImageType("GIF", "image/gif", "gif")
+BMP = ImageType("BMP", "image/bmp", "bmp")
+ACCEPTED = (PNG, JPEG, WEBP, GIF, BMP)
+ACCEPTED_CONTENT_TYPES = tuple(t.content_type for t in ACCEPTED)
+
+_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", PNG),
+    (b"\xff\xd8\xff", JPEG),
+    (b"GIF87a", GIF),
+    (b"GIF89a", GIF),
+    (b"BM", BMP),
+)
+# Recognised only to say plainly what was sent instead of an image we accept.
+_OTHER_SIGNATURES = (
+    (b"%PDF", "PDF"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+    (b"\x00\x00\x01\x00", "ICO"),
+    (b"8BPS", "PSD"),
+)
+_ACCEPTED_NAMES = "PNG, JPEG, WebP, GIF or BMP"
+
+
+def image_type(data: bytes) -> ImageType:
+    """Identify the image format from its leading bytes; raise UnsupportedMediaType otherwise."""
+    if not data:
+        raise InvalidImage("the image is empty")
+    for signature, kind in _SIGNATURES:
+        if data.startswith(signature):
+            return kind
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return WEBP
+    # A body cut short inside the signature is a truncated image, not some other format.
+    if len(data) < 12 and any(s.startswith(data) for s, _ in _SIGNATURES if len(data) < len(s)):
+        raise InvalidImage("the image is truncated")
+    if len(data) < 12 and (b"RIFF".startswith(data[:4]) and b"WEBP".startswith(data[8:12])):
+        raise InvalidImage("the image is truncated")
+    raise UnsupportedMediaType(f"{_describe(data)} is not supported; send {_ACCEPTED_NAMES}")
+
+
+def _describe(data: bytes) -> str:
+    for signature, name in _OTHER_SIGNATURES:
+        if data.startswith(signature):
+            return name
+    head = data[:512].lstrip().lower()
+    if b"<svg" in head or (head.startswith(b"<?xml") and b"svg" in head):
+        return "SVG"
+    if head.startswith((b"<!doctype html", b"<html")):
+        return "HTML"
+    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypavif"):
+        return "HEIF/AVIF"
+    try:
+        data[:512].decode("utf-8")
+    except UnicodeDecodeError:
+        return "this file type"
+    return "text"
+
+
+def decode_image(data: bytes, *, max_pixels: int) -> Image.Image:
+    """Decode PNG, JPEG, WebP, GIF or BMP bytes into an upright first frame.
+
+    The pixel count is read from the header before anything is decoded, so a small file that
+    declares a huge canvas is refused at once with PayloadTooLarge.
+    """
+    kind = image_type(data)
+    # Pillow warns above MAX_IMAGE_PIXELS and refuses twice that; staying under its threshold keeps
+    # its DecompressionBombWarning from ever being raised for an image this function accepts.
+    limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+    width, height = _header_size(kind, data)
+    _check_pixels(width, height, limit)
+    try:
+        image = Image.open(io.BytesIO(data), formats=[kind.format])
+        # A GIF frame may extend the declared screen; Pillow grows the canvas when it opens it.
+        _check_pixels(*image.size, limit)
+        image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise PayloadTooLarge(f"the image has more than {limit} pixels") from error
+    except _DECODE_ERRORS as error:
+        raise InvalidImage(f"the {kind.format} image is corrupt or truncated") from error
+    try:
+        upright = ImageOps.exif_transpose(image)
+    except _DECODE_ERRORS:
+        # Unreadable EXIF does not make the pixels unusable; keep them as stored.
+        upright = image
+    return upright if upright is not None else image
+
+
+def _check_pixels(width: int, height: int, limit: int) -> None:
+    if width <= 0 or height <= 0:
+        raise InvalidImage("the image has no pixels")
+    if width * height > limit:
+        raise PayloadTooLarge(
+            f"the image is {width}x{height} pixels; at most {limit} pixels are accepted"
+        )
+
+
+def _header_size(kind: ImageType, data: bytes) -> tuple[int, int]:
+    """Return (width, height) as declared by the file header, without decoding pixels."""
+    try:
+        if kind is PNG:
+            if data[12:16] != b"IHDR":
+                raise InvalidImage("the PNG image has no header chunk")
+            return struct.unpack(">II", data[16:24])
+        if kind is GIF:
+            return _gif_size(data)
+        if kind is BMP:
+            (header_size,) = struct.unpack("<I", data[14:18])
+            if header_size == 12:
+                return struct.unpack("<HH", data[18:22])
+            width, height = struct.unpack("<ii", data[18:26])
+            return abs(width), abs(height)
+        if kind is WEBP:
+            return _webp_size(data)
+        return _jpeg_size(data)
+    except (struct.error, IndexError) as error:
+        raise InvalidImage(f"the {kind.format} image is truncated") from error
+
+
+def _gif_size(data: bytes) -> tuple[int, int]:
+    width, height, flags = struct.unpack("<HHB", data[6:11])
+    # Pillow grows the canvas to the first frame's extent, so that extent counts too.
+    at = 13 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+    while at < len(data):
+        block = data[at]
+        if block == 0x2C:
+            left, top, frame_width, frame_height = struct.unpack("<HHHH", data[at + 1 : at + 9])
+            return max(width, left + frame_width), max(height, top + frame_height)
+        if block != 0x21:
+            break
+        at += 2
+        while at < len(data) and data[at]:
+            at += data[at] + 1
+        at += 1
+    return width, height
+
+
+def _webp_size(data: bytes) -> tuple[int, int]:
+    chunk = data[12:16]
+    if chunk == b"VP8 ":
+        if data[23:26] != b"\x9d\x01\x2a":
+            raise InvalidImage("the WEBP image has a corrupt header")
+        width, height = struct.unpack("<HH", data[26:30])
+        return width & 0x3FFF, height & 0x3FFF
+    if chunk == b"VP8L":
+        if data[20] != 0x2F:
+            raise InvalidImage("the WEBP image has a corrupt header")
+        (bits,) = struct.unpack("<I", data[21:25])
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8X":
+        width = int.from_bytes(data[24:27], "little") + 1
+        height = int.from_bytes(data[27:30], "little") + 1
+        if len(data) < 30:
+            raise IndexError
+        return width, height
+    raise InvalidImage("the WEBP image has no image chunk")
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int]:
+    at = 2
+    while at < len(data):
+        if data[at] != 0xFF:
+            raise InvalidImage("the JPEG image is corrupt")
+        while at < len(data) and data[at] == 0xFF:
+            at += 1
+        marker = data[at]
+        at += 1
+        if marker in (0x01, *range(0xD0, 0xD8)):
+            continue
+        if marker in (0xD9, 0xDA):
+            break
+        (length,) = struct.unpack(">H", data[at : at + 2])
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack(">HH", data[at + 3 : at + 7])
+            return width, height
+        at += length
+    raise InvalidImage("the JPEG image has no frame header")
+
+
+def to_mnist(image: Image.Image) -> np.ndarray:
+    """Return the uint8 (28, 28) white-on-black MNIST-style image of the digit in ``image``."""
+    luminance = _luminance(_reduce(image))
+    ink = _ink(luminance)
+    ink = _drop_specks(ink)
+    rows, cols = np.nonzero(ink)
+    crop = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    fitted = _fit_box(_normalise_stroke(crop))
+    return _centre(fitted)
+
+
+def preview_png(image28: np.ndarray) -> bytes:
+    """Return PNG bytes of a uint8 (28, 28) image."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image28, dtype=np.uint8), mode="L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _reduce(image: Image.Image) -> Image.Image:
+    """Bring any mode to L, LA, RGB or RGBA at 8 bits, at most WORK_SIDE pixels per side."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I") and values.max() > 255 else 255.0
+        if image.mode == "F":
+            top = max(float(values.max()), 1.0)
+        image = Image.fromarray(np.clip(values / top * 255 + 0.5, 0, 255).astype(np.uint8))
+    elif image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif image.mode in ("PA", "La", "RGBa"):
+        image = image.convert("RGBA")
+    elif image.mode == "1":
+        image = image.convert("L")
+    elif image.mode not in ("L", "LA", "RGB", "RGBA"):
+        image = image.convert("RGB")
+    factor = -(-max(image.size) // WORK_SIDE)
+    if factor > 1:
+        # Premultiply so fully transparent pixels, whatever colour they store, do not tint edges.
+        alpha = image.mode in ("LA", "RGBA")
+        image = image.convert("RGBa") if alpha else image
+        image = image.reduce(factor)
+        image = image.convert("RGBA") if alpha else image
+    return image
+
+
+def _luminance(image: Image.Image) -> np.ndarray:
+    """Return luminance in [0, 1]; transparent areas take a colour contrasting with the strokes."""
+    pixels = np.asarray(image, dtype=np.float32) / 255
+    if image.mode == "L":
+        return pixels
+    if image.mode == "RGB":
+        return pixels @ np.float32([0.299, 0.587, 0.114])
+    if image.mode == "LA":
+        grey, alpha = pixels[..., 0], pixels[..., 1]
+    else:
+        grey, alpha = pixels[..., :3] @ np.float32([0.299, 0.587, 0.114]), pixels[..., 3]
+    opacity = float(alpha.sum())
+    if opacity < 1:
+        raise NothingDrawn("the image is fully transparent")
+    # Canvas exports store strokes as opaque pixels on a transparent background whose stored
+    # colour is often black; compositing onto a colour opposite to the strokes keeps them visible.
+    stroke_tone = float((grey * alpha).sum()) / opacity
+    backdrop = 1.0 if stroke_tone < 0.5 else 0.0
+    return grey * alpha + backdrop * (1 - alpha)
+
+
+def _ink(luminance: np.ndarray) -> np.ndarray:
+    """Return ink strength in [0, 1]: deviation from a fitted background, on the ink's side."""
+    background = _background(luminance)
+    residual = luminance - background
+    spread = float(np.median(np.abs(residual - np.median(residual)))) * 1.4826
+    noise = max(spread, 1 / 255)
+    darker = np.clip(-residual - 3 * noise, 0, None)
+    lighter = np.clip(residual - 3 * noise, 0, None)
+    signal = -residual if darker.sum() > lighter.sum() else residual
+    candidates = signal[signal > max(5 * noise, 0.05)]
+    if candidates.size < 4:
+        raise NothingDrawn("no digit found: the image is blank")
+    level = float(np.percentile(candidates, 90))
+    if level < max(8 * noise, 0.08):
+        raise NothingDrawn("no digit found: the image has too little contrast")
+    floor = min(max(4 * noise, 0.05 * level), 0.5 * level)
+    return np.clip((signal - floor) / (level - floor), 0, 1).astype(np.float32)
+
+
+def _background(luminance: np.ndarray) -> np.ndarray:
+    """Fit a smooth quadratic surface to the background, ignoring ink as outliers."""
+    height, width = luminance.shape
+    grid = luminance
+    step = max(1, max(height, width) // 64)
+    if step > 1:
+        grid = luminance[: height - height % step, : width - width % step]
+        grid = grid.reshape(height // step, step, width // step, step).mean(axis=(1, 3))
+    gy, gx = np.mgrid[: grid.shape[0], : grid.shape[1]]
+    ys = (gy.ravel() + 0.5) * step / height - 0.5
+    xs = (gx.ravel() + 0.5) * step / width - 0.5
+    design = np.stack([np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys], axis=1)
+    values = grid.ravel().astype(np.float64)
+    # Start from the median plane so a large ink area cannot drag the first fit.
+    keep = np.abs(values - np.median(values)) <= max(
+        2.5 * 1.4826 * np.median(np.abs(values - np.median(values))), 1 / 255
+    )
+    coefficients = np.zeros(6)
+    coefficients[0] = np.median(values)
+    for _ in range(4):
+        if keep.sum() < 12:
+            break
+        kept = design[keep]
+        # Normal equations: a 6x6 solve, far cheaper than a general least-squares call.
+        coefficients = np.linalg.solve(kept.T @ kept + 1e-9 * np.eye(6), kept.T @ values[keep])
+        residual = values - design @ coefficients
+        spread = 1.4826 * np.median(np.abs(residual[keep]))
+        keep = np.abs(residual) <= max(3 * spread, 2 / 255)
+    y = (np.arange(height) + 0.5) / height - 0.5
+    x = (np.arange(width) + 0.5) / width - 0.5
+    c = coefficients
+    surface = (
+        c[0]
+        + c[1] * x[None, :]
+        + c[2] * y[:, None]
+        + c[3] * (x * x)[None, :]
+        + c[4] * (y[:, None] * x[None, :])
+        + c[5] * (y * y)[:, None]
+    )
+    return surface.astype(np.float32)
+
+
+def _drop_specks(ink: np.ndarray) -> np.ndarray:
+    """Zero ink outside the digit: components much smaller than the largest are noise."""
+    height, width = ink.shape
+    step = max(1, -(-max(height, width) // COMPONENT_SIDE))
+    mask = ink > 0
+    if step > 1:
+        padded = np.zeros((-(-height // step) * step, -(-width // step) * step), dtype=bool)
+        padded[:height, :width] = mask
+        mask = padded.reshape(padded.shape[0] // step, step, padded.shape[1] // step, step)
+        mask = mask.any(axis=(1, 3))
+    labels = _label(mask)
+    if labels.max() < 0:
+        raise NothingDrawn("no digit found: the image is blank")
+    small = ink
+    if step > 1:
+        padded = np.zeros((mask.shape[0] * step, mask.shape[1] * step), dtype=np.float32)
+        padded[:height, :width] = ink
+        small = padded.reshape(mask.shape[0], step, mask.shape[1], step).sum(axis=(1, 3))
+    found = labels >= 0
+    mass = np.bincount(labels[found], weights=small[found])
+    kept = mass >= 0.05 * mass.max()
+    keep = np.zeros(labels.shape, dtype=bool)
+    keep[found] = kept[labels[found]]
+    if step > 1:
+        keep = np.repeat(np.repeat(keep, step, axis=0), step, axis=1)[:height, :width]
+    cleaned = np.where(keep, ink, 0)
+    if float(cleaned.max()) < 0.5 or int(np.count_nonzero(cleaned > 0.5)) < 3:
+        raise NothingDrawn("no digit found: only specks")
+    return cleaned
+
+
+def _label(mask: np.ndarray) -> np.ndarray:
+    """Label 8-connected components of ``mask``: compact labels, -1 for background."""
+    height, width = mask.shape
+    index = np.arange(height * width).reshape(height, width)
+    pairs = []
+    for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        a = (slice(0, height - dy), slice(max(0, -dx), width - max(0, dx)))
+        b = (slice(dy, height), slice(max(0, dx), width - max(0, -dx) if dx < 0 else width))
+        both = mask[a] & mask[b]
+        pairs.append((index[a][both], index[b][both]))
+    first = np.concatenate([p[0] for p in pairs])
+    second = np.concatenate([p[1] for p in pairs])
+    parent = index.ravel().copy()
+    # Vectorised union-find: hook the larger root under the smaller, then jump pointers.
+    while True:
+        root_a, root_b = parent[first], parent[second]
+        differ = root_a != root_b
+        if not differ.any():
+            break
+        low = np.minimum(root_a[differ], root_b[differ])
+        high = np.maximum(root_a[differ], root_b[differ])
+        np.minimum.at(parent, high, low)
+        while True:
+            jumped = parent[parent]
+            if np.array_equal(jumped, parent):
+                break
+            parent = jumped
+    roots = parent.reshape(height, width)
+    labels = np.full((height, width), -1, dtype=np.int64)
+    _, compact = np.unique(roots[mask], return_inverse=True)
+    labels[mask] = compact
+    return labels
+
+
+def _stroke_width(ink: np.ndarray) -> float:
+    """Estimate stroke width as 2 * area / perimeter of the thresholded ink."""
+    mask = np.pad(ink > 0.5, 1)
+    area = int(mask.sum())
+    perimeter = int(np.count_nonzero(np.diff(mask, axis=0))) + int(
+        np.count_nonzero(np.diff(mask, axis=1))
+    )
+    return 2 * area / max(perimeter, 1)
+
+
+def _normalise_stroke(crop: np.ndarray) -> np.ndarray:
+    """Bring strokes far thinner or thicker than MNIST's to about MNIST's width for their size."""
+    side = max(crop.shape)
+    if side <= BOX:
+        return crop
+    if side > STROKE_SIDE:
+        scale = STROKE_SIDE / side
+        size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+        crop = _resize(crop, size)
+        # Averaging thin strokes dims them; renormalise so the threshold still sees them.
+        crop = np.clip(crop / max(float(crop.max()), 1e-6), 0, 1)
+        side = max(crop.shape)
+    width = _stroke_width(crop)
+    target = STROKE_RATIO * side
+    if width < THIN_RATIO * side:
+        return _morph(crop, max(1, round((target - width) / 2)), grow=True)
+    if width > THICK_RATIO * side:
+        # Never erode a stroke away: keep at least a third of its width.
+        radius = min(round((width - target) / 2), int(width / 3))
+        if radius >= 1:
+            return _morph(crop, radius, grow=False)
+    return crop
+
+
+def _morph(values: np.ndarray, radius: int, *, grow: bool) -> np.ndarray:
+    """Dilate (grow) or erode the grey image with a disc of ``radius`` pixels."""
+    padded = np.pad(values, radius) if grow else values
+    out = padded.copy()
+    combine = np.maximum if grow else np.minimum
+    fill = 0.0
+    for dy in range(-radius, radius + 1):
+        for dx in range(-radius, radius + 1):
+            if 0 < dy * dy + dx * dx <= radius * radius + radius:
+                shifted = np.roll(padded, (dy, dx), axis=(0, 1))
+                if not grow:
+                    # Outside the crop is background, not wrapped-around ink.
+                    shifted = shifted.copy()
+                    if dy > 0:
+                        shifted[:dy] = fill
+                    elif dy < 0:
+                        shifted[dy:] = fill
+                    if dx > 0:
+                        shifted[:, :dx] = fill
+                    elif dx < 0:
+                        shifted[:, dx:] = fill
+                combine(out, shifted, out=out)
+    return out
+
+
+def _resize(values: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    image = Image.fromarray(values.astype(np.float32), mode="F")
+    return np.asarray(image.resize(size, Image.Resampling.BOX), dtype=np.float32)
+
+
+def _fit_box(crop: np.ndarray) -> np.ndarray:
+    """Scale the crop so its longer side is 20 pixels, keeping the aspect ratio (antialiased)."""
+    rows, cols = np.nonzero(crop > 0)
+    crop = crop[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    height, width = crop.shape
+    scale = BOX / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if size != (width, height):
+        image = Image.fromarray(crop.astype(np.float32), mode="F")
+        crop = np.asarray(image.resize(size, Image.Resampling.LANCZOS), dtype=np.float32)
+    crop = np.clip(crop, 0, None)
+    return crop / max(float(crop.max()), 1e-6)
+
+
+def _centre(digit: np.ndarray) -> np.ndarray:
+    """Place the digit in 28x28 so that its centre of mass lands on the centre pixel."""
+    height, width = digit.shape
+    total = float(digit.sum())
+    row_mass = float((digit.sum(axis=1) * np.arange(height)).sum()) / total
+    col_mass = float((digit.sum(axis=0) * np.arange(width)).sum()) / total
+    top = int(np.clip(round(SIZE / 2 - row_mass), 0, SIZE - height))
+    left = int(np.clip(round(SIZE / 2 - col_mass), 0, SIZE - width))
+    out = np.zeros((SIZE, SIZE), dtype=np.float32)
+    out[top : top + height, left : left + width] = digit
+    return np.clip(np.rint(out * 255), 0, 255).astype(np.uint8)
