@@ -9,6 +9,9 @@ SAM := $(SAM_VENV)/bin/sam
 SAM_CLI_VERSION := 1.170.0
 SAM_STAMP := $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
 export SAM_CLI_TELEMETRY ?= 0
+# The browser tests drive Debian's Chromium (playwright cannot download its own build here).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export FUNCTION_PORT ?= 8080
 export SITE_PORT ?= 8000
 # MNIST: the shared copy beside the repository when there is one; empty means download and cache.
@@ -32,10 +35,15 @@ $(SAM_STAMP):
 	$(SAM_VENV)/bin/python -m pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
 	touch $@
 
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "install Chromium at $(CHROMIUM) for the browser tests"; exit 1; }
+	$(SUDO) apt-get update -qq
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
 dev: $(STAMP) ## run the whole app locally: S3 emulated, function on :8080, site on :8000
 	$(BIN)/python -m infra.local_stack
 
-test: $(STAMP) $(SAM_STAMP) lint ## install what the tests need and run every test
+test: $(STAMP) $(SAM_STAMP) $(CHROMIUM) lint ## install what the tests need and run every test
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## check style with ruff

@@ -8,8 +8,10 @@ import { clearResult, percent, showResult } from "./result.js";
 
 const LIVE_DELAY_MS = 450; // long enough to start the next stroke of a 4 or a 7
 const HISTORY_SIZE = 12;
-// The function refuses more than this by default (MAX_BODY_BYTES); saying so early saves an upload.
-const MAX_UPLOAD_BYTES = Number(config.MAX_UPLOAD_BYTES ?? 8 * 1024 * 1024);
+// The deployed function accepts at most 4 MiB (MAX_BODY_BYTES in template.yaml, under Lambda's
+// 6 MB payload limit, past which AWS answers before the function can); saying so early saves an
+// upload that would fail. config.js may set MAX_UPLOAD_BYTES to follow another limit.
+const MAX_UPLOAD_BYTES = Number(config.MAX_UPLOAD_BYTES ?? 4 * 1024 * 1024);
 
 const $ = (id) => document.getElementById(id);
 const api = new Api(config.FUNCTION_URL ?? "http://127.0.0.1:8080");
@@ -123,7 +125,8 @@ function acceptFile(file) {
     return;
   }
   if (file.size > MAX_UPLOAD_BYTES) {
-    showError(plainWords("too_large"));
+    const limit = Math.round(MAX_UPLOAD_BYTES / (1024 * 1024));
+    showError(`That image is too large: the limit is ${limit} MB. Try a smaller one.`);
     return;
   }
   state.file = file;

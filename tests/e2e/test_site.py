@@ -295,7 +295,7 @@ def test_blank_canvas_says_nothing_drawn(site) -> None:
         ("broken.png", "image/png", image_bytes()[:60], 400, "could not be read"),
         # the page itself refuses these before sending anything
         ("notes.txt", "text/plain", b"seven", None, "not an image we can read"),
-        ("huge.png", "image/png", b"\x89PNG" + bytes(9 * 1024 * 1024), None, "too large"),
+        ("huge.png", "image/png", b"\x89PNG" + bytes(5 * 1024 * 1024), None, "too large"),
     ],
 )  # fmt: skip
 def test_bad_uploads_are_explained_in_plain_words(
