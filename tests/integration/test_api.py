@@ -1,0 +1,497 @@
+"""Every route and every error through functions-framework's app (Flask test client), S3 in moto."""
+
+import base64
+import io
+import json
+import logging
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digits import api, storage
+from model import mnist
+
+ALLOWED = "http://127.0.0.1:8000"
+# MNIST test digits the checks below send; index -> label is read from the data, not assumed.
+DIGIT_INDICES = (0, 1, 2)
+KEY = "images/2026/11/24/20261124T061502123456Z-0123456789abcdef.png"
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_dir):
+    data = mnist.load(mnist_dir)
+    return [(data.test_images[i], int(data.test_labels[i])) for i in DIGIT_INDICES]
+
+
+def png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def canvas_png(digit: np.ndarray) -> bytes:
+    """What the page's canvas exports: a large RGBA PNG, dark ink on a transparent background."""
+    alpha = Image.fromarray(digit).resize((280, 280), Image.Resampling.BILINEAR)
+    ink = Image.new("RGBA", alpha.size, (20, 20, 20, 0))
+    ink.putalpha(alpha)
+    return png(ink)
+
+
+def paper_png(digit: np.ndarray) -> bytes:
+    """A scan-like upload: dark ink on white paper, greyscale."""
+    return png(Image.fromarray(255 - digit).resize((140, 140), Image.Resampling.BILINEAR))
+
+
+def data_url(data: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(data).decode()
+
+
+def huge_png_header(side: int = 100_000) -> bytes:
+    """A valid PNG signature and IHDR claiming side x side pixels: a decompression bomb's shape."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * 1024)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+BLANK_WHITE = png(Image.new("L", (200, 200), 255))
+BLANK_TRANSPARENT = png(Image.new("RGBA", (200, 200), (0, 0, 0, 0)))
+SVG = b'<svg xmlns="http://www.w3.org/2000/svg" width="28" height="28"><text>7</text></svg>'
+TEXT = b"seven, I promise"
+
+
+def truncated_png() -> bytes:
+    whole = png(Image.new("L", (64, 64), 128))
+    return whole[: len(whole) // 2]
+
+
+def error_of(response) -> tuple[int, str]:
+    body = response.get_json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message"}
+    assert body["error"]["message"]
+    return response.status_code, body["error"]["code"]
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+# --- predictions ----------------------------------------------------------------------------
+
+
+def check_prediction(response, label: int, s3, bucket, sent: bytes, source: str, model) -> dict:
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert set(body) == {
+        "digit",
+        "confidence",
+        "probabilities",
+        "image",
+        "saved",
+        "model",
+        "preview",
+    }
+    assert body["digit"] == label
+    assert len(body["probabilities"]) == 10
+    assert sum(body["probabilities"]) == pytest.approx(1.0)
+    assert body["confidence"] == max(body["probabilities"])
+    assert body["model"] == {"version": model.version}
+    assert body["saved"] is True
+    key = body["image"]["key"]
+    assert storage.KEY_PATTERN.fullmatch(key)
+    assert key in body["image"]["url"]
+    preview = Image.open(io.BytesIO(base64.b64decode(body["preview"].split(",", 1)[1])))
+    assert body["preview"].startswith("data:image/png;base64,")
+    assert (preview.format, preview.size) == ("PNG", (28, 28))
+    stored = s3.get_object(Bucket=bucket, Key=key)
+    assert stored["Body"].read() == sent
+    assert stored["ContentType"] == "image/png"
+    assert stored["Metadata"] == {
+        "prediction": str(label),
+        "confidence": f"{body['confidence']:.6f}",
+        "source": source,
+        "model-version": model.version,
+    }
+    return body
+
+
+@pytest.mark.parametrize("path", ["/predict", "/"])
+def test_canvas_json_data_url_is_recognised_and_stored(client, s3, bucket, model, digits, path):
+    for digit, label in digits:
+        sent = canvas_png(digit)
+        response = client.post(path, json={"image": data_url(sent)})
+        check_prediction(response, label, s3, bucket, sent, "canvas", model)
+
+
+def test_bare_base64_is_accepted(client, s3, bucket, model, digits):
+    digit, label = digits[0]
+    sent = canvas_png(digit)
+    response = client.post("/predict", json={"image": b64(sent)})
+    check_prediction(response, label, s3, bucket, sent, "canvas", model)
+
+
+def test_multipart_upload_is_recognised_and_stored(client, s3, bucket, model, digits):
+    for digit, label in digits:
+        sent = paper_png(digit)
+        response = client.post("/predict", data={"file": (io.BytesIO(sent), "digit.png")})
+        check_prediction(response, label, s3, bucket, sent, "upload", model)
+
+
+@pytest.mark.parametrize("content_type", ["image/png", "application/octet-stream"])
+def test_raw_png_body_is_recognised_and_stored(client, s3, bucket, model, digits, content_type):
+    for digit, label in digits:
+        sent = paper_png(digit)
+        response = client.post("/predict", data=sent, content_type=content_type)
+        check_prediction(response, label, s3, bucket, sent, "raw", model)
+
+
+def test_raw_jpeg_is_stored_as_jpeg(client, s3, bucket, digits):
+    digit, label = digits[0]
+    buffer = io.BytesIO()
+    Image.fromarray(255 - digit).resize((112, 112)).save(buffer, "JPEG", quality=92)
+    response = client.post("/predict", data=buffer.getvalue(), content_type="image/jpeg")
+    assert response.status_code == 200
+    assert response.get_json()["digit"] == label
+    key = response.get_json()["image"]["key"]
+    assert key.endswith(".jpg")
+    stored = s3.get_object(Bucket=bucket, Key=key)
+    assert (stored["ContentType"], stored["Body"].read()) == ("image/jpeg", buffer.getvalue())
+
+
+def test_storage_failure_still_answers_with_saved_false_and_logs_it(make_client, digits, caplog):
+    client = make_client({"IMAGES_BUCKET": "bucket-that-does-not-exist"})
+    digit, label = digits[0]
+    with caplog.at_level(logging.ERROR, logger="digits.api"):
+        response = client.post("/predict", json={"image": data_url(canvas_png(digit))})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["digit"] == label
+    assert body["saved"] is False
+    assert body["image"] == {"key": None, "url": None}
+    assert "not be saved" in body["warning"]
+    assert any("could not save" in r.getMessage() for r in caplog.records)
+
+
+# --- bad inputs -------------------------------------------------------------------------------
+
+
+JSON, BAD, INVALID = "application/json", "bad_request", "invalid_image"
+UNSUPPORTED = "unsupported_media_type"
+
+
+def as_json(image: str) -> bytes:
+    return json.dumps({"image": image}).encode()
+
+
+PREDICT_ERRORS = [
+    # (what, content type, body, status, code)
+    ("bad JSON", JSON, b'{"image": ', 400, BAD),
+    ("JSON not an object", JSON, b'["data:image/png;base64,AAAA"]', 400, BAD),
+    ("missing field", JSON, b'{"img": "AAAA"}', 400, BAD),
+    ("field not a string", JSON, b'{"image": 7}', 400, BAD),
+    ("empty field", JSON, b'{"image": ""}', 400, BAD),
+    ("bad base64", JSON, b'{"image": "iVBOR*w0K!!"}', 400, BAD),
+    ("base64 not ascii", JSON, '{"image": "iVBORé"}'.encode(), 400, BAD),
+    ("data URL not base64", JSON, b'{"image": "data:image/png,%89PNG"}', 400, BAD),
+    ("data URL without comma", JSON, b'{"image": "data:image/png;base64"}', 400, BAD),
+    ("base64 of text", JSON, as_json(b64(TEXT)), 415, UNSUPPORTED),
+    ("base64 of SVG", JSON, as_json("data:image/svg+xml;base64," + b64(SVG)), 415, UNSUPPORTED),
+    ("base64 of truncated PNG", JSON, as_json(b64(truncated_png())), 400, INVALID),
+    ("base64 of blank canvas", JSON, as_json(data_url(BLANK_TRANSPARENT)), 422, "nothing_drawn"),
+    ("empty body", "image/png", b"", 400, BAD),
+    ("empty JSON body", JSON, b"", 400, BAD),
+    ("wrong content type", "text/plain", b"7", 415, UNSUPPORTED),
+    ("PNG sent as text", "text/plain", BLANK_WHITE, 415, UNSUPPORTED),
+    ("XML", "application/xml", b"<seven/>", 415, UNSUPPORTED),
+    ("SVG", "image/svg+xml", SVG, 415, UNSUPPORTED),
+    ("text as octet-stream", "application/octet-stream", TEXT, 415, UNSUPPORTED),
+    ("text labelled PNG", "image/png", TEXT, 415, UNSUPPORTED),
+    ("corrupt PNG", "image/png", b"\x89PNG\r\n\x1a\n" + b"\x00garbage" * 20, 400, INVALID),
+    ("truncated PNG", "image/png", truncated_png(), 400, INVALID),
+    ("decompression bomb", "image/png", huge_png_header(), 413, "too_large"),
+    ("blank white image", "image/png", BLANK_WHITE, 422, "nothing_drawn"),
+    ("blank transparent image", "image/png", BLANK_TRANSPARENT, 422, "nothing_drawn"),
+    ("multipart without boundary", "multipart/form-data", b"--x\r\n\r\n", 400, BAD),
+]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status", "code"),
+    [case[1:] for case in PREDICT_ERRORS],
+    ids=[case[0] for case in PREDICT_ERRORS],
+)
+def test_bad_prediction_requests_get_json_errors(
+    client, s3, bucket, content_type, body, status, code
+):
+    response = client.post("/predict", data=body, content_type=content_type)
+    assert error_of(response) == (status, code)
+    assert "Traceback" not in response.get_data(as_text=True)
+    # Nothing refused is stored.
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+
+
+MULTIPART_ERRORS = [
+    ("no file field", {"other": (io.BytesIO(b"x"), "a.png")}, 400, "bad_request"),
+    ("file sent as text", {"file": "iVBORw0KGgo="}, 400, "bad_request"),
+    ("empty file", {"file": (io.BytesIO(b""), "empty.png")}, 400, "bad_request"),
+    ("SVG file", {"file": (io.BytesIO(SVG), "seven.svg")}, 415, "unsupported_media_type"),
+    ("text file", {"file": (io.BytesIO(TEXT), "seven.png")}, 415, "unsupported_media_type"),
+    ("blank file", {"file": (io.BytesIO(BLANK_WHITE), "blank.png")}, 422, "nothing_drawn"),
+]
+
+
+@pytest.mark.parametrize(
+    ("form", "status", "code"),
+    [case[1:] for case in MULTIPART_ERRORS],
+    ids=[case[0] for case in MULTIPART_ERRORS],
+)
+def test_bad_uploads_get_json_errors(client, form, status, code):
+    response = client.post("/predict", data=form, content_type="multipart/form-data")
+    assert error_of(response) == (status, code)
+
+
+@pytest.mark.parametrize("kind", ["raw", "json", "multipart"])
+def test_a_body_over_the_limit_is_refused_with_413(make_client, s3, bucket, kind):
+    client = make_client({"MAX_BODY_BYTES": "2000"})
+    image = paper_png(np.full((28, 28), 0, np.uint8)) + b"\x00" * 3000
+    if kind == "raw":
+        response = client.post("/predict", data=image, content_type="image/png")
+    elif kind == "json":
+        response = client.post("/predict", json={"image": b64(image)})
+    else:
+        response = client.post("/predict", data={"file": (io.BytesIO(image), "big.png")})
+    assert error_of(response) == (413, "too_large")
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0
+
+
+def test_the_default_limit_refuses_a_nine_megabyte_body(client):
+    response = client.post("/predict", data=b"\x00" * (9 * 1024 * 1024), content_type="image/png")
+    assert error_of(response) == (413, "too_large")
+
+
+def test_an_unexpected_failure_is_a_generic_json_500_and_logged(
+    client, digits, monkeypatch, caplog
+):
+    # Fault injection: no real input makes the core fail unexpectedly, so make it fail.
+    def broken(_image28):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(api.imaging, "preview_png", broken)
+    with caplog.at_level(logging.ERROR, logger="digits.api"):
+        response = client.post("/predict", json={"image": data_url(canvas_png(digits[0][0]))})
+    assert error_of(response) == (500, "internal")
+    text = response.get_data(as_text=True)
+    assert "secret internal detail" not in text
+    assert "Traceback" not in text
+    assert any(
+        r.exc_info and "secret internal detail" in str(r.exc_info[1]) for r in caplog.records
+    )
+
+
+# --- routes and methods -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/nope"),
+        ("POST", "/predict/extra"),
+        ("GET", "/predict/"),
+        ("GET", "/favicon.ico"),
+        ("GET", "/robots.txt"),
+        ("DELETE", "/images/x"),
+    ],
+)
+def test_unknown_routes_are_json_404(client, method, path):
+    response = client.open(path, method=method)
+    assert error_of(response) == (404, "not_found")
+    assert response.mimetype == "application/json"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("GET", "/predict", "POST, OPTIONS"),
+        ("GET", "/", "POST, OPTIONS"),
+        ("PUT", "/predict", "POST, OPTIONS"),
+        ("DELETE", "/images", "GET, OPTIONS"),
+        ("POST", "/health", "GET, OPTIONS"),
+        ("GET", "/feedback", "POST, OPTIONS"),
+        ("PATCH", "/openapi.json", "GET, OPTIONS"),
+    ],
+)
+def test_wrong_methods_are_json_405_with_allow(client, method, path, allow):
+    response = client.open(path, method=method)
+    assert error_of(response) == (405, "method_not_allowed")
+    assert response.headers["Allow"] == allow
+
+
+def test_health_reports_the_model(client, model):
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "ok"
+    assert body["model"]["version"] == model.version
+    assert body["model"]["load_seconds"] >= 0
+    assert client.head("/health").status_code == 200
+
+
+def test_openapi_document_describes_exactly_the_routes(client):
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    document = response.get_json()
+    assert document["openapi"].startswith("3.")
+    assert set(document["paths"]) == set(api.ROUTES)
+    for path, methods in api.ROUTES.items():
+        assert set(document["paths"][path]) == {m.lower() for m in methods}
+
+
+# --- images and feedback ----------------------------------------------------------------------
+
+
+def test_images_lists_newest_first_with_feedback_labels(client, digits):
+    keys = []
+    for digit, _label in digits:
+        response = client.post("/predict", json={"image": data_url(canvas_png(digit))})
+        keys.append(response.get_json()["image"]["key"])
+    listed = client.get("/images").get_json()["images"]
+    assert [row["key"] for row in listed] == keys[::-1]
+    assert [row["digit"] for row in listed] == [label for _, label in digits][::-1]
+    assert all(row["label"] is None and row["url"] for row in listed)
+    assert set(listed[0]) == {"key", "digit", "confidence", "created_at", "url", "label"}
+
+    response = client.post("/feedback", json={"key": keys[1], "label": 4})
+    assert response.status_code == 200
+    assert response.get_json() == {"key": keys[1], "label": 4}
+    listed = client.get("/images?limit=2").get_json()["images"]
+    assert [(row["key"], row["label"]) for row in listed] == [(keys[2], None), (keys[1], 4)]
+
+
+def test_images_of_an_empty_bucket(client):
+    assert client.get("/images?limit=5").get_json() == {"images": []}
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "-1", "abc", "2.5", "", "99999"])
+def test_images_with_a_bad_limit_is_400(client, limit):
+    assert error_of(client.get(f"/images?limit={limit}")) == (400, "bad_request")
+
+
+def test_images_when_storage_is_down_is_503(make_client):
+    client = make_client({"IMAGES_BUCKET": "bucket-that-does-not-exist"})
+    assert error_of(client.get("/images")) == (503, "storage_unavailable")
+
+
+FEEDBACK_ERRORS = [
+    ("unknown key", {"key": KEY, "label": 3}, 404, "not_found"),
+    ("key not ours", {"key": "../../etc/passwd", "label": 3}, 404, "not_found"),
+    ("label too big", {"key": KEY, "label": 10}, 400, "bad_request"),
+    ("label negative", {"key": KEY, "label": -1}, 400, "bad_request"),
+    ("label a string", {"key": KEY, "label": "3"}, 400, "bad_request"),
+    ("label a float", {"key": KEY, "label": 3.0}, 400, "bad_request"),
+    ("label a boolean", {"key": KEY, "label": True}, 400, "bad_request"),
+    ("label missing", {"key": KEY}, 400, "bad_request"),
+    ("key missing", {"label": 3}, 400, "bad_request"),
+    ("key not a string", {"key": 12, "label": 3}, 400, "bad_request"),
+]
+
+
+@pytest.mark.parametrize(
+    ("document", "status", "code"),
+    [case[1:] for case in FEEDBACK_ERRORS],
+    ids=[case[0] for case in FEEDBACK_ERRORS],
+)
+def test_bad_feedback_gets_json_errors(client, document, status, code):
+    assert error_of(client.post("/feedback", json=document)) == (status, code)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status", "code"),
+    [
+        ("application/json", b"{", 400, "bad_request"),
+        ("application/json", b"[]", 400, "bad_request"),
+        ("text/plain", b'{"key": "k", "label": 1}', 415, "unsupported_media_type"),
+    ],
+)
+def test_feedback_body_must_be_a_json_object(client, content_type, body, status, code):
+    response = client.post("/feedback", data=body, content_type=content_type)
+    assert error_of(response) == (status, code)
+
+
+# --- CORS -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("origin", ["http://127.0.0.1:8000", "http://localhost:8000"])
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/health"), ("GET", "/nope"), ("POST", "/predict")]
+)
+def test_allowed_origins_get_exactly_one_allow_origin(client, origin, method, path):
+    response = client.open(path, method=method, headers={"Origin": origin})
+    assert response.headers.getlist("Access-Control-Allow-Origin") == [origin]
+    assert "Origin" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize(
+    "origin", ["http://evil.example", "http://127.0.0.1:9999", "null", "http://127.0.0.1:8000.evil"]
+)
+def test_other_origins_get_no_allow_origin(client, origin):
+    response = client.get("/health", headers={"Origin": origin})
+    assert response.status_code == 200
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert "Origin" in response.headers["Vary"]
+
+
+def test_no_origin_no_allow_origin_but_vary(client):
+    response = client.get("/health")
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert "Origin" in response.headers["Vary"]
+
+
+def test_framework_404_carries_cors_too(client):
+    response = client.get("/favicon.ico", headers={"Origin": ALLOWED})
+    assert response.headers.getlist("Access-Control-Allow-Origin") == [ALLOWED]
+
+
+@pytest.mark.parametrize(
+    ("path", "methods"), [("/predict", "POST, OPTIONS"), ("/images", "GET, OPTIONS")]
+)
+def test_preflight_for_an_allowed_origin(client, path, methods):
+    response = client.options(
+        path,
+        headers={
+            "Origin": ALLOWED,
+            "Access-Control-Request-Method": methods.split(",")[0],
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert response.status_code == 204
+    assert response.get_data() == b""
+    assert response.headers.getlist("Access-Control-Allow-Origin") == [ALLOWED]
+    assert response.headers["Access-Control-Allow-Methods"] == methods
+    assert response.headers["Access-Control-Allow-Headers"] == "Content-Type"
+    assert int(response.headers["Access-Control-Max-Age"]) > 0
+    assert "Origin" in response.headers["Vary"]
+
+
+def test_preflight_for_another_origin_allows_nothing(client):
+    response = client.options(
+        "/predict",
+        headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert response.status_code == 204
+    assert "Access-Control-Allow-Origin" not in response.headers
+    assert "Access-Control-Allow-Methods" not in response.headers
+
+
+def test_a_wildcard_origin_setting_echoes_the_origin(make_client):
+    client = make_client({"ALLOWED_ORIGINS": "*"})
+    response = client.get("/health", headers={"Origin": "https://anywhere.example"})
+    assert response.headers.getlist("Access-Control-Allow-Origin") == ["https://anywhere.example"]
