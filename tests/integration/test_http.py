@@ -1,0 +1,198 @@
+"""Real HTTP on loopback: functions-framework with main.py, moto's S3 server and the page."""
+
+import base64
+import http.client
+import io
+import json
+import threading
+import urllib.parse
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from PIL import Image
+
+from infra.local_stack import start_stack
+from model import mnist
+
+CONCURRENT = 100
+TIMEOUT = 120
+
+
+@pytest.fixture(scope="module")
+def stack():
+    with start_stack(env={"MAX_BODY_BYTES": str(1024 * 1024)}) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def test_digits(mnist_dir):
+    data = mnist.load(mnist_dir)
+    return data.test_images[:CONCURRENT], data.test_labels[:CONCURRENT]
+
+
+def request(stack, method: str, path: str, body: bytes | None = None, headers=None):
+    """Send one request over a fresh connection; return (status, headers, body)."""
+    url = urllib.parse.urlsplit(stack.function_url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=TIMEOUT)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def png(array) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(255 - array).resize((112, 112), Image.Resampling.BILINEAR).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def multipart(data: bytes) -> tuple[bytes, str]:
+    boundary = uuid.uuid4().hex
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="d.png"\r\n'
+            f"Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def encode(kind: str, data: bytes) -> tuple[bytes, str]:
+    """The request body and content type that send ``data`` the way ``kind`` does."""
+    if kind == "canvas":
+        document = {"image": "data:image/png;base64," + base64.b64encode(data).decode()}
+        return json.dumps(document).encode(), "application/json"
+    if kind == "upload":
+        return multipart(data)
+    return data, "image/png"
+
+
+def count_objects(stack) -> int:
+    paginator = stack.s3_client().get_paginator("list_objects_v2")
+    return sum(page.get("KeyCount", 0) for page in paginator.paginate(Bucket=stack.bucket))
+
+
+def test_health_over_http(stack):
+    status, headers, body = request(stack, "GET", "/health")
+    assert status == 200
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body)["status"] == "ok"
+
+
+def test_concurrent_predictions_each_keep_their_own_object(stack, test_digits):
+    images, labels = test_digits
+    kinds = ("canvas", "upload", "raw")
+    sent = [png(image) for image in images]
+    assert len(set(sent)) == CONCURRENT
+    before = count_objects(stack)
+    start = threading.Barrier(CONCURRENT)
+
+    def send(i: int):
+        body, content_type = encode(kinds[i % 3], sent[i])
+        start.wait(TIMEOUT)  # all requests leave together
+        return request(stack, "POST", "/predict", body, {"Content-Type": content_type})
+
+    with ThreadPoolExecutor(max_workers=CONCURRENT) as pool:
+        answers = list(pool.map(send, range(CONCURRENT)))
+
+    assert [status for status, _, _ in answers] == [200] * CONCURRENT
+    bodies = [json.loads(body) for _, _, body in answers]
+    assert all(b["saved"] is True for b in bodies)
+    keys = [b["image"]["key"] for b in bodies]
+    assert len(set(keys)) == CONCURRENT
+    assert count_objects(stack) - before == CONCURRENT
+    client = stack.s3_client()
+    for i, key in enumerate(keys):
+        stored = client.get_object(Bucket=stack.bucket, Key=key)
+        assert stored["Body"].read() == sent[i]
+        assert stored["ContentType"] == "image/png"
+        assert stored["Metadata"]["source"] == kinds[i % 3]
+        assert stored["Metadata"]["prediction"] == str(bodies[i]["digit"])
+    # The presigned URL serves the same bytes over HTTP.
+    with urllib.request.urlopen(bodies[0]["image"]["url"], timeout=TIMEOUT) as response:
+        assert response.read() == sent[0]
+    # Most of these MNIST digits are recognised; exact accuracy is the benchmark's business.
+    right = sum(b["digit"] == int(label) for b, label in zip(bodies, labels, strict=True))
+    assert right >= 0.9 * CONCURRENT
+
+
+def test_images_and_feedback_over_http(stack, test_digits):
+    images, labels = test_digits
+    body, content_type = encode("raw", png(images[0]))
+    status, _, answer = request(stack, "POST", "/predict", body, {"Content-Type": content_type})
+    key = json.loads(answer)["image"]["key"]
+    feedback = json.dumps({"key": key, "label": int(labels[0])}).encode()
+    status, _, _ = request(
+        stack, "POST", "/feedback", feedback, {"Content-Type": "application/json"}
+    )
+    assert status == 200
+    status, _, listing = request(stack, "GET", "/images?limit=1")
+    assert status == 200
+    assert json.loads(listing)["images"][0]["key"] == key
+    assert json.loads(listing)["images"][0]["label"] == int(labels[0])
+
+
+def test_cors_over_http(stack):
+    site_origin = stack.site_url
+    status, headers, _ = request(stack, "GET", "/health", headers={"Origin": site_origin})
+    assert headers.get_all("Access-Control-Allow-Origin") == [site_origin]
+    assert "Origin" in headers["Vary"]
+    _, headers, _ = request(stack, "GET", "/health", headers={"Origin": "http://evil.example"})
+    assert headers.get_all("Access-Control-Allow-Origin") is None
+    status, headers, body = request(
+        stack,
+        "OPTIONS",
+        "/predict",
+        headers={"Origin": site_origin, "Access-Control-Request-Method": "POST"},
+    )
+    assert (status, body) == (204, b"")
+    assert headers.get_all("Access-Control-Allow-Origin") == [site_origin]
+    assert "POST" in headers["Access-Control-Allow-Methods"]
+
+
+@pytest.mark.parametrize("path", ["/favicon.ico", "/robots.txt", "/nope"])
+def test_not_found_is_json_over_http(stack, path):
+    status, headers, body = request(stack, "GET", path)
+    assert status == 404
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(body)["error"]["code"] == "not_found"
+
+
+def test_a_declared_oversized_body_is_413_over_http(stack):
+    body = b"\x00" * (2 * 1024 * 1024)
+    status, _, answer = request(stack, "POST", "/predict", body, {"Content-Type": "image/png"})
+    assert status == 413
+    assert json.loads(answer)["error"]["code"] == "too_large"
+
+
+def test_a_chunked_oversized_body_is_413_over_http(stack):
+    # No Content-Length: the bounded read is what stops it.
+    url = urllib.parse.urlsplit(stack.function_url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=TIMEOUT)
+    try:
+        chunks = (b"\x00" * 65536 for _ in range(32))
+        connection.request(
+            "POST",
+            "/predict",
+            body=chunks,
+            headers={"Content-Type": "image/png"},
+            encode_chunked=True,
+        )
+        response = connection.getresponse()
+        assert response.status == 413
+        assert json.loads(response.read())["error"]["code"] == "too_large"
+    finally:
+        connection.close()
+
+
+def test_the_page_is_served_with_config_pointing_at_the_function(stack):
+    with urllib.request.urlopen(f"{stack.site_url}/config.js", timeout=TIMEOUT) as response:
+        config = response.read().decode()
+    assert f'"{stack.function_url}"' in config
+    assert "FUNCTION_URL" in config
