@@ -1,0 +1,33 @@
+"""functions-framework entry point that serves the reference model behind the same API and storage.
+
+Only the benchmark runs it, with ``REFERENCE_MODEL_PATH`` set:
+``functions-framework --target predict --source bench/reference_main.py``.
+It mirrors functions/main.py, swapping the model and the preprocessing, so the two differ in
+nothing else.
+"""
+
+import os
+
+import flask
+import functions_framework
+
+from bench import reference
+from digits import api
+from digits.config import Settings
+
+service = api.Service(
+    Settings.from_env(),
+    reference.load(os.environ["REFERENCE_MODEL_PATH"]),
+    preprocess=reference.preprocess,
+)
+
+
+@functions_framework.errorhandler(Exception)
+def json_error(error: Exception) -> flask.Response:
+    """Answer anything that escaped ``predict`` as a JSON error."""
+    return api.with_cors(api.error_response(error), flask.request, service.settings.allowed_origins)
+
+
+def predict(request: flask.Request) -> flask.Response:
+    """Serve every route of the digits API with the reference model."""
+    return api.handle(request, service)
