@@ -229,7 +229,7 @@ def health(request: Request, service: Service) -> Response:
 def images(request: Request, service: Service) -> Response:
     """List the newest stored images with their predictions and feedback labels."""
     raw = request.args.get("limit", str(DEFAULT_LIMIT))
-    if not re.fullmatch(r"\d{1,4}", raw.strip()) or not 1 <= int(raw) <= MAX_LIMIT:
+    if not re.fullmatch(r"[0-9]{1,4}", raw.strip()) or not 1 <= int(raw) <= MAX_LIMIT:
         raise BadRequest(f"limit must be an integer from 1 to {MAX_LIMIT}")
     rows = service.store.list_images(int(raw))
     return json_response({"images": [row.to_dict() for row in rows]})
@@ -348,6 +348,8 @@ def _parse_json(body: bytes) -> dict:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise BadRequest("the body is not valid JSON") from error
+    except RecursionError as error:  # absurdly deep nesting, e.g. [[[[...]]]]
+        raise BadRequest("the JSON body is nested too deeply") from error
     if not isinstance(document, dict):
         raise BadRequest("the body must be a JSON object")
     return document

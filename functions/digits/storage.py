@@ -212,12 +212,12 @@ class ImageStore:
     def record_label(self, key: str, label: int) -> None:
         """Add the correct ``label`` to the metadata of the stored image ``key``."""
         if KEY_PATTERN.fullmatch(key) is None:
-            raise NotFound(f"no image with key {key!r}")
+            raise NotFound(f"no stored image has the key {key[:120]!r}")
         try:
             head = self.client.head_object(Bucket=self.bucket, Key=key)
         except BotoClientError as error:
             if _error_code(error) in ("404", "NoSuchKey", "NotFound"):
-                raise NotFound(f"no image with key {key!r}") from error
+                raise NotFound(f"no stored image has the key {key[:120]!r}") from error
             raise StorageError(f"could not read {key}: {error}") from error
         except BotoCoreError as error:
             raise StorageError(f"could not read {key}: {error}") from error

@@ -196,6 +196,7 @@ PREDICT_ERRORS = [
     # (what, content type, body, status, code)
     ("bad JSON", JSON, b'{"image": ', 400, BAD),
     ("JSON not an object", JSON, b'["data:image/png;base64,AAAA"]', 400, BAD),
+    ("JSON nested absurdly deep", JSON, b"[" * 200_000 + b"]" * 200_000, 400, BAD),
     ("missing field", JSON, b'{"img": "AAAA"}', 400, BAD),
     ("field not a string", JSON, b'{"image": 7}', 400, BAD),
     ("empty field", JSON, b'{"image": ""}', 400, BAD),
@@ -380,7 +381,7 @@ def test_images_of_an_empty_bucket(client):
     assert client.get("/images?limit=5").get_json() == {"images": []}
 
 
-@pytest.mark.parametrize("limit", ["0", "101", "-1", "abc", "2.5", "", "99999"])
+@pytest.mark.parametrize("limit", ["0", "101", "-1", "abc", "2.5", "", "99999", "\u0663"])
 def test_images_with_a_bad_limit_is_400(client, limit):
     assert error_of(client.get(f"/images?limit={limit}")) == (400, "bad_request")
 
