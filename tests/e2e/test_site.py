@@ -361,7 +361,9 @@ def test_keyboard_undo_and_predict(site) -> None:
 
 def test_image_not_saved_is_said_plainly(browser: Browser, open_site) -> None:
     # A stack of its own whose bucket is gone: every save fails for real, predictions still work.
-    with start_stack() as broken:
+    # Its own bucket name too: moto's servers in one process share their state, so deleting the
+    # default bucket would take the session stack's images with it.
+    with start_stack(env={"IMAGES_BUCKET": "digits-images-gone"}) as broken:
         broken.s3_client().delete_bucket(Bucket=broken.bucket)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         site = open_site(page, broken)
