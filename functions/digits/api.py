@@ -350,6 +350,9 @@ def _parse_json(body: bytes) -> dict:
         raise BadRequest("the body is not valid JSON") from error
     except RecursionError as error:  # absurdly deep nesting, e.g. [[[[...]]]]
         raise BadRequest("the JSON body is nested too deeply") from error
+    except ValueError as error:
+        # Python refuses integer literals longer than sys.get_int_max_str_digits() (4300 digits).
+        raise BadRequest("the JSON body holds a number too long to read") from error
     if not isinstance(document, dict):
         raise BadRequest("the body must be a JSON object")
     return document
