@@ -242,13 +242,18 @@ document.addEventListener("keydown", (e) => {
 
 // ---- history --------------------------------------------------------------------------------
 
+let historyRequests = 0;
+
 async function loadHistory() {
   const status = $("history-status");
+  const mine = ++historyRequests;
   try {
     const images = await api.recentImages(HISTORY_SIZE);
+    if (mine !== historyRequests) return; // a newer list is on its way
     renderHistory($("history"), images, (key, label) => api.sendFeedback(key, label));
     status.textContent = images.length ? "" : "Nothing yet: your predictions will show up here.";
   } catch (error) {
+    if (mine !== historyRequests) return;
     const why = {
       network: "Cannot reach the recognizer, so the history is not available right now.",
       storage_unavailable: "The image store is not answering, so the history cannot be shown.",
