@@ -1,0 +1,200 @@
+"""Run the built Lambda package on the runtime's Python and measure its cold init, time and memory.
+
+``python -m infra.measure_lambda`` (after ``sam build``) starts moto's S3 server on loopback and a
+child process of the runtime's Python version (python3.13, from pyenv here) that sees only the
+package in .aws-sam/build/DigitsFunction plus boto3 (which Lambda provides). The child imports
+lambda_handler as Lambda's init phase does, then invokes the handler with every event in
+tests/events/, and reports the init seconds, each event's status and milliseconds, and the peak
+RSS: the figures template.yaml's MemorySize and Timeout are chosen from. Run on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+REPO = Path(__file__).resolve().parents[1]
+BUILD_DIR = REPO / ".aws-sam" / "build" / "DigitsFunction"
+EVENTS = REPO / "tests" / "events"
+BOTO3_DIR = REPO / ".aws-sam" / "runtime-boto3"
+BUCKET = "digits-measure-images"
+SITE_ORIGIN = "https://d1a2b3c4d5e6f7.cloudfront.net"
+
+# Runs in the child: nothing but the package and boto3 on its path, like /var/task on Lambda.
+CHILD = """
+import json, resource, sys, time
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+started = time.perf_counter()
+import lambda_handler
+init_seconds = time.perf_counter() - started
+init_cpu_seconds = cpu()
+init_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+results = []
+for path in sys.argv[1:]:
+    event = json.load(open(path))
+    for attempt in range(REPEATS):
+        began, began_cpu = time.perf_counter(), cpu()
+        answer = lambda_handler.handler(event, None)
+        took, took_cpu = time.perf_counter() - began, cpu() - began_cpu
+        results.append({"event": path.rsplit("/", 1)[-1], "attempt": attempt,
+                        "status": answer["statusCode"], "ms": round(took * 1000, 2),
+                        "cpu_ms": round(took_cpu * 1000, 2)})
+print(json.dumps({
+    "python": sys.version.split()[0],
+    "init_seconds": round(init_seconds, 3),
+    "init_cpu_seconds": round(init_cpu_seconds, 3),
+    "init_rss_mb": round(init_rss_mb, 1),
+    "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    "results": results,
+}))
+"""
+
+
+def runtime_version(template: Path = REPO / "template.yaml") -> str:
+    """Return the function's Python version from template.yaml, e.g. "3.13"."""
+    match = re.search(r"^\s*Runtime:\s*python(3\.\d+)\s*$", template.read_text(), re.MULTILINE)
+    if match is None:
+        raise ValueError(f"no python Runtime in {template}")
+    return match[1]
+
+
+def find_python(version: str) -> str | None:
+    """Return an interpreter of this exact version (PATH, then pyenv's versions), or None."""
+    candidates = [f"python{version}"]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates += sorted(
+        glob.glob(str(pyenv_root / "versions" / f"{version}.*" / "bin" / "python3"))
+    )
+    for candidate in candidates:
+        try:
+            answer = subprocess.run(
+                [candidate, "-c", "import sys; print(sys.version_info[:2])"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if answer.returncode == 0 and answer.stdout.strip() == str(
+            tuple(map(int, version.split(".")))
+        ):
+            return candidate
+    return None
+
+
+def boto3_pin() -> str:
+    """Return the boto3 requirement pinned in requirements-dev.txt."""
+    for line in (REPO / "requirements-dev.txt").read_text().splitlines():
+        if line.startswith("boto3=="):
+            return line.strip()
+    raise ValueError("boto3 is not pinned in requirements-dev.txt")
+
+
+def install_boto3(target: Path, python: str) -> Path:
+    """Install the pinned boto3 into ``target`` for ``python``: Lambda has it, the package not."""
+    if not (target / "boto3").is_dir():
+        pip = [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+        quiet = ["--root-user-action=ignore"]
+        subprocess.run([*pip, *quiet, "--target", str(target), boto3_pin()], check=True)
+    return target
+
+
+def run_package(
+    build_dir: Path, python: str, boto3_dir: Path, events: list[Path], repeats: int = 1
+) -> dict:
+    """Invoke the package's handler with ``events`` in a fresh ``python``; return its report."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        endpoint = "http://{}:{}".format(*server.get_host_and_port())
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONPATH": os.pathsep.join([str(build_dir), str(boto3_dir)]),
+            "PYTHONDONTWRITEBYTECODE": "1",  # /var/task is read-only: no .pyc cache there
+            "AWS_ACCESS_KEY_ID": "measure",
+            "AWS_SECRET_ACCESS_KEY": "measure",
+            "AWS_REGION": "eu-west-1",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "AWS_ENDPOINT_URL_S3": endpoint,
+            "IMAGES_BUCKET": BUCKET,
+            "ALLOWED_ORIGINS": SITE_ORIGIN,
+            "MODEL_PATH": str(build_dir / "model" / "forest.joblib"),
+        }
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="eu-west-1",
+            aws_access_key_id="measure",
+            aws_secret_access_key="measure",
+        )
+        s3.create_bucket(
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+        )
+        answer = subprocess.run(
+            [python, "-s", "-c", CHILD.replace("REPEATS", str(repeats))] + [str(e) for e in events],
+            env=env,
+            cwd=build_dir,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    finally:
+        server.stop()
+    if answer.returncode != 0:
+        raise RuntimeError(f"the package failed on {python}:\n{answer.stderr[-4000:]}")
+    return json.loads(answer.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure the built package and print the report as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build-dir", type=Path, default=BUILD_DIR)
+    parser.add_argument("--python", help="the runtime's interpreter (default: found by version)")
+    parser.add_argument("--repeats", type=int, default=5, help="invocations of each event")
+    parser.add_argument("--events", type=Path, default=EVENTS, help="folder of event JSON files")
+    args = parser.parse_args(argv)
+    version = runtime_version()
+    python = args.python or find_python(version)
+    if python is None:
+        parser.error(f"no Python {version} found (the template's runtime); pass --python")
+    if not (args.build_dir / "lambda_handler.py").is_file():
+        parser.error(f"{args.build_dir} holds no package: run `sam build` first")
+    boto3_dir = install_boto3(BOTO3_DIR, python)
+    report = run_package(
+        args.build_dir, python, boto3_dir, sorted(args.events.glob("*.json")), args.repeats
+    )
+    size = sum(p.stat().st_size for p in args.build_dir.rglob("*") if p.is_file())
+    report["package_mb"] = round(size / 1e6, 1)
+    by_event: dict[str, list[dict]] = {}
+    for row in report.pop("results"):
+        by_event.setdefault(row["event"], []).append(row)
+    report["by_event"] = {
+        name: {
+            "status": rows[0]["status"],
+            "first_ms": rows[0]["ms"],
+            "best_ms": min(r["ms"] for r in rows),
+            "worst_ms": max(r["ms"] for r in rows),
+            "best_cpu_ms": min(r["cpu_ms"] for r in rows),
+        }
+        for name, rows in by_event.items()
+    }
+    json.dump(report, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
