@@ -183,6 +183,39 @@ def test_touch_drawing_on_a_phone_predicts_without_scrolling(browser: Browser, o
     context.close()
 
 
+def test_pen_drawing_is_predicted(site) -> None:
+    page = site.page
+    page.evaluate(
+        """() => {
+          window.pointerTypes = [];
+          document.querySelector('[data-testid="pad"]')
+            .addEventListener('pointerdown', (e) => window.pointerTypes.push(e.pointerType));
+        }"""
+    )
+    page.get_by_label("Predict as I draw").uncheck()
+    cdp = page.context.new_cdp_session(page)
+    points = [to_page(page, x, y) for x, y in ZERO[0]]
+
+    def pen(kind: str, x: float, y: float) -> None:
+        event = {"type": kind, "x": x, "y": y, "pointerType": "pen", "force": 0.5}
+        if kind != "mouseMoved":
+            event |= {"button": "left", "clickCount": 1}
+        else:
+            event |= {"button": "left", "buttons": 1}
+        cdp.send("Input.dispatchMouseEvent", event)
+
+    pen("mousePressed", *points[0])
+    for point in points[1:]:
+        pen("mouseMoved", *point)
+    pen("mouseReleased", *points[-1])
+
+    assert page.evaluate("window.pointerTypes") == ["pen"]
+    body = predict_response(page, page.get_by_test_id("predict").click)
+    assert body["digit"] == 0
+    expect(page.get_by_test_id("digit")).to_have_text("0")
+    assert site.errors() == []
+
+
 @pytest.mark.parametrize("fmt", list(UPLOADS))
 def test_uploaded_image_is_predicted_saved_listed_and_labelled(
     site, mnist_dir: Path, fmt: str
