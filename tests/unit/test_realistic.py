@@ -1,0 +1,57 @@
+"""Realistic inputs of every kind are recognised by the committed model after decode + to_mnist.
+
+A floor only: the per-kind figures come from `python -m bench.realistic` (README), not from here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench import realistic
+from digits import imaging
+from digits.config import Settings
+from digits.inference import load_model
+from model import augment
+
+N = 20
+# Generous floors for 20 inputs: a regression in decoding or normalisation (a canvas turned
+# black, an un-inverted scan, a lost thin stroke) drops a kind far below them.
+FLOORS = dict.fromkeys(realistic.FROM_MNIST, 0.8) | {"printed": 0.6}
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model(Settings.from_env().model_path)
+
+
+@pytest.mark.parametrize("kind", realistic.KINDS)
+def test_each_kind_is_recognised(kind, model):
+    samples = realistic.KINDS[kind](N, 11)
+    assert {s.label for s in samples} <= set(range(10))
+    assert all(imaging.image_type(s.data) in imaging.ACCEPTED for s in samples)
+    assert realistic.accuracy(model, samples) >= FLOORS[kind]
+
+
+def test_mnist_digits_as_png_are_as_accurate_as_the_raw_arrays(model):
+    samples = realistic.mnist_png(200, 3)
+    _, digits, labels = realistic._pick(200, 3)
+    raw = np.mean(model.predict_proba(digits).argmax(axis=1) == labels)
+    assert realistic.accuracy(model, samples) >= raw - 0.015
+
+
+def test_generators_are_deterministic():
+    for generate in (realistic.photo_jpeg, realistic.printed):
+        assert generate(3, 5) == generate(3, 5)
+        assert generate(3, 5) != generate(3, 6)
+
+
+def test_printed_training_images_are_mnist_style_and_use_other_fonts():
+    assert not set(augment.TRAIN_FONTS) & set(augment.TEST_FONTS)
+    assert all((augment.font_dir() / name).is_file() for name in augment.TRAIN_FONTS)
+    images, labels = augment.printed_digits(20, 1)
+    assert images.shape == (20, 28, 28)
+    assert images.dtype == np.uint8
+    assert list(labels[:10]) == list(range(10))
+    assert (images.reshape(20, -1).max(axis=1) == 255).all()
+    assert images[:, 0, :].max() == 0
