@@ -14,12 +14,14 @@ import functools
 import logging
 import re
 import secrets
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import boto3
+import boto3.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 from botocore.exceptions import ClientError as BotoClientError
@@ -79,22 +81,33 @@ class StoredImage:
         }
 
 
-@functools.cache
+_client_lock = threading.Lock()
+
+
 def s3_client(connect_timeout: float, read_timeout: float, max_attempts: int):
     """Return the process's S3 client for these timeouts (the endpoint comes from boto3's env)."""
+    # Request threads may all want the client at once on a cold instance; build it exactly once.
+    with _client_lock:
+        return _build_client(connect_timeout, read_timeout, max_attempts)
+
+
+@functools.cache
+def _build_client(connect_timeout: float, read_timeout: float, max_attempts: int):
     # boto3 itself reads AWS_ENDPOINT_URL_S3, credentials and region; nothing is hard-coded here.
+    # A session of its own: boto3's default session is not safe to share across threads.
     config = Config(
         connect_timeout=connect_timeout,
         read_timeout=read_timeout,
         retries={"max_attempts": max_attempts, "mode": "standard"},
         signature_version="s3v4",
     )
-    return boto3.client("s3", config=config)
+    return boto3.session.Session().client("s3", config=config)
 
 
 def reset_client() -> None:
     """Forget the cached client, so the next call builds one from the current environment."""
-    s3_client.cache_clear()
+    with _client_lock:
+        _build_client.cache_clear()
 
 
 def new_key(extension: str, now: datetime | None = None) -> str:

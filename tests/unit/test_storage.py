@@ -1,6 +1,8 @@
 """Storage under moto: key layout and uniqueness, metadata, listing order, feedback, failures."""
 
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -195,3 +197,15 @@ def test_the_client_is_built_once_per_process_until_reset(aws_credentials):
     assert storage.s3_client(1.0, 1.0, 1) is first
     storage.reset_client()
     assert storage.s3_client(1.0, 1.0, 1) is not first
+
+
+def test_threads_asking_at_once_share_one_client(aws_credentials):
+    start = threading.Barrier(16)
+
+    def ask(_):
+        start.wait(10)
+        return storage.s3_client(1.0, 1.0, 1)
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        clients = list(pool.map(ask, range(16)))
+    assert len({id(client) for client in clients}) == 1
