@@ -3,7 +3,7 @@
 Every generator is deterministic for a given ``(n, seed)`` and returns encoded image bytes as a
 person would send them. ``python -m bench.realistic [--n N]`` prints the accuracy per kind of
 ``digits.imaging`` with the committed model. MNIST comes from ``MNIST_DIR``; fonts are the DejaVu,
-STIX and Computer Modern TTFs that the pinned matplotlib ships (see model/augment.py).
+STIX and Computer Modern TTFs that the pinned matplotlib ships (see model/printed.py).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from scipy import ndimage
 
 from digits import imaging
 from digits.errors import ClientError
-from model import augment, mnist
+from model import mnist
+from model.printed import TEST_FONTS, font_dir, render_printed
 
 
 @dataclass(frozen=True)
@@ -263,15 +264,15 @@ def mnist_png(n: int, seed: int = 0) -> list[Sample]:
 def printed(n: int, seed: int = 0) -> list[Sample]:
     """Printed digits in several fonts and sizes, dark on light, somewhere in a page-like image.
 
-    Only augment.TEST_FONTS are used: training images come from the disjoint TRAIN_FONTS.
+    Only model.printed.TEST_FONTS are used: training images come from the disjoint TRAIN_FONTS.
     """
     rng = np.random.default_rng(seed)
-    fonts = [augment.font_dir() / name for name in augment.TEST_FONTS]
+    fonts = [font_dir() / name for name in TEST_FONTS]
     samples = []
     for i in range(n):
         label = i % 10
         font = fonts[int(rng.integers(len(fonts)))]
-        image = augment.render_printed(label, font, int(rng.integers(24, 160)), rng)
+        image = render_printed(label, font, int(rng.integers(24, 160)), rng)
         fmt = "PNG" if rng.random() < 0.5 else "JPEG"
         samples.append(Sample(_encode(image, fmt), label))
     return samples

@@ -1,80 +1,36 @@
-"""Training images the MNIST-only forest lacks: printed digits, already passed through to_mnist.
-
-The model owner decides whether to train on them. Fonts are the TTFs the pinned matplotlib ships
-(requirements-dev.txt). TRAIN_FONTS and TEST_FONTS are disjoint files: bench/realistic.py measures
-printed digits in TEST_FONTS only, so training on TRAIN_FONTS does not grade itself on its own
-glyphs (the families overlap, e.g. DejaVu Serif in test and DejaVu Serif Bold in training).
-"""
+"""Training-set augmentations: extra copies of MNIST digits that serving inputs resemble."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
 
-from digits import imaging
+Plan = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
-TEST_FONTS = (
-    "DejaVuSans.ttf",
-    "DejaVuSans-Bold.ttf",
-    "DejaVuSansMono.ttf",
-    "DejaVuSerif.ttf",
-    "STIXGeneral.ttf",
-    "cmr10.ttf",
-    "cmss10.ttf",
-)
-TRAIN_FONTS = (
-    "DejaVuSans-Oblique.ttf",
-    "DejaVuSans-BoldOblique.ttf",
-    "DejaVuSansMono-Bold.ttf",
-    "DejaVuSansMono-Oblique.ttf",
-    "DejaVuSerif-Bold.ttf",
-    "DejaVuSerif-Italic.ttf",
-    "DejaVuSerif-BoldItalic.ttf",
-    "STIXGeneralBol.ttf",
-    "STIXGeneralItalic.ttf",
-    "STIXGeneralBolIta.ttf",
-    "cmb10.ttf",
-    "cmti10.ttf",
-    "cmtt10.ttf",
-)
+ONE_PIXEL_SHIFTS = ((1, 0), (-1, 0), (0, 1), (0, -1))
 
 
-def font_dir() -> Path:
-    """Return the folder of TTF files shipped by matplotlib."""
-    import matplotlib  # a dev dependency, needed only to find the fonts
-
-    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-
-
-def render_printed(
-    label: int, font: Path, size: int, rng: np.random.Generator, tilt: float = 0.0
-) -> Image.Image:
-    """Render one digit, dark on light, at a random place in a page-like greyscale image."""
-    face = ImageFont.truetype(str(font), size)
-    width = int(rng.integers(size + 40, size * 3 + 60))
-    height = int(rng.integers(size + 40, size * 3))
-    paper = int(rng.uniform(220, 255))
-    image = Image.new("L", (width, height), paper)
-    draw = ImageDraw.Draw(image)
-    left, top, right, bottom = draw.textbbox((0, 0), str(label), font=face)
-    x = int(rng.integers(0, max(1, width - (right - left)))) - left
-    y = int(rng.integers(0, max(1, height - (bottom - top)))) - top
-    draw.text((x, y), str(label), fill=int(rng.uniform(0, 70)), font=face)
-    if tilt:
-        image = image.rotate(tilt, resample=Image.Resampling.BILINEAR, fillcolor=paper)
-    return image
+def shift(images: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Move images (n, 28, 28) by whole pixels, filling the uncovered edge with background."""
+    out = np.zeros_like(images)
+    src_r = slice(max(0, -rows), images.shape[1] - max(0, rows))
+    dst_r = slice(max(0, rows), images.shape[1] - max(0, -rows))
+    src_c = slice(max(0, -cols), images.shape[2] - max(0, cols))
+    dst_c = slice(max(0, cols), images.shape[2] - max(0, -cols))
+    out[:, dst_r, dst_c] = images[:, src_r, src_c]
+    return out
 
 
-def printed_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Return n printed digits in TRAIN_FONTS as uint8 (n, 28, 28) after to_mnist, and labels."""
-    rng = np.random.default_rng(seed)
-    fonts = [font_dir() / name for name in TRAIN_FONTS]
-    images = np.zeros((n, 28, 28), dtype=np.uint8)
-    labels = np.arange(n, dtype=np.uint8) % 10
-    for i, label in enumerate(labels):
-        font = fonts[int(rng.integers(len(fonts)))]
-        page = render_printed(int(label), font, int(rng.integers(24, 160)), rng, rng.uniform(-6, 6))
-        images[i] = imaging.to_mnist(page)
+def no_augmentation(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Train on MNIST as published."""
     return images, labels
+
+
+def one_pixel_shifts(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Add four copies moved one pixel up, down, left and right (centring is never exact)."""
+    copies = [images] + [shift(images, r, c) for r, c in ONE_PIXEL_SHIFTS]
+    return np.concatenate(copies), np.tile(labels, len(copies))
+
+
+PLANS: dict[str, Plan] = {"none": no_augmentation, "shift1": one_pixel_shifts}

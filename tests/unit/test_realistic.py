@@ -12,7 +12,7 @@ from bench import realistic
 from digits import imaging
 from digits.config import Settings
 from digits.inference import load_model
-from model import augment
+from model import printed
 
 N = 20
 # Generous floors for 20 inputs: a regression in decoding or normalisation (a canvas turned
@@ -47,9 +47,9 @@ def test_generators_are_deterministic():
 
 
 def test_printed_training_images_are_mnist_style_and_use_other_fonts():
-    assert not set(augment.TRAIN_FONTS) & set(augment.TEST_FONTS)
-    assert all((augment.font_dir() / name).is_file() for name in augment.TRAIN_FONTS)
-    images, labels = augment.printed_digits(20, 1)
+    assert not set(printed.TRAIN_FONTS) & set(printed.TEST_FONTS)
+    assert all((printed.font_dir() / name).is_file() for name in printed.TRAIN_FONTS)
+    images, labels = printed.printed_digits(20, 1)
     assert images.shape == (20, 28, 28)
     assert images.dtype == np.uint8
     assert list(labels[:10]) == list(range(10))
