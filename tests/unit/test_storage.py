@@ -12,7 +12,6 @@ from digits.errors import NotFound
 from digits.storage import ImageStore, StorageError
 from infra.local_stack import free_port
 
-BUCKET = "digits-test-images"  # the conftest's bucket fixture
 MOMENT = datetime(2026, 11, 24, 6, 15, 2, 123456, tzinfo=UTC)
 PNG = b"\x89PNG\r\n\x1a\n not decoded by storage"
 
@@ -32,7 +31,6 @@ def save(store: ImageStore, data: bytes = PNG, now: datetime = MOMENT, **overrid
 
 @pytest.fixture
 def store(s3, bucket):
-    assert bucket == BUCKET
     return ImageStore(s3, bucket, url_seconds=60)
 
 
@@ -57,7 +55,7 @@ def test_saved_object_has_the_original_bytes_content_type_and_metadata(store, s3
     saved = save(store, b"GIF89a original bytes", content_type="image/gif", extension="gif")
     assert saved.key.startswith("images/2026/11/24/20261124T061502123456Z-")
     assert saved.key.endswith(".gif")
-    stored = s3.get_object(Bucket=BUCKET, Key=saved.key)
+    stored = s3.get_object(Bucket=store.bucket, Key=saved.key)
     assert stored["Body"].read() == b"GIF89a original bytes"
     assert stored["ContentType"] == "image/gif"
     assert stored["Metadata"] == {
@@ -73,9 +71,9 @@ def test_saved_object_has_the_original_bytes_content_type_and_metadata(store, s3
 def test_many_saves_in_the_same_microsecond_keep_every_image(store, s3):
     keys = [save(store, f"image {i}".encode()).key for i in range(200)]
     assert len(set(keys)) == 200
-    listed = s3.list_objects_v2(Bucket=BUCKET, Prefix="images/")
+    listed = s3.list_objects_v2(Bucket=store.bucket, Prefix="images/")
     assert listed["KeyCount"] == 200
-    assert s3.get_object(Bucket=BUCKET, Key=keys[123])["Body"].read() == b"image 123"
+    assert s3.get_object(Bucket=store.bucket, Key=keys[123])["Body"].read() == b"image 123"
 
 
 def test_a_taken_key_is_never_overwritten(store, s3, monkeypatch):
@@ -86,14 +84,14 @@ def test_a_taken_key_is_never_overwritten(store, s3, monkeypatch):
     second = save(store, b"second")
     assert first.key.endswith("-" + "a" * 16 + ".png")
     assert second.key.endswith("-" + "b" * 16 + ".png")
-    assert s3.get_object(Bucket=BUCKET, Key=first.key)["Body"].read() == b"first"
-    assert s3.get_object(Bucket=BUCKET, Key=second.key)["Body"].read() == b"second"
+    assert s3.get_object(Bucket=store.bucket, Key=first.key)["Body"].read() == b"first"
+    assert s3.get_object(Bucket=store.bucket, Key=second.key)["Body"].read() == b"second"
 
 
 @pytest.mark.parametrize("source", ["canvas", "upload", "raw"])
 def test_every_source_is_recorded(store, s3, source):
     saved = save(store, source=source)
-    assert s3.head_object(Bucket=BUCKET, Key=saved.key)["Metadata"]["source"] == source
+    assert s3.head_object(Bucket=store.bucket, Key=saved.key)["Metadata"]["source"] == source
 
 
 def test_an_unknown_source_is_refused(store):
@@ -138,8 +136,8 @@ def test_listing_an_empty_bucket_is_empty(store):
 
 
 def test_listing_ignores_objects_that_are_not_ours(store, s3):
-    s3.put_object(Bucket=BUCKET, Key="images/2026/11/24/notes.txt", Body=b"x")
-    s3.put_object(Bucket=BUCKET, Key="elsewhere/a.png", Body=b"x")
+    s3.put_object(Bucket=store.bucket, Key="images/2026/11/24/notes.txt", Body=b"x")
+    s3.put_object(Bucket=store.bucket, Key="elsewhere/a.png", Body=b"x")
     saved = save(store)
     assert [row.key for row in store.list_images(limit=10)] == [saved.key]
 
@@ -147,7 +145,7 @@ def test_listing_ignores_objects_that_are_not_ours(store, s3):
 def test_feedback_label_is_kept_with_the_image(store, s3):
     saved = save(store, b"the bytes", content_type="image/png")
     store.record_label(saved.key, 5)
-    stored = s3.get_object(Bucket=BUCKET, Key=saved.key)
+    stored = s3.get_object(Bucket=store.bucket, Key=saved.key)
     assert stored["Body"].read() == b"the bytes"
     assert stored["ContentType"] == "image/png"
     assert stored["Metadata"]["label"] == "5"
@@ -169,7 +167,7 @@ def test_feedback_label_is_kept_with_the_image(store, s3):
     ],
 )
 def test_feedback_for_an_unknown_key_is_not_found(store, s3, key):
-    s3.put_object(Bucket=BUCKET, Key="elsewhere/a.png", Body=b"not an image of ours")
+    s3.put_object(Bucket=store.bucket, Key="elsewhere/a.png", Body=b"not an image of ours")
     with pytest.raises(NotFound):
         store.record_label(key, 1)
 
@@ -189,7 +187,7 @@ def test_an_unreachable_endpoint_is_a_storage_error_after_the_retries(aws_creden
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{free_port()}")
     client = storage.s3_client(connect_timeout=0.5, read_timeout=0.5, max_attempts=2)
     with pytest.raises(StorageError, match="could not store"):
-        save(ImageStore(client, BUCKET))
+        save(ImageStore(client, "any-bucket"))
 
 
 def test_the_client_is_built_once_per_process_until_reset(aws_credentials):
