@@ -21,6 +21,8 @@ const state = {
   previewUrl: null,
   liveTimer: 0,
   inFlight: null, // AbortController of the newest prediction request
+  inFlightInput: null, // what that request sends: the File, or the pad's revision
+  shownInput: null, // what the result on screen was predicted from
   sequence: 0,
 };
 
@@ -45,9 +47,8 @@ function updateTools() {
 
 function showError(message) {
   const box = $("error");
-  box.textContent = message;
+  box.textContent = message; // role="alert" announces it
   box.hidden = false;
-  announce(message);
 }
 
 function hideError() {
@@ -88,9 +89,14 @@ async function predict() {
     showError(plainWords("nothing_drawn"));
     return;
   }
+  // The same drawing or file is never sent twice: each request stores an image.
+  const input = state.file ?? pad.revision;
+  if (state.inFlight && state.inFlightInput === input) return;
+  if (state.shownInput === input && !$("result").hidden) return;
   state.inFlight?.abort();
   const controller = new AbortController();
   state.inFlight = controller;
+  state.inFlightInput = input;
   const mine = ++state.sequence;
   setBusy(true);
   try {
@@ -99,6 +105,7 @@ async function predict() {
       : await api.predictDrawing(pad.toDataURL(), controller.signal);
     if (mine !== state.sequence) return; // a newer request owns the panel
     showResult(body);
+    if (body.saved) state.shownInput = input; // an unsaved image may be sent again
     const saved = body.saved ? "" : " The image was not saved.";
     announce(`Predicted ${body.digit}, ${percent(body.confidence)} sure.${saved}`);
     if (body.saved) loadHistory();

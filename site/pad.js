@@ -16,6 +16,7 @@ export class DrawingPad {
     this.ctx = canvas.getContext("2d");
     this.hooks = hooks;
     this.strokes = [];
+    this.revision = 0; // changes whenever the drawing does
     this.brushSize = 22;
     this.activePointer = null;
     this.frameRequested = false;
@@ -53,6 +54,7 @@ export class DrawingPad {
   undo() {
     if (this.activePointer !== null || this.strokes.length === 0) return;
     this.strokes.pop();
+    this.revision++;
     this.#render();
     this.hooks.onChange?.();
   }
@@ -60,6 +62,7 @@ export class DrawingPad {
   clear() {
     this.activePointer = null;
     this.strokes = [];
+    this.revision++;
     this.#render();
     this.hooks.onChange?.();
   }
@@ -90,6 +93,7 @@ export class DrawingPad {
     this.canvas.setPointerCapture?.(e.pointerId);
     this.activePointer = e.pointerId;
     this.strokes.push({ width: this.brushSize / REFERENCE_SIDE, points: [this.#point(e)] });
+    this.revision++;
     this.hooks.onStrokeStart?.();
     this.hooks.onChange?.();
     this.#schedule();

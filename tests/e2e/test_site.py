@@ -128,6 +128,14 @@ def test_live_prediction_waits_for_the_stroke_to_end(site) -> None:
 
     expect(page.get_by_test_id("digit")).to_have_text("7")
     assert predictions, "no live prediction after the stroke ended"
+
+    # Predict on a drawing that is already answered sends (and stores) nothing more.
+    page.wait_for_load_state("networkidle")
+    sent = len(predictions)
+    page.get_by_test_id("predict").click()
+    page.wait_for_timeout(600)
+    assert len(predictions) == sent
+    expect(page.get_by_test_id("digit")).to_have_text("7")
     assert site.errors() == []
 
 
