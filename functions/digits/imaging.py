@@ -261,7 +261,7 @@ def preview_png(image28: np.ndarray) -> bytes:
 
 
 def _reduce(image: Image.Image) -> Image.Image:
-    """Bring any mode to L, LA, RGB or RGBA at 8 bits, at most WORK_SIDE pixels per side."""
+    """Bring any mode to L, RGB or RGBA at 8 bits, at most WORK_SIDE pixels per side."""
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
         values = np.asarray(image, dtype=np.float64)
         top = 65535.0 if image.mode.startswith("I") and values.max() > 255 else 255.0
@@ -270,16 +270,16 @@ def _reduce(image: Image.Image) -> Image.Image:
         image = Image.fromarray(np.clip(values / top * 255 + 0.5, 0, 255).astype(np.uint8))
     elif image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    elif image.mode in ("PA", "La", "RGBa"):
+    elif image.mode in ("LA", "PA", "La", "RGBa"):
         image = image.convert("RGBA")
     elif image.mode == "1":
         image = image.convert("L")
-    elif image.mode not in ("L", "LA", "RGB", "RGBA"):
+    elif image.mode not in ("L", "RGB", "RGBA"):
         image = image.convert("RGB")
     factor = -(-max(image.size) // WORK_SIDE)
     if factor > 1:
         # Premultiply so fully transparent pixels, whatever colour they store, do not tint edges.
-        alpha = image.mode in ("LA", "RGBA")
+        alpha = image.mode == "RGBA"
         image = image.convert("RGBa") if alpha else image
         image = image.reduce(factor)
         image = image.convert("RGBA") if alpha else image
@@ -293,10 +293,7 @@ def _luminance(image: Image.Image) -> np.ndarray:
         return pixels
     if image.mode == "RGB":
         return pixels @ np.float32([0.299, 0.587, 0.114])
-    if image.mode == "LA":
-        grey, alpha = pixels[..., 0], pixels[..., 1]
-    else:
-        grey, alpha = pixels[..., :3] @ np.float32([0.299, 0.587, 0.114]), pixels[..., 3]
+    grey, alpha = pixels[..., :3] @ np.float32([0.299, 0.587, 0.114]), pixels[..., 3]
     opacity = float(alpha.sum())
     if opacity < 1:
         raise NothingDrawn("the image is fully transparent")
@@ -330,13 +327,15 @@ def _background(luminance: np.ndarray) -> np.ndarray:
     """Fit a smooth quadratic surface to the background, ignoring ink as outliers."""
     height, width = luminance.shape
     grid = luminance
-    step = max(1, max(height, width) // 64)
-    if step > 1:
-        grid = luminance[: height - height % step, : width - width % step]
-        grid = grid.reshape(height // step, step, width // step, step).mean(axis=(1, 3))
+    # Block means on a grid of at most 64 x 64 cells; each axis has its own step so that a
+    # long thin image still keeps at least one cell across.
+    step_y, step_x = max(1, height // 64), max(1, width // 64)
+    if step_y > 1 or step_x > 1:
+        grid = luminance[: height - height % step_y, : width - width % step_x]
+        grid = grid.reshape(height // step_y, step_y, width // step_x, step_x).mean(axis=(1, 3))
     gy, gx = np.mgrid[: grid.shape[0], : grid.shape[1]]
-    ys = (gy.ravel() + 0.5) * step / height - 0.5
-    xs = (gx.ravel() + 0.5) * step / width - 0.5
+    ys = (gy.ravel() + 0.5) * step_y / height - 0.5
+    xs = (gx.ravel() + 0.5) * step_x / width - 0.5
     design = np.stack([np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys], axis=1)
     values = grid.ravel().astype(np.float64)
     # Start from the median plane so a large ink area cannot drag the first fit.

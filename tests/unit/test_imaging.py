@@ -444,3 +444,34 @@ def test_preview_png_round_trips():
     data = imaging.preview_png(image)
     assert data.startswith(b"\x89PNG")
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), image)
+
+
+@pytest.mark.parametrize("size", [(1, 1), (2, 2), (1, 50), (3, 4000), (4000, 3), (70, 3000)])
+@pytest.mark.parametrize("pattern", ["blank", "noise", "checker", "bar"])
+def test_odd_shapes_give_a_digit_or_nothing_drawn(size, pattern):
+    height, width = size
+    rng = np.random.default_rng(height * width)
+    pixels = {
+        "blank": np.full(size, 255),
+        "noise": rng.integers(0, 256, size),
+        "checker": np.indices(size).sum(axis=0) % 2 * 255,
+        "bar": np.where(np.arange(width)[None, :] == width // 2, 0, np.full(size, 255)),
+    }[pattern]
+    data = encode(Image.fromarray(pixels.astype(np.uint8)), "PNG")
+    try:
+        out = imaging.to_mnist(imaging.decode_image(data, max_pixels=MAX_PIXELS))
+    except NothingDrawn:
+        return
+    assert out.shape == (28, 28)
+    assert out.max() == 255
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "LA"])
+def test_large_transparent_canvas_is_reduced_without_darkening_the_strokes(mode):
+    big = Image.fromarray(np.rint(drawing() * 255).astype(np.uint8)).resize((2400, 3000))
+    alpha = np.asarray(big)
+    pixels = np.zeros((*alpha.shape, 4 if mode == "RGBA" else 2), dtype=np.uint8)
+    pixels[..., -1] = alpha
+    image = Image.fromarray(pixels, mode=mode)
+    decoded = imaging.decode_image(encode(image, "PNG"), max_pixels=MAX_PIXELS)
+    assert close_to(imaging.to_mnist(decoded), reference())
