@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from botocore.exceptions import BotoCoreError
 from PIL import Image
 from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import MultiPartParser
@@ -84,9 +85,10 @@ class Service:
     def store(self) -> ImageStore:
         """Return the image store, creating the S3 client on first use."""
         if self._store is None:
+            # ValueError is botocore's answer to a malformed endpoint URL.
             try:
                 self._store = ImageStore.from_settings(self.settings)
-            except ValueError as error:  # botocore's answer to a malformed endpoint URL
+            except (ValueError, BotoCoreError) as error:
                 raise StorageError(f"cannot create the S3 client: {error}") from error
         return self._store
 
