@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from digits import api, storage
+from infra.local_stack import free_port
 from model import mnist
 
 ALLOWED = "http://127.0.0.1:8000"
@@ -167,8 +168,22 @@ def test_raw_jpeg_is_stored_as_jpeg(client, s3, bucket, digits):
     assert (stored["ContentType"], stored["Body"].read()) == ("image/jpeg", buffer.getvalue())
 
 
-def test_storage_failure_still_answers_with_saved_false_and_logs_it(make_client, digits, caplog):
-    client = make_client({"IMAGES_BUCKET": "bucket-that-does-not-exist"})
+STORAGE_FAILURES = {
+    "missing bucket": {"IMAGES_BUCKET": "bucket-that-does-not-exist"},
+    "unreachable endpoint": {
+        "AWS_ENDPOINT_URL_S3": f"http://127.0.0.1:{free_port()}",
+        "S3_MAX_ATTEMPTS": "2",
+        "S3_CONNECT_TIMEOUT": "0.5",
+    },
+    "malformed endpoint": {"AWS_ENDPOINT_URL_S3": "not a URL"},
+}
+
+
+@pytest.mark.parametrize("env", STORAGE_FAILURES.values(), ids=STORAGE_FAILURES.keys())
+def test_storage_failure_still_answers_with_saved_false_and_logs_it(
+    make_client, digits, caplog, env
+):
+    client = make_client(env)
     digit, label = digits[0]
     with caplog.at_level(logging.ERROR, logger="digits.api"):
         response = client.post("/predict", json={"image": data_url(canvas_png(digit))})
