@@ -132,7 +132,7 @@ _DOCUMENT = {
                             "type": "object",
                             "required": ["key", "label"],
                             "properties": {
-                                "key": {"type": "string"},
+                                "key": {"type": "string", "minLength": 1},
                                 "label": {"type": "integer", "minimum": 0, "maximum": 9},
                             },
                         }
