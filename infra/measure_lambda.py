@@ -143,7 +143,8 @@ def run_package(
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
         )
         answer = subprocess.run(
-            [python, "-s", "-c", CHILD.replace("REPEATS", str(repeats))] + [str(e) for e in events],
+            [python, "-s", "-c", CHILD.replace("REPEATS", str(repeats))]
+            + [str(e.resolve()) for e in events],
             env=env,
             cwd=build_dir,
             capture_output=True,
@@ -164,7 +165,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build-dir", type=Path, default=BUILD_DIR)
     parser.add_argument("--python", help="the runtime's interpreter (default: found by version)")
     parser.add_argument("--repeats", type=int, default=5, help="invocations of each event")
-    parser.add_argument("--events", type=Path, default=EVENTS, help="folder of event JSON files")
+    parser.add_argument(
+        "--events",
+        type=Path,
+        action="append",
+        help="a folder of event JSON files; repeatable (default: tests/events)",
+    )
     args = parser.parse_args(argv)
     version = runtime_version()
     python = args.python or find_python(version)
@@ -173,9 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.build_dir / "lambda_handler.py").is_file():
         parser.error(f"{args.build_dir} holds no package: run `sam build` first")
     boto3_dir = install_boto3(BOTO3_DIR, python)
-    report = run_package(
-        args.build_dir, python, boto3_dir, sorted(args.events.glob("*.json")), args.repeats
-    )
+    events = [path for folder in args.events or [EVENTS] for path in sorted(folder.glob("*.json"))]
+    report = run_package(args.build_dir, python, boto3_dir, events, args.repeats)
     size = sum(p.stat().st_size for p in args.build_dir.rglob("*") if p.is_file())
     report["package_mb"] = round(size / 1e6, 1)
     by_event: dict[str, list[dict]] = {}

@@ -5,6 +5,10 @@ The events are committed; run this again only to change them:
 Function URL really delivers: lower-case headers, binary bodies (images, multipart) base64-encoded
 with ``isBase64Encoded``, text and JSON bodies as they are, the CloudFront site as ``origin``.
 They work with ``sam local invoke DigitsFunction -e tests/events/<name>.json``.
+
+``--large DIR`` also writes two events with the largest images the function accepts (a 40 MP
+canvas-like PNG and a 36 MP photo-like JPEG) into DIR, for ``python -m infra.measure_lambda
+--events DIR``; they are not committed (2 MB of JSON).
 """
 
 from __future__ import annotations
@@ -232,15 +236,61 @@ def events(images: np.ndarray) -> dict[str, dict]:
     }
 
 
+def large_events(images: np.ndarray) -> dict[str, dict]:
+    """Return events with the largest images the function accepts (MAX_PIXELS is 40 MP)."""
+    side = 6320  # 39.9 MP: a canvas-like RGBA PNG, ink only in the middle
+    ink = Image.fromarray(images[CANVAS_INDEX]).resize((3000, 3000), Image.Resampling.BILINEAR)
+    alpha = Image.new("L", (side, side), 0)
+    alpha.paste(ink, (1500, 1500))
+    canvas = Image.new("RGBA", (side, side), (17, 17, 17, 0))
+    canvas.putalpha(alpha)
+    # 36 MP: a photo-like JPEG, dark ink on noisy paper
+    paper = np.full((6000, 6000), 245, dtype=np.int16)
+    digit = Image.fromarray(255 - images[UPLOAD_INDEX]).resize((2000, 2000))
+    paper[2000:4000, 2000:4000] = np.minimum(paper[2000:4000, 2000:4000], np.asarray(digit))
+    paper += np.random.default_rng(0).integers(-6, 7, paper.shape, dtype=np.int16)
+    photo = io.BytesIO()
+    Image.fromarray(paper.clip(0, 255).astype(np.uint8)).convert("RGB").save(
+        photo, "JPEG", quality=60
+    )
+    start = 1795515400000
+    raw = {"user-agent": "curl/8.5.0", "accept": "*/*"}
+    return {
+        "predict-large-rgba-png.json": event(
+            "POST",
+            "/predict",
+            headers={"content-type": "image/png", **raw},
+            body=png(canvas),
+            binary=True,
+            request_id="8b9c0d1e-2f3a-4b4c-9d5e-6f7a8b9c0d1e",
+            time_epoch=start,
+        ),
+        "predict-large-jpeg.json": event(
+            "POST",
+            "/predict",
+            headers={"content-type": "image/jpeg", **raw},
+            body=photo.getvalue(),
+            binary=True,
+            request_id="9c0d1e2f-3a4b-4c5d-8e6f-7a8b9c0d1e2f",
+            time_epoch=start + 1000,
+        ),
+    }
+
+
 def main() -> None:
-    """Write the events next to this script."""
+    """Write the events next to this script (and the large ones where --large says)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mnist-dir", default=None, help="MNIST files (default: MNIST_DIR)")
+    parser.add_argument("--large", type=Path, help="also write the largest-image events here")
     args = parser.parse_args()
     images = mnist.load(args.mnist_dir).test_images
-    for name, payload in events(images).items():
-        (HERE / name).write_text(json.dumps(payload, indent=2) + "\n")
-        print(f"wrote tests/events/{name}")
+    written = [(HERE / name, payload) for name, payload in events(images).items()]
+    if args.large:
+        args.large.mkdir(parents=True, exist_ok=True)
+        written += [(args.large / name, payload) for name, payload in large_events(images).items()]
+    for path, payload in written:
+        path.write_text(json.dumps(payload, indent=2) + "\n")
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":
