@@ -83,8 +83,7 @@ def test_function_may_do_exactly_what_storage_does(function):
         ("s3:ListBucket", bucket),
     }
     assert all(s["Effect"] == "Allow" for s in statements)
-    listing = next(s for s in statements if s["Action"] == "s3:ListBucket")
-    assert listing["Condition"] == {"StringLike": {"s3:prefix": "images/*"}}
+    assert all("Condition" not in s for s in statements)  # see the template: 404 vs 403
 
 
 @pytest.mark.parametrize("name", BUCKETS)
