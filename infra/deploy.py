@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 REPO = Path(__file__).resolve().parents[1]
 SITE_DIR = REPO / "site"
@@ -161,8 +162,9 @@ def stack_outputs(cloudformation, stack_name: str) -> dict[str, str]:
     return {item["OutputKey"]: item["OutputValue"] for item in stack.get("Outputs", [])}
 
 
-def samconfig(path: Path = SAMCONFIG) -> dict:
+def samconfig(path: Path | None = None) -> dict:
     """Return the deploy parameters that ``sam deploy --guided`` saved, or {} before the first."""
+    path = path or SAMCONFIG
     if not path.is_file():
         return {}
     document = tomllib.loads(path.read_text())
@@ -216,7 +218,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.sam.exists():
         parser.error(f"{args.sam} not found: `make deploy` installs aws-sam-cli in .venv-sam")
-    (deploy if args.action == "deploy" else destroy)(args.sam)
+    try:
+        (deploy if args.action == "deploy" else destroy)(args.sam)
+    except subprocess.CalledProcessError as error:
+        print(
+            f"{' '.join(error.cmd[:2])} failed with exit code {error.returncode}", file=sys.stderr
+        )
+        return error.returncode or 1
+    except (BotoCoreError, ClientError) as error:
+        # No credentials, no such stack, access denied: say it in one line, not a traceback.
+        print(f"AWS refused: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

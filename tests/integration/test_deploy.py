@@ -246,3 +246,11 @@ def test_main_refuses_without_sam(tmp_path, capsys):
         deploy.main(["deploy", "--sam", str(tmp_path / "no-sam")])
     assert stop.value.code == 2
     assert "make deploy" in capsys.readouterr().err
+
+
+def test_main_says_what_aws_refused(aws, tmp_path, capsys, monkeypatch):
+    sam = tmp_path / "sam"
+    sam.write_text("")
+    monkeypatch.setattr(deploy, "SAMCONFIG", tmp_path / "samconfig.toml")
+    assert deploy.main(["destroy", "--sam", str(sam)]) == 1
+    assert "AWS refused" in capsys.readouterr().err
