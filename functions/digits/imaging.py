@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import struct
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,7 +88,9 @@ def image_type(data: bytes) -> ImageType:
     if not data:
         raise InvalidImage("the image is empty")
     for signature, kind in _SIGNATURES:
-        if data.startswith(signature):
+        # "BM" alone is too weak a signature (text can start with it): the DIB header size
+        # that follows must be one of the known ones.
+        if data.startswith(signature) and (kind is not BMP or _bmp_header_known(data)):
             return kind
     if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return WEBP
@@ -97,6 +100,10 @@ def image_type(data: bytes) -> ImageType:
     if len(data) < 12 and (b"RIFF".startswith(data[:4]) and b"WEBP".startswith(data[8:12])):
         raise InvalidImage("the image is truncated")
     raise UnsupportedMediaType(f"{_describe(data)} is not supported; send {_ACCEPTED_NAMES}")
+
+
+def _bmp_header_known(data: bytes) -> bool:
+    return len(data) < 18 or int.from_bytes(data[14:18], "little") in (12, 40, 52, 56, 64, 108, 124)
 
 
 def _describe(data: bytes) -> str:
@@ -129,6 +136,20 @@ def decode_image(data: bytes, *, max_pixels: int) -> Image.Image:
     limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
     width, height = _header_size(kind, data)
     _check_pixels(width, height, limit)
+    # Pillow reports malformed EXIF (common in camera JPEGs) as UserWarning while it opens the
+    # file; the pixels are fine, so those are silenced here rather than logged per request.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        image = _open(data, kind, limit)
+        try:
+            upright = ImageOps.exif_transpose(image)
+        except _DECODE_ERRORS:
+            # Unreadable EXIF does not make the pixels unusable; keep them as stored.
+            upright = image
+    return upright if upright is not None else image
+
+
+def _open(data: bytes, kind: ImageType, limit: int) -> Image.Image:
     try:
         image = Image.open(io.BytesIO(data), formats=[kind.format])
         # A GIF frame may extend the declared screen; Pillow grows the canvas when it opens it.
@@ -138,12 +159,7 @@ def decode_image(data: bytes, *, max_pixels: int) -> Image.Image:
         raise PayloadTooLarge(f"the image has more than {limit} pixels") from error
     except _DECODE_ERRORS as error:
         raise InvalidImage(f"the {kind.format} image is corrupt or truncated") from error
-    try:
-        upright = ImageOps.exif_transpose(image)
-    except _DECODE_ERRORS:
-        # Unreadable EXIF does not make the pixels unusable; keep them as stored.
-        upright = image
-    return upright if upright is not None else image
+    return image
 
 
 def _check_pixels(width: int, height: int, limit: int) -> None:

@@ -241,6 +241,7 @@ BAD_INPUTS = {
         UnsupportedMediaType,
     ),
     "text": (b"seven", UnsupportedMediaType),
+    "text-starting-like-bmp": (b"BMW 320i, 1998, 7 previous owners\n", UnsupportedMediaType),
     "html": (b"<!DOCTYPE html><html><body>7</body></html>", UnsupportedMediaType),
     "json": (b'{"image": "iVBORw0KGgo="}', UnsupportedMediaType),
     "pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", UnsupportedMediaType),
@@ -475,3 +476,22 @@ def test_large_transparent_canvas_is_reduced_without_darkening_the_strokes(mode)
     image = Image.fromarray(pixels, mode=mode)
     decoded = imaging.decode_image(encode(image, "PNG"), max_pixels=MAX_PIXELS)
     assert close_to(imaging.to_mnist(decoded), reference())
+
+
+def test_corrupt_exif_still_decodes_without_warnings_escaping():
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x010F] = "Camera"
+    data = encode(_grey(), "JPEG", quality=90, exif=exif)
+    at = data.index(b"Exif")
+    rng = np.random.default_rng(1)
+    decoded = 0
+    for _ in range(30):
+        corrupt = bytearray(data)
+        # Only inside the EXIF segment (its length is the two bytes before "Exif").
+        end = at - 2 + int.from_bytes(data[at - 2 : at], "big")
+        for place in rng.integers(at + 6, end, size=3):
+            corrupt[place] = int(rng.integers(256))
+        image = imaging.decode_image(bytes(corrupt), max_pixels=MAX_PIXELS)
+        decoded += image.size in ((240, 300), (300, 240))
+    assert decoded == 30
