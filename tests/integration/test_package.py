@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,17 @@ def test_package_holds_the_code_the_model_and_the_pinned_deps_only(package):
             name, version = line.strip().split("==")
             dist = re.sub(r"[-_.]+", "_", name).lower()
             assert list(package.glob(f"{dist}-{version}.dist-info")), f"{name}=={version} missing"
+
+
+def test_package_holds_the_versions_the_tests_ran_with(package):
+    # Direct deps are pinned; the indirect ones are held to .venv's by infra/Makefile.
+    shipped = {}
+    for info in package.glob("*.dist-info"):
+        name, version = info.name[: -len(".dist-info")].rsplit("-", 1)
+        shipped[name] = version
+    assert len(shipped) > 10
+    for name, version in shipped.items():
+        assert metadata.version(name) == version, name
 
 
 def test_package_has_wheels_for_the_lambda_runtime(package):
