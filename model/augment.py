@@ -33,4 +33,19 @@ def one_pixel_shifts(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray
     return np.concatenate(copies), np.tile(labels, len(copies))
 
 
-PLANS: dict[str, Plan] = {"none": no_augmentation, "shift1": one_pixel_shifts}
+PRINTED_DIGITS = 6000
+
+
+def with_printed_digits(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Add digits printed in fonts (model.printed), which handwriting alone does not teach."""
+    from model.printed import printed_digits  # renders with fonts from a dev dependency
+
+    printed, printed_labels = printed_digits(PRINTED_DIGITS, seed=0)
+    return np.concatenate([images, printed]), np.concatenate([labels, printed_labels])
+
+
+PLANS: dict[str, Plan] = {
+    "none": no_augmentation,
+    "shift1": one_pixel_shifts,
+    "printed": with_printed_digits,
+}

@@ -31,7 +31,7 @@ DEFAULTS = {
     "trees": 100,
     "seed": 0,
     "feature_set": "deskewed+hog",
-    "augment": "shift1",
+    "augment": "printed",
     "max_features": "sqrt",
 }
 
