@@ -139,8 +139,9 @@ def main(argv: list[str] | None = None) -> dict:
             "images": len(train_images),
             "seconds": round(fit_seconds, 1),
             "total_seconds": round(time.perf_counter() - started, 1),
-            "command": "python -m model.train "
-            + " ".join(argv if argv is not None else sys.argv[1:]),
+            "command": " ".join(
+                ["python -m model.train", *(argv if argv is not None else sys.argv[1:])]
+            ),
         },
         "parameters": {
             "trees": args.trees,
