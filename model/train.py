@@ -176,4 +176,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except mnist.MnistError as error:
+        sys.exit(f"error: {error}")
