@@ -75,8 +75,17 @@ def orientation_histograms(
     return np.clip(np.rint(histograms * scale), 0, 255).astype(np.uint8).reshape(n, -1)
 
 
+# Large batches go through in chunks: the temporaries of a few hundred images stay in cache,
+# which makes a 10,000-image batch several times faster than one pass.
+CHUNK = 256
+
+
 def extract(images: np.ndarray, feature_set: str) -> np.ndarray:
     """Return uint8 features (n, n_features) of uint8 images (n, 28, 28) for ``feature_set``."""
+    if len(images) > CHUNK:
+        return np.vstack(
+            [extract(images[i : i + CHUNK], feature_set) for i in range(0, len(images), CHUNK)]
+        )
     if feature_set == "pixels":
         return images.reshape(len(images), -1)
     if feature_set == "deskewed":
