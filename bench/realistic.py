@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFilter
-from scipy import ndimage
 
 from digits import imaging
 from digits.errors import ClientError
 from model import mnist
 from model.printed import TEST_FONTS, font_dir, render_printed
+from model.redrawn import stroke_mask
 
 
 @dataclass(frozen=True)
@@ -55,29 +55,6 @@ def _encode(image: Image.Image, fmt: str, **options) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format=fmt, **options)
     return buffer.getvalue()
-
-
-def stroke_mask(digit: np.ndarray, box: int, pen: str = "normal") -> np.ndarray:
-    """Redraw an MNIST digit as a smooth pen mask in [0, 1] whose longer side is ``box`` pixels."""
-    rows, cols = np.nonzero(digit)
-    crop = digit[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].astype(np.float32)
-    scale = box / max(crop.shape)
-    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-    smooth = np.asarray(Image.fromarray(crop / 255).resize(size, Image.Resampling.BICUBIC))
-    margin = max(4, box // 5)
-    smooth = np.pad(smooth, margin)
-    if pen == "normal":
-        return np.clip((smooth - 0.3) / 0.3, 0, 1)
-    solid = smooth > 0.4
-    if pen == "thick":
-        radius = max(1.0, 0.06 * box)
-        grown = ndimage.distance_transform_edt(~solid) <= radius
-        return ndimage.gaussian_filter(grown.astype(np.float32), 0.7)
-    # A thin pen: keep the ridge of the stroke and give it a width of about 2-3 pixels.
-    depth = ndimage.distance_transform_edt(solid)
-    ridge = (depth > 0) & (depth >= ndimage.maximum_filter(depth, size=3))
-    line = ndimage.distance_transform_edt(~ridge) <= 1.0
-    return ndimage.gaussian_filter(line.astype(np.float32), 0.6)
 
 
 def _place(mask: np.ndarray, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:

@@ -12,7 +12,7 @@ from bench import realistic
 from digits import imaging
 from digits.config import Settings
 from digits.inference import load_model
-from model import printed
+from model import printed, redrawn
 
 N = 20
 # Generous floors for 20 inputs: a regression in decoding or normalisation (a canvas turned
@@ -55,3 +55,18 @@ def test_printed_training_images_are_mnist_style_and_use_other_fonts():
     assert list(labels[:10]) == list(range(10))
     assert (images.reshape(20, -1).max(axis=1) == 255).all()
     assert images[:, 0, :].max() == 0
+
+
+@pytest.mark.parametrize("pen", redrawn.PENS)
+def test_redrawn_training_digits_keep_their_labels(pen, model):
+    images, labels = realistic._mnist_test()
+    drawn, same = redrawn.redrawn_digits(images[:20], labels[:20], pen, seed=4)
+    assert drawn.shape == (20, 28, 28)
+    assert drawn.dtype == np.uint8
+    assert np.array_equal(same, labels[:20])
+    assert np.mean(model.predict_proba(drawn).argmax(axis=1) == same) >= 0.75
+
+
+def test_unknown_pen_is_refused():
+    with pytest.raises(ValueError, match="unknown pen"):
+        redrawn.redrawn_digits(np.zeros((1, 28, 28), dtype=np.uint8), np.zeros(1), "crayon")

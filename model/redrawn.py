@@ -1,0 +1,56 @@
+"""MNIST training digits redrawn with a thin or a thick pen on a large canvas, through to_mnist.
+
+Serving sees canvas drawings whose strokes are far thinner or thicker than MNIST's; to_mnist
+brings them back towards MNIST's width, but a thick marker also closes loops (8, 9, 6, 2) and a
+thin pen breaks faint joins. Training copies made this way show the forest those shapes. The model
+owner decides whether to train on them; bench/realistic.py draws its test inputs the same way from
+MNIST *test* digits, so pass training digits only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+from scipy import ndimage
+
+from digits import imaging
+
+PENS = ("normal", "thin", "thick")
+
+
+def stroke_mask(digit: np.ndarray, box: int, pen: str = "normal") -> np.ndarray:
+    """Redraw an MNIST digit as a smooth pen mask in [0, 1] whose longer side is ``box`` pixels."""
+    rows, cols = np.nonzero(digit)
+    crop = digit[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].astype(np.float32)
+    scale = box / max(crop.shape)
+    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+    smooth = np.asarray(Image.fromarray(crop / 255).resize(size, Image.Resampling.BICUBIC))
+    margin = max(4, box // 5)
+    smooth = np.pad(smooth, margin)
+    if pen == "normal":
+        return np.clip((smooth - 0.3) / 0.3, 0, 1)
+    solid = smooth > 0.4
+    if pen == "thick":
+        radius = max(1.0, 0.06 * box)
+        grown = ndimage.distance_transform_edt(~solid) <= radius
+        return ndimage.gaussian_filter(grown.astype(np.float32), 0.7)
+    # A thin pen: keep the ridge of the stroke and give it a width of about 2-3 pixels.
+    depth = ndimage.distance_transform_edt(solid)
+    ridge = (depth > 0) & (depth >= ndimage.maximum_filter(depth, size=3))
+    line = ndimage.distance_transform_edt(~ridge) <= 1.0
+    return ndimage.gaussian_filter(line.astype(np.float32), 0.6)
+
+
+def redrawn_digits(
+    images: np.ndarray, labels: np.ndarray, pen: str, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Redraw uint8 (n, 28, 28) digits with ``pen`` at 140-320 px; return them through to_mnist."""
+    if pen not in PENS:
+        raise ValueError(f"unknown pen {pen!r}; expected one of {PENS}")
+    rng = np.random.default_rng(seed)
+    out = np.zeros((len(images), 28, 28), dtype=np.uint8)
+    for i, digit in enumerate(images):
+        mask = stroke_mask(digit, int(rng.integers(140, 320)), pen)
+        page = Image.fromarray(np.rint(255 * (1 - mask)).astype(np.uint8))
+        out[i] = imaging.to_mnist(page)
+    return out, np.asarray(labels).copy()
