@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import functools
 import http.client
 import json
 import os
@@ -39,7 +40,14 @@ from digits import imaging
 from digits.config import Settings
 from digits.errors import ClientError
 from digits.inference import load_model
-from infra.local_stack import FAKE_CREDENTIALS, HOST, REGION, UNSET, free_port
+from infra.local_stack import (
+    FAKE_CREDENTIALS,
+    HOST,
+    REGION,
+    SERVER_DEFAULTS,
+    UNSET,
+    free_port,
+)
 from model import mnist
 
 REPO = Path(__file__).resolve().parents[1]
@@ -78,6 +86,32 @@ with open("/proc/self/status") as f:
     rss = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
 print(json.dumps({"status": response["statusCode"], "saved": body.get("saved"),
                   "digit": body.get("digit"), "max_rss_kb": rss}), flush=True)
+"""
+
+# Where a cold start of the function's Lambda handler goes, step by step, in a fresh interpreter.
+COLD_STEPS_SNIPPET = """
+import time
+marks = [("interpreter start", time.perf_counter())]
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import numpy
+marks.append(("import numpy", time.perf_counter()))
+import PIL.Image
+marks.append(("import Pillow", time.perf_counter()))
+import flask, functions_framework, apig_wsgi
+marks.append(("import flask, functions-framework, apig-wsgi", time.perf_counter()))
+import joblib
+marks.append(("import joblib", time.perf_counter()))
+import boto3
+marks.append(("import boto3", time.perf_counter()))
+from digits import api
+marks.append(("import digits (the rest)", time.perf_counter()))
+import lambda_handler
+marks.append(("create the app: settings, model, S3 client", time.perf_counter()))
+with open(sys.argv[2]) as f:
+    response = lambda_handler.handler(json.load(f), None)
+marks.append(("first request, S3 put included", time.perf_counter()))
+print(json.dumps([(name, (b - a) * 1000) for (name, b), (_, a) in zip(marks[1:], marks)]))
 """
 
 
@@ -141,7 +175,8 @@ def measure_accuracy(models: dict, all_variants: list[Variant], n: int, seed: in
 
 def server_env(s3_endpoint: str, reference_path: Path) -> dict[str, str]:
     """Return the environment a served function gets: fake credentials, S3 on moto."""
-    env = {k: v for k, v in os.environ.items() if k not in UNSET}
+    # The same server settings as make dev (infra.local_stack), for both sides.
+    env = {**SERVER_DEFAULTS, **{k: v for k, v in os.environ.items() if k not in UNSET}}
     env.update(FAKE_CREDENTIALS)
     env.update(
         AWS_DEFAULT_REGION=REGION,
@@ -273,11 +308,21 @@ def cold_start_server(variant: Variant, env: dict[str, str], payload: bytes) -> 
     return elapsed
 
 
-def cold_start_lambda(variant: Variant, env: dict[str, str]) -> tuple[float, int]:
-    """Return seconds from spawning a Python process to the handler's answer, and its peak RSS."""
+def cold_start_lambda(
+    variant: Variant, env: dict[str, str], *, bytecode: bool = True
+) -> tuple[float, int]:
+    """Return seconds from spawning a Python process to the handler's answer, and its peak RSS.
+
+    Without ``bytecode`` every module is compiled from source, as in a package built without
+    .pyc files (pip --no-compile), whose read-only directory keeps Lambda from caching them.
+    """
+    flags: list[str] = []
+    if not bytecode:
+        flags = ["-B"]
+        env = {**env, "PYTHONPYCACHEPREFIX": tempfile.mkdtemp(prefix="bench-nopyc-")}
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-c", LAMBDA_SNIPPET, str(variant.source), str(CANVAS_EVENT)],
+        [sys.executable, *flags, "-c", LAMBDA_SNIPPET, str(variant.source), str(CANVAS_EVENT)],
         env=env,
         cwd=REPO,
         stdout=subprocess.PIPE,
@@ -292,6 +337,25 @@ def cold_start_lambda(variant: Variant, env: dict[str, str]) -> tuple[float, int
     if answer["status"] != 200 or not answer["saved"]:
         raise RuntimeError(f"{variant.name}: the Lambda handler answered {answer}")
     return elapsed, answer["max_rss_kb"] * 1024
+
+
+def cold_start_steps(env: dict[str, str], runs: int = 3) -> dict[str, float]:
+    """Return the median milliseconds of each step of the Lambda handler's cold start."""
+    samples: list[list[tuple[str, float]]] = []
+    for _ in range(runs):
+        output = subprocess.run(
+            [sys.executable, "-c", COLD_STEPS_SNIPPET, str(OUR_MAIN.parent), str(CANVAS_EVENT)],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        samples.append(json.loads(output.strip().splitlines()[-1]))
+    return {
+        name: statistics.median(run[i][1] for run in samples)
+        for i, (name, _) in enumerate(samples[0])
+    }
 
 
 def process_group_pids(leader: int) -> list[int]:
@@ -324,26 +388,36 @@ def percentile(values: list[float], q: float) -> float:
     return float(np.percentile(values, q))
 
 
-def warm_latency(send: Callable[[], int], requests: int, warmup: int = 20) -> dict:
-    """Time ``requests`` sequential calls of ``send`` (which returns a status) after a warm-up."""
-    for _ in range(warmup):
-        send()
-    times, errors = [], 0
-    for _ in range(requests):
-        started = time.perf_counter()
-        status = send()
-        times.append((time.perf_counter() - started) * 1000)
-        errors += status != 200
+def latency_summary(times: list[float], errors: int) -> dict:
+    """Return p50/p99 of ``times`` (milliseconds) and the error count."""
     return {
-        "requests": requests,
+        "requests": len(times),
         "p50_ms": percentile(times, 50),
         "p99_ms": percentile(times, 99),
         "errors": errors,
     }
 
 
+def interleaved_latency(
+    senders: dict[str, Callable[[int], int]], requests: int, warmup: int = 20
+) -> dict[str, dict]:
+    """Time sequential calls of each sender, alternating, so load on the machine hits all alike."""
+    for i in range(warmup):
+        for send in senders.values():
+            send(i)
+    times: dict[str, list[float]] = {name: [] for name in senders}
+    errors = dict.fromkeys(senders, 0)
+    for i in range(requests):
+        for name, send in senders.items():
+            started = time.perf_counter()
+            status = send(i)
+            times[name].append((time.perf_counter() - started) * 1000)
+            errors[name] += status != 200
+    return {name: latency_summary(times[name], errors[name]) for name in senders}
+
+
 def throughput(port: int, payloads: list[bytes], concurrency: int, seconds: float) -> dict:
-    """Return answered requests per second with ``concurrency`` clients for ``seconds``."""
+    """Return answered and failed requests with ``concurrency`` clients for ``seconds``."""
     counts = {"ok": 0, "errors": 0}
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
@@ -366,74 +440,135 @@ def throughput(port: int, payloads: list[bytes], concurrency: int, seconds: floa
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
-    return {
-        "concurrency": concurrency,
-        "seconds": elapsed,
-        "requests": counts["ok"] + counts["errors"],
-        "errors": counts["errors"],
-        "requests_per_second": counts["ok"] / elapsed,
+    return {**counts, "seconds": time.perf_counter() - started}
+
+
+def measure_servers(all_variants: list[Variant], env: dict, payloads: list[bytes], args) -> dict:
+    """Serve every variant at once; warm latency and throughput alternate between them."""
+    ports = {v.name: free_port() for v in all_variants}
+    processes = {
+        v.name: start_function(v.source, ports[v.name], env, f"{v.name}.log") for v in all_variants
     }
-
-
-def measure_server(variant: Variant, env: dict, payloads: list[bytes], args) -> dict:
-    """Serve ``variant`` once: warm latency, throughput at concurrency 8, peak RSS."""
-    port = free_port()
-    process = start_function(variant.source, port, env, f"{variant.name}.log")
+    results: dict[str, dict] = {v.name: {} for v in all_variants}
     try:
-        wait_answer(process, port, payloads[0])
-        cycle = iter(range(10**9))
-
-        def send() -> int:
-            return post_predict(port, payloads[next(cycle) % len(payloads)])[0]
-
-        latency = warm_latency(send, args.requests)
-        load = throughput(port, payloads, args.concurrency, args.seconds)
-        rss = {pid: peak_rss(pid) for pid in process_group_pids(process.pid)}
+        for name, process in processes.items():
+            wait_answer(process, ports[name], payloads[0])
+        senders = {
+            name: functools.partial(_send_cycled, port, payloads) for name, port in ports.items()
+        }
+        for name, summary in interleaved_latency(senders, args.requests).items():
+            results[name]["http_warm"] = summary
+        # Short alternating rounds: a busy spell on the shared machine hits both sides.
+        totals = {name: {"ok": 0, "errors": 0, "seconds": 0.0} for name in ports}
+        rounds = max(1, round(args.seconds / 2))
+        for _ in range(rounds):
+            for name, port in ports.items():
+                burst = throughput(port, payloads, args.concurrency, args.seconds / rounds)
+                for key in totals[name]:
+                    totals[name][key] += burst[key]
+        for name, total in totals.items():
+            results[name]["throughput"] = {
+                "concurrency": args.concurrency,
+                "seconds": total["seconds"],
+                "requests": total["ok"] + total["errors"],
+                "errors": total["errors"],
+                "requests_per_second": total["ok"] / total["seconds"],
+            }
+        for name, process in processes.items():
+            rss = {pid: peak_rss(pid) for pid in process_group_pids(process.pid)}
+            worker = max((p for p in rss if p != process.pid), key=rss.get, default=process.pid)
+            results[name]["peak_rss_bytes"] = {
+                "worker": rss[worker],
+                "master": rss.get(process.pid),
+                "total": sum(rss.values()),
+            }
     finally:
-        stop_group(process)
-    worker = max((pid for pid in rss if pid != process.pid), key=rss.get, default=process.pid)
-    return {
-        "http_warm": latency,
-        "throughput": load,
-        "peak_rss_bytes": {
-            "worker": rss[worker],
-            "master": rss.get(process.pid),
-            "total": sum(rss.values()),
-        },
-    }
+        for process in processes.values():
+            stop_group(process)
+    return results
 
 
-def measure_in_process(variant: Variant, model, payloads: list[bytes], requests: int) -> dict:
-    """Time the same app in this process (Flask test client, S3 on moto) and the bare core."""
+def _send_cycled(port: int, payloads: list[bytes], i: int) -> int:
+    return post_predict(port, payloads[i % len(payloads)])[0]
+
+
+def measure_in_process(
+    all_variants: list[Variant], models: dict, payloads: list[bytes], requests: int
+) -> dict:
+    """Time each app in this process (Flask test client, S3 on moto) and its bare core."""
     from functions_framework import create_app
 
     from digits import storage
 
     storage.reset_client()
-    client = create_app("predict", str(variant.source)).test_client()
+    clients = {v.name: create_app("predict", str(v.source)).test_client() for v in all_variants}
 
-    cycle = iter(range(10**9))
+    def app_sender(name: str) -> Callable[[int], int]:
+        def send(i: int) -> int:
+            body = payloads[i % len(payloads)]
+            response = clients[name].post("/predict", data=body, content_type="application/json")
+            return response.status_code
 
-    def send() -> int:
-        body = payloads[next(cycle) % len(payloads)]
-        return client.post("/predict", data=body, content_type="application/json").status_code
+        return send
 
-    app_path = warm_latency(send, requests)
-    images = [
-        base64.b64decode(json.loads(p)["image"].split(",", 1)[1]) for p in payloads
-    ]  # the canvas PNGs themselves
+    # The canvas PNGs themselves, for the steps below the HTTP layer.
+    images = [base64.b64decode(json.loads(p)["image"].split(",", 1)[1]) for p in payloads]
     max_pixels = Settings.from_env().max_pixels
 
-    def core() -> int:
-        data = images[next(cycle) % len(images)]
-        model.predict(variant.preprocess(imaging.decode_image(data, max_pixels=max_pixels)))
-        return 200
+    def core_sender(variant: Variant) -> Callable[[int], int]:
+        def send(i: int) -> int:
+            decoded = imaging.decode_image(images[i % len(images)], max_pixels=max_pixels)
+            models[variant.name].predict(variant.preprocess(decoded))
+            return 200
 
-    return {"app_with_s3": app_path, "core": warm_latency(core, requests)}
+        return send
+
+    app = interleaved_latency({v.name: app_sender(v.name) for v in all_variants}, requests)
+    core = interleaved_latency({v.name: core_sender(v) for v in all_variants}, requests)
+    phases = phase_breakdown(all_variants, models, images, requests // 3)
+    return {
+        v.name: {"app_with_s3": app[v.name], "core": core[v.name], "phases_ms": phases[v.name]}
+        for v in all_variants
+    }
 
 
-# --- sizes ------------------------------------------------------------------------------------
+def phase_breakdown(
+    all_variants: list[Variant], models: dict, images: list[bytes], runs: int
+) -> dict[str, dict]:
+    """Return the median milliseconds of each step of a warm prediction, S3 on moto included."""
+    from digits.storage import ImageStore
+
+    settings = Settings.from_env()
+    store = ImageStore.from_settings(settings)
+    steps = ("decode", "preprocess", "predict", "save")
+    times = {v.name: {step: [] for step in steps} for v in all_variants}
+    for i in range(runs):
+        data = images[i % len(images)]
+        for variant in all_variants:
+            model = models[variant.name]
+            marks = [time.perf_counter()]
+            decoded = imaging.decode_image(data, max_pixels=settings.max_pixels)
+            marks.append(time.perf_counter())
+            image28 = variant.preprocess(decoded)
+            marks.append(time.perf_counter())
+            prediction = model.predict(image28)
+            marks.append(time.perf_counter())
+            store.save_image(
+                data,
+                content_type="image/png",
+                extension="png",
+                prediction=prediction.digit,
+                confidence=prediction.confidence,
+                source="canvas",
+                model_version=model.version,
+            )
+            marks.append(time.perf_counter())
+            for step, start, end in zip(steps, marks[:-1], marks[1:], strict=True):
+                times[variant.name][step].append((end - start) * 1000)
+    return {
+        name: {step: statistics.median(values) for step, values in by_step.items()}
+        for name, by_step in times.items()
+    }
 
 
 def lambda_package() -> dict:
@@ -469,7 +604,9 @@ def render(results: dict) -> str:
     targets = results["targets"]
     lines = [
         f"Measured by `{results['command']}` on {results['machine']}, {results['date']}"
-        f" (reference: {results['reference']['description']}).",
+        f" (reference: {results['reference']['description']}). Both served by"
+        f" functions-framework (gunicorn, 1 worker, {results['server_settings']['THREADS']}"
+        " threads) with the same API and storage code, S3 on a moto server, over loopback.",
         "",
         "| figure | digits | reference | ratio | target |",
         "| --- | --- | --- | --- | --- |",
@@ -496,6 +633,11 @@ def render(results: dict) -> str:
         ratio(ours["cold_start_lambda_s"], ref["cold_start_lambda_s"]),
         verdict("cold_start_lambda"),
     )
+    row(
+        "cold start, Lambda handler, no .pyc (as a --no-compile package ships)",
+        f"{ours['cold_start_lambda_no_bytecode_s']:.2f} s",
+        "",
+    )
     for label, key in (("HTTP", "http_warm"),):
         for q in ("p50", "p99"):
             a, b = ours[key][f"{q}_ms"], ref[key][f"{q}_ms"]
@@ -510,6 +652,14 @@ def render(results: dict) -> str:
         for q in ("p50", "p99"):
             a, b = ours["in_process"][key][f"{q}_ms"], ref["in_process"][key][f"{q}_ms"]
             row(f"warm {label}, {q}", f"{a:.1f} ms", f"{b:.1f} ms", ratio(a, b))
+    for step, text in (
+        ("decode", "decode (Pillow)"),
+        ("preprocess", "preprocess"),
+        ("predict", "model"),
+        ("save", "S3 put + presign"),
+    ):
+        a, b = ours["in_process"]["phases_ms"][step], ref["in_process"]["phases_ms"][step]
+        row(f"warm step: {text}, median", f"{a:.1f} ms", f"{b:.1f} ms", ratio(a, b))
     a, b = ours["throughput"], ref["throughput"]
     row(
         f"throughput, concurrency {a['concurrency']} (errors)",
@@ -546,6 +696,17 @@ def render(results: dict) -> str:
         )
     else:
         row("Lambda package (sam build)", package["note"], "")
+    steps = ours.get("cold_start_steps_ms", {})
+    if steps:
+        lines += [
+            "",
+            "Where the function's Lambda cold start goes (fresh interpreter, median of 3):",
+            "",
+            "| step | ms |",
+            "| --- | --- |",
+        ]
+        lines += [f"| {name} | {ms:.0f} |" for name, ms in steps.items()]
+        lines.append(f"| total (after interpreter start) | {sum(steps.values()):.0f} |")
     lines += ["", "Accuracy (fraction right; realistic kinds: bench/realistic.py, "]
     lines[-1] += f"{results['accuracy_n']} inputs per kind, seed {results['accuracy_seed']}):"
     lines += ["", "| input kind | digits | reference |", "| --- | --- | --- |"]
@@ -666,10 +827,14 @@ def main(argv: list[str] | None = None) -> dict:
                 seconds, rss = cold_start_lambda(variant, env)
                 cold_lambda[variant.name].append(seconds)
                 lambda_rss[variant.name] = max(lambda_rss.get(variant.name, 0), rss)
+        ours = all_variants[0]
+        no_bytecode = [cold_start_lambda(ours, env, bytecode=False)[0] for _ in range(3)]
+        results[ours.name]["cold_start_lambda_no_bytecode_s"] = statistics.median(no_bytecode)
+        results[ours.name]["cold_start_steps_ms"] = cold_start_steps(env)
+        results["server_settings"] = {"THREADS": env["THREADS"], "workers": 1}
         for variant in all_variants:
             runs = f"server {cold[variant.name]}, lambda {cold_lambda[variant.name]}"
             print(f"  {variant.name} cold starts: {runs}")
-            print(f"warm latency, throughput, memory: {variant.name}")
             figures = results[variant.name]
             figures["accuracy"] = accuracy[variant.name]
             figures["cold_start_server_s"] = statistics.median(cold[variant.name])
@@ -677,10 +842,14 @@ def main(argv: list[str] | None = None) -> dict:
             figures["cold_start_lambda_s"] = statistics.median(cold_lambda[variant.name])
             figures["cold_start_lambda_runs_s"] = cold_lambda[variant.name]
             figures["lambda_peak_rss_bytes"] = lambda_rss[variant.name]
-            figures.update(measure_server(variant, env, payloads, args))
-            figures["in_process"] = measure_in_process(
-                variant, models[variant.name], payloads, args.requests
-            )
+        print("warm latency, throughput and memory over HTTP")
+        for name, figures in measure_servers(all_variants, env, payloads, args).items():
+            results[name].update(figures)
+        print("warm latency in process")
+        for name, figures in measure_in_process(
+            all_variants, models, payloads, args.requests
+        ).items():
+            results[name]["in_process"] = figures
     results["digits"]["artifact_bytes"] = Settings.from_env().model_path.stat().st_size
     results["reference"]["artifact_bytes"] = reference_path.stat().st_size
     results["lambda_package"] = lambda_package()
