@@ -128,7 +128,8 @@ def decode_image(data: bytes, *, max_pixels: int) -> Image.Image:
     """Decode PNG, JPEG, WebP, GIF or BMP bytes into an upright first frame.
 
     The pixel count is read from the header before anything is decoded, so a small file that
-    declares a huge canvas is refused at once with PayloadTooLarge.
+    declares a huge canvas is refused at once with PayloadTooLarge. JPEGs over twice WORK_SIDE are
+    decoded at a reduced scale that keeps at least WORK_SIDE pixels on the longer side.
     """
     kind = image_type(data)
     # Pillow warns above MAX_IMAGE_PIXELS and refuses twice that; staying under its threshold keeps
@@ -154,6 +155,11 @@ def _open(data: bytes, kind: ImageType, limit: int) -> Image.Image:
         image = Image.open(io.BytesIO(data), formats=[kind.format])
         # A GIF frame may extend the declared screen; Pillow grows the canvas when it opens it.
         _check_pixels(*image.size, limit)
+        if kind is JPEG and max(image.size) > 2 * WORK_SIDE:
+            # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: to_mnist would reduce the photo to
+            # WORK_SIDE anyway, and this saves most of the time and memory for camera images.
+            scale = WORK_SIDE / max(image.size)
+            image.draft(image.mode, (round(image.width * scale), round(image.height * scale)))
         image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise PayloadTooLarge(f"the image has more than {limit} pixels") from error

@@ -495,3 +495,15 @@ def test_corrupt_exif_still_decodes_without_warnings_escaping():
         image = imaging.decode_image(bytes(corrupt), max_pixels=MAX_PIXELS)
         decoded += image.size in ((240, 300), (300, 240))
     assert decoded == 30
+
+
+def test_camera_sized_jpeg_is_decoded_at_reduced_scale():
+    mask = np.asarray(
+        Image.fromarray(np.rint(drawing() * 255).astype(np.uint8)).resize((2400, 3000))
+    )
+    page = Image.fromarray(dark_on_light(mask / 255)).convert("RGB")
+    data = encode(page, "JPEG", quality=80)
+    image = imaging.decode_image(data, max_pixels=MAX_PIXELS)
+    assert imaging.WORK_SIDE <= max(image.size) < 3000
+    assert image.size[0] * 3000 == image.size[1] * 2400
+    assert close_to(imaging.to_mnist(image), reference())
