@@ -102,8 +102,8 @@ import flask, functions_framework, apig_wsgi
 marks.append(("import flask, functions-framework, apig-wsgi", time.perf_counter()))
 import joblib
 marks.append(("import joblib", time.perf_counter()))
-import boto3
-marks.append(("import boto3", time.perf_counter()))
+import botocore.session
+marks.append(("import botocore", time.perf_counter()))
 from digits import api
 marks.append(("import digits (the rest)", time.perf_counter()))
 import lambda_handler
@@ -741,7 +741,7 @@ def notes(results: dict) -> list[str]:
         imports = sum(ms for name, ms in steps.items() if name.startswith("import"))
         lines[0] += (
             f" A cold start is {imports / sum(steps.values()):.0%} imports (numpy, flask and"
-            " functions-framework, boto3, joblib: none of them optional for the first answer,"
+            " functions-framework, botocore, joblib: none of them optional for the first answer,"
             " which is a saved prediction); the model itself loads in milliseconds."
         )
     return lines
