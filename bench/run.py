@@ -603,7 +603,8 @@ def render(results: dict) -> str:
     ours, ref = results["digits"], results["reference"]
     targets = results["targets"]
     lines = [
-        f"Measured by `{results['command']}` on {results['machine']}, {results['date']}"
+        f"Measured by `{results['command']}` on {results['machine']}, {results['date']},"
+        f" commit {results.get('commit', 'unknown')}"
         f" (reference: {results['reference']['description']}). Both served by"
         f" functions-framework (gunicorn, 1 worker, {results['server_settings']['THREADS']}"
         " threads) with the same API and storage code, S3 on a moto server, over loopback.",
@@ -820,6 +821,18 @@ def write_summaries(results: dict) -> str:
     return summary
 
 
+def git_commit() -> str:
+    """Return the checked-out commit, marked dirty when tracked files differ from it."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=REPO, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
 def main(argv: list[str] | None = None) -> dict:
     """Run every measurement and write the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -848,6 +861,7 @@ def main(argv: list[str] | None = None) -> dict:
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, "
         f"load average {os.getloadavg()[0]:.1f} at start",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": git_commit(),
         "accuracy_n": args.n,
         "accuracy_seed": args.seed,
     }
