@@ -428,7 +428,8 @@ def test_blank_images_are_422_or_a_prediction(app, name, image):
 
 @pytest.fixture(scope="module")
 def stack():
-    with start_stack() as running:
+    # A bucket of its own: moto keeps one state per process, shared by every stack.
+    with start_stack(env={"IMAGES_BUCKET": "digits-hostile-http"}) as running:
         yield running
 
 
