@@ -464,3 +464,26 @@ def test_hostile_input_over_real_http(stack, seven):
     # Still healthy after all of it.
     got, _, _ = http_post(stack, "/predict", encode(seven, "PNG"), "image/png")
     assert got == 200
+
+
+def test_an_oversized_chunked_body_is_refused_over_real_http(stack):
+    # No Content-Length to refuse up front: the read itself must stop at the limit.
+    url = urllib.parse.urlsplit(stack.function_url)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+    chunk = b"\x89PNG" + bytes(MB - 4)
+    started = time.perf_counter()
+    try:
+        connection.request(
+            "POST",
+            "/predict",
+            body=iter([chunk] * 12),
+            headers={"Content-Type": "image/png"},
+            encode_chunked=True,
+        )
+        response = connection.getresponse()
+        status, data = response.status, response.read()
+    finally:
+        connection.close()
+    assert status == 413
+    assert json.loads(data)["error"]["code"] == PayloadTooLarge.code
+    assert time.perf_counter() - started < 10
