@@ -14,6 +14,7 @@ from PIL import Image
 from scipy import ndimage
 
 from digits import imaging
+from digits.errors import NothingDrawn
 
 PENS = ("normal", "thin", "thick")
 
@@ -75,13 +76,21 @@ def skeleton(mask: np.ndarray) -> np.ndarray:
 def redrawn_digits(
     images: np.ndarray, labels: np.ndarray, pen: str, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Redraw uint8 (n, 28, 28) digits with ``pen`` at 140-320 px; return them through to_mnist."""
+    """Redraw uint8 (n, 28, 28) digits with ``pen`` at 140-320 px; return them through to_mnist.
+
+    Digits that to_mnist refuses (a thick pen can turn one into a blob) are left out, labels too.
+    """
     if pen not in PENS:
         raise ValueError(f"unknown pen {pen!r}; expected one of {PENS}")
     rng = np.random.default_rng(seed)
     out = np.zeros((len(images), 28, 28), dtype=np.uint8)
+    kept = np.ones(len(images), dtype=bool)
     for i, digit in enumerate(images):
         mask = stroke_mask(digit, int(rng.integers(140, 320)), pen)
         page = Image.fromarray(np.rint(255 * (1 - mask)).astype(np.uint8))
-        out[i] = imaging.to_mnist(page)
-    return out, np.asarray(labels).copy()
+        try:
+            out[i] = imaging.to_mnist(page)
+        except NothingDrawn:
+            # A marker so thick that the digit became a blob: not a training example.
+            kept[i] = False
+    return out[kept], np.asarray(labels)[kept]

@@ -330,7 +330,10 @@ def _ink(luminance: np.ndarray) -> np.ndarray:
     """Return ink strength in [0, 1]: deviation from a fitted background, on the ink's side."""
     background = _background(luminance)
     residual = luminance - background
-    spread = float(np.median(np.abs(residual - np.median(residual)))) * 1.4826
+    # Noise is measured on the image's frame, which is background even when a bold digit
+    # cropped tightly covers most of the image.
+    frame = _frame(residual)
+    spread = float(np.median(np.abs(frame - np.median(frame)))) * 1.4826
     noise = max(spread, 1 / 255)
     darker = np.clip(-residual - 3 * noise, 0, None)
     lighter = np.clip(residual - 3 * noise, 0, None)
@@ -360,12 +363,14 @@ def _background(luminance: np.ndarray) -> np.ndarray:
     xs = (gx.ravel() + 0.5) * step_x / width - 0.5
     design = np.stack([np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys], axis=1)
     values = grid.ravel().astype(np.float64)
-    # Start from the median plane so a large ink area cannot drag the first fit.
-    keep = np.abs(values - np.median(values)) <= max(
-        2.5 * 1.4826 * np.median(np.abs(values - np.median(values))), 1 / 255
-    )
+    # Start from the level of the frame, not of the whole image, so that ink covering most of
+    # a tight crop cannot pass for the background.
+    frame = _frame(grid)
+    start = float(np.median(frame))
+    spread = 1.4826 * float(np.median(np.abs(frame - start)))
+    keep = np.abs(values - start) <= max(2.5 * spread, 1 / 255)
     coefficients = np.zeros(6)
-    coefficients[0] = np.median(values)
+    coefficients[0] = start
     for _ in range(4):
         if keep.sum() < 12:
             break
@@ -387,6 +392,15 @@ def _background(luminance: np.ndarray) -> np.ndarray:
         + c[5] * (y * y)[:, None]
     )
     return surface.astype(np.float32)
+
+
+def _frame(values: np.ndarray) -> np.ndarray:
+    """Return the values in the outer band of an image (about 3% of each side, at least 1 px)."""
+    height, width = values.shape
+    band_y, band_x = max(1, height // 32), max(1, width // 32)
+    band = np.ones(values.shape, dtype=bool)
+    band[band_y : height - band_y, band_x : width - band_x] = False
+    return values[band]
 
 
 def _drop_specks(ink: np.ndarray) -> np.ndarray:

@@ -507,3 +507,14 @@ def test_camera_sized_jpeg_is_decoded_at_reduced_scale():
     assert imaging.WORK_SIDE <= max(image.size) < 3000
     assert image.size[0] * 3000 == image.size[1] * 2400
     assert close_to(imaging.to_mnist(image), reference())
+
+
+@pytest.mark.parametrize(("paper", "ink"), [(250, 20), (15, 230)])
+def test_bold_digit_cropped_tightly_is_not_taken_for_background(paper, ink):
+    bold = drawing((200, 240), width=64)
+    rows, cols = np.nonzero(bold > 0.5)
+    bold = bold[rows.min() - 3 : rows.max() + 4, cols.min() - 3 : cols.max() + 4]
+    assert (bold > 0.5).mean() > 0.5
+    tight = imaging.to_mnist(Image.fromarray(dark_on_light(bold, paper, ink)))
+    roomy = imaging.to_mnist(Image.fromarray(dark_on_light(np.pad(bold, 150), paper, ink)))
+    assert close_to(tight, roomy)
