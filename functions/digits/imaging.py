@@ -115,7 +115,7 @@ def _describe(data: bytes) -> str:
         return "SVG"
     if head.startswith((b"<!doctype html", b"<html")):
         return "HTML"
-    if head[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypavif"):
+    if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypavif"):
         return "HEIF/AVIF"
     try:
         data[:512].decode("utf-8")

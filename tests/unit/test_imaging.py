@@ -246,6 +246,7 @@ BAD_INPUTS = {
     "json": (b'{"image": "iVBORw0KGgo="}', UnsupportedMediaType),
     "pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", UnsupportedMediaType),
     "tiff": (encode(_grey(), "TIFF"), UnsupportedMediaType),
+    "heic": (b"\x00\x00\x00\x18ftypheic" + bytes(16), UnsupportedMediaType),
     "ico": (encode(_grey().resize((32, 32)), "ICO"), UnsupportedMediaType),
     "png-bomb-20000": (png_bomb(), PayloadTooLarge),
     "png-header-65535": (png_with_size(65_535, 65_535), PayloadTooLarge),
@@ -264,6 +265,15 @@ def test_bad_input_raises_the_right_client_error(name):
         imaging.decode_image(data, max_pixels=MAX_PIXELS)
     assert caught.value.message
     assert "Traceback" not in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [("svg", "SVG"), ("pdf", "PDF"), ("tiff", "TIFF"), ("heic", "HEIF"), ("text", "text")],
+)
+def test_unsupported_type_message_names_what_was_sent(name, said):
+    with pytest.raises(UnsupportedMediaType, match=said):
+        imaging.image_type(BAD_INPUTS[name][0])
 
 
 def test_bomb_is_refused_without_decoding_it():
