@@ -44,8 +44,27 @@ def with_printed_digits(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndar
     return np.concatenate([images, printed]), np.concatenate([labels, printed_labels])
 
 
+PEN_COPIES = 4000
+
+
+def with_printed_and_pens(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Add printed digits and thin- and thick-pen redrawings of MNIST digits (model.redrawn)."""
+    from model.redrawn import redrawn_digits  # uses SciPy, a training-only dependency
+
+    with_printed, with_printed_labels = with_printed_digits(images, labels)
+    rng = np.random.default_rng(0)
+    parts, part_labels = [with_printed], [with_printed_labels]
+    for seed, pen in enumerate(("thin", "thick"), start=1):
+        chosen = rng.choice(len(images), min(PEN_COPIES, len(images)), replace=False)
+        redrawn, redrawn_labels = redrawn_digits(images[chosen], labels[chosen], pen, seed=seed)
+        parts.append(redrawn)
+        part_labels.append(redrawn_labels)
+    return np.concatenate(parts), np.concatenate(part_labels)
+
+
 PLANS: dict[str, Plan] = {
     "none": no_augmentation,
     "shift1": one_pixel_shifts,
     "printed": with_printed_digits,
+    "printed+pens": with_printed_and_pens,
 }

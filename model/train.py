@@ -31,7 +31,7 @@ DEFAULTS = {
     "trees": 100,
     "seed": 0,
     "feature_set": "deskewed+hog",
-    "augment": "printed",
+    "augment": "printed+pens",
     "max_features": "sqrt",
 }
 
