@@ -65,8 +65,10 @@ def load_model(path: str | Path) -> Model:
     data = joblib.load(path)
     if not isinstance(data, dict) or data.get("format") != ARTIFACT_FORMAT:
         raise ValueError(f"{path} is not a digits model artifact of format {ARTIFACT_FORMAT}")
+    forest = FlatForest.from_dict(data["forest"])
+    forest.walk  # noqa: B018 - build the traversal tables now, at cold start, not on a request
     return Model(
-        forest=FlatForest.from_dict(data["forest"]),
+        forest=forest,
         feature_set=data["feature_set"],
         version=data["version"],
         load_seconds=time.perf_counter() - started,
