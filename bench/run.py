@@ -59,6 +59,12 @@ LAMBDA_BUILD = REPO / ".aws-sam" / "build" / "DigitsFunction"
 RESULTS_JSON = BENCH / "results.json"
 RESULTS_MD = BENCH / "RESULTS.md"
 README = REPO / "README.md"
+OUTPUTS = (
+    BENCH / "results.json",
+    BENCH / "RESULTS.md",
+    BENCH / "model.json",
+    REPO / "model" / "README.md",
+)
 README_START = "<!-- bench:start (written by make bench) -->"
 README_END = "<!-- bench:end -->"
 LOGS = REPO / ".cache" / "bench"
@@ -834,7 +840,11 @@ def git_commit() -> str:
         ).stdout.strip()
 
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    return commit + ("-dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+    # The files this benchmark writes do not count: a previous run leaves them changed.
+    outputs = [str(path.relative_to(REPO)) for path in (*OUTPUTS, README)]
+    excluded = [f":(exclude){path}" for path in outputs]
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", *excluded)
+    return commit + ("-dirty" if changed else "")
 
 
 def main(argv: list[str] | None = None) -> dict:
