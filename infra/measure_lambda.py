@@ -35,11 +35,17 @@ import json, resource, sys, time
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+def peak_rss_mb():
+    # VmHWM belongs to this process's own memory map; ru_maxrss would also count the RSS of the
+    # process that forked it, which Linux carries across execve.
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 started = time.perf_counter()
 import lambda_handler
 init_seconds = time.perf_counter() - started
 init_cpu_seconds = cpu()
-init_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+init_rss_mb = peak_rss_mb()
 results = []
 for path in sys.argv[1:]:
     event = json.load(open(path))
@@ -55,7 +61,7 @@ print(json.dumps({
     "init_seconds": round(init_seconds, 3),
     "init_cpu_seconds": round(init_cpu_seconds, 3),
     "init_rss_mb": round(init_rss_mb, 1),
-    "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    "peak_rss_mb": round(peak_rss_mb(), 1),
     "results": results,
 }))
 """
