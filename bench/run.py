@@ -585,6 +585,9 @@ def lambda_package() -> dict:
     if not LAMBDA_BUILD.is_dir():
         return {"measured": False, "note": "not measured: no .aws-sam/build (run sam build)"}
     files = [p for p in LAMBDA_BUILD.rglob("*") if p.is_file()]
+    if not any(p.name == "lambda_handler.py" for p in files):
+        # Empty or half-written: a `sam build` is running or failed.
+        return {"measured": False, "note": "not measured: .aws-sam/build is incomplete"}
     unzipped = sum(p.stat().st_size for p in files)
     with tempfile.TemporaryFile() as handle:
         with zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
