@@ -52,13 +52,7 @@ class ReferenceModel:
 
     def predict(self, image: np.ndarray) -> Prediction:
         """Return the prediction for one uint8 image (28, 28)."""
-        probabilities = self.predict_proba(image)[0]
-        digit = int(np.argmax(probabilities))
-        return Prediction(
-            digit=digit,
-            confidence=float(probabilities[digit]),
-            probabilities=tuple(float(p) for p in probabilities),
-        )
+        return Prediction.from_probabilities(self.predict_proba(image)[0])
 
 
 def load(path: str | Path) -> ReferenceModel:

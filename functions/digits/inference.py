@@ -23,6 +23,16 @@ class Prediction:
     confidence: float
     probabilities: tuple[float, ...]
 
+    @classmethod
+    def from_probabilities(cls, probabilities: np.ndarray) -> Prediction:
+        """Return the prediction for one row of ten class probabilities."""
+        digit = int(np.argmax(probabilities))
+        return cls(
+            digit=digit,
+            confidence=float(probabilities[digit]),
+            probabilities=tuple(float(p) for p in probabilities),
+        )
+
 
 @dataclass(frozen=True)
 class Model:
@@ -40,13 +50,7 @@ class Model:
 
     def predict(self, image: np.ndarray) -> Prediction:
         """Return the prediction for one uint8 image (28, 28), white ink on black."""
-        probabilities = self.predict_proba(image)[0]
-        digit = int(np.argmax(probabilities))
-        return Prediction(
-            digit=digit,
-            confidence=float(probabilities[digit]),
-            probabilities=tuple(float(p) for p in probabilities),
-        )
+        return Prediction.from_probabilities(self.predict_proba(image)[0])
 
 
 def artifact(forest: FlatForest, feature_set: str, version: str) -> dict:
