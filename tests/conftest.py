@@ -26,17 +26,32 @@ MAIN = REPO / "functions" / "main.py"
 TEST_ORIGINS = "http://127.0.0.1:8000,http://localhost:8000"
 
 
+def use_fake_aws(patch: pytest.MonkeyPatch) -> None:
+    """Set fake AWS credentials and region; no profile or endpoint leaks in from the environment."""
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        patch.delenv(name, raising=False)
+    patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
 @pytest.fixture
 def aws_credentials(monkeypatch):
-    """Fake AWS credentials and region; no profile or endpoint leaks in from the environment."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    """Fake AWS credentials for one test."""
+    use_fake_aws(monkeypatch)
     # The S3 client is cached per process; each test builds its own from its own environment.
     storage.reset_client()
     yield
+    storage.reset_client()
+
+
+@pytest.fixture(scope="module")
+def module_aws_credentials():
+    """Fake AWS credentials for a whole module; yields the patch for further settings."""
+    with pytest.MonkeyPatch.context() as patch:
+        use_fake_aws(patch)
+        storage.reset_client()
+        yield patch
     storage.reset_client()
 
 

@@ -27,7 +27,6 @@ from hypothesis import strategies as st
 from moto import mock_aws
 from PIL import Image
 
-from digits import storage
 from digits.config import Settings
 from digits.errors import PayloadTooLarge
 from infra.local_stack import start_stack
@@ -54,19 +53,12 @@ HYPOTHESIS = settings(
 
 
 @pytest.fixture(scope="module")
-def app():
+def app(module_aws_credentials):
     """The functions-framework test client over a moto bucket, shared by the module."""
-    with pytest.MonkeyPatch.context() as patch, mock_aws():
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
-            patch.delenv(name, raising=False)
-        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        patch.setenv("IMAGES_BUCKET", BUCKET)
-        storage.reset_client()
+    module_aws_credentials.setenv("IMAGES_BUCKET", BUCKET)
+    with mock_aws():
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
         yield functions_framework.create_app("predict", str(MAIN)).test_client()
-    storage.reset_client()
 
 
 @pytest.fixture(scope="module")

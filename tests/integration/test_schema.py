@@ -14,7 +14,6 @@ from hypothesis import HealthCheck, settings
 from moto import mock_aws
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from digits import storage
 from digits.config import Settings
 
 MAIN = Path(__file__).resolve().parents[2] / "functions" / "main.py"
@@ -30,18 +29,11 @@ schema = schemathesis.openapi.from_wsgi("/openapi.json", APP)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def bucket():
-    """Fake credentials and the app's default bucket under moto, for the whole module."""
-    with pytest.MonkeyPatch.context() as patch, mock_aws():
-        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
-            patch.delenv(name, raising=False)
-        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-        storage.reset_client()
+def bucket(module_aws_credentials):
+    """The app's default bucket under moto, for the whole module."""
+    with mock_aws():
         boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
         yield
-    storage.reset_client()
 
 
 @schema.parametrize()
