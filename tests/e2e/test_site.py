@@ -139,6 +139,17 @@ def test_live_prediction_waits_for_the_stroke_to_end(site) -> None:
     assert site.errors() == []
 
 
+def record_pointer_types(page) -> None:
+    """Collect the pointerType of every pointerdown on the pad in window.pointerTypes."""
+    page.evaluate(
+        """() => {
+          window.pointerTypes = [];
+          document.querySelector('[data-testid="pad"]')
+            .addEventListener('pointerdown', (e) => window.pointerTypes.push(e.pointerType));
+        }"""
+    )
+
+
 def test_touch_drawing_on_a_phone_predicts_without_scrolling(browser: Browser, open_site) -> None:
     context = browser.new_context(
         viewport={"width": 360, "height": 740},
@@ -148,13 +159,7 @@ def test_touch_drawing_on_a_phone_predicts_without_scrolling(browser: Browser, o
     )
     page = context.new_page()
     site = open_site(page)
-    page.evaluate(
-        """() => {
-          window.pointerTypes = [];
-          document.querySelector('[data-testid="pad"]')
-            .addEventListener('pointerdown', (e) => window.pointerTypes.push(e.pointerType));
-        }"""
-    )
+    record_pointer_types(page)
     page.get_by_label("Predict as I draw").uncheck()
     cdp = context.new_cdp_session(page)
 
@@ -193,13 +198,7 @@ def test_touch_drawing_on_a_phone_predicts_without_scrolling(browser: Browser, o
 
 def test_pen_drawing_is_predicted(site) -> None:
     page = site.page
-    page.evaluate(
-        """() => {
-          window.pointerTypes = [];
-          document.querySelector('[data-testid="pad"]')
-            .addEventListener('pointerdown', (e) => window.pointerTypes.push(e.pointerType));
-        }"""
-    )
+    record_pointer_types(page)
     page.get_by_label("Predict as I draw").uncheck()
     cdp = page.context.new_cdp_session(page)
     points = [to_page(page, x, y) for x, y in ZERO[0]]
