@@ -23,8 +23,16 @@ BOX = 20
 # Analysis runs on at most this many pixels per side: phone photos are reduced first, which keeps
 # time and memory bounded while a digit filling a fair part of the frame keeps plenty of detail.
 WORK_SIDE = 1024
+# The digit is looked for on a copy at most ANALYSIS_SIDE pixels per side. If it spans fewer than
+# DETAIL pixels there while the image was reduced (a small digit in a large photo), its
+# neighbourhood, MARGIN of its size on every side, is analysed again from the full-size image.
+ANALYSIS_SIDE = 160
+DETAIL = 48
+MARGIN = 0.25
 # Connected components are labelled on a copy reduced to this side (specks only need to be found).
 COMPONENT_SIDE = 256
+# The smooth background is fitted to block means on a grid at most this many cells per side.
+BACKGROUND_CELLS = 24
 # MNIST strokes are about a tenth of the digit's longer side: the 2A/P width of MNIST training
 # digits redrawn at STROKE_SIDE has median 0.096, 5th percentile 0.065, 95th 0.158 of that side.
 # Strokes outside that range are thickened or thinned to the median before the reduction to 20x20.
@@ -261,11 +269,29 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
 
 def to_mnist(image: Image.Image) -> np.ndarray:
     """Return the uint8 (28, 28) white-on-black MNIST-style image of the digit in ``image``."""
-    luminance = _luminance(_reduce(image))
-    ink = _ink(luminance)
-    ink = _drop_specks(ink)
-    rows, cols = np.nonzero(ink)
-    crop = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    image = _reduce(_eight_bit(image), WORK_SIDE)
+    factor = -(-max(image.size) // ANALYSIS_SIDE)
+    try:
+        ink = _digit_ink(_reduce(image, ANALYSIS_SIDE))
+    except NothingDrawn:
+        if factor == 1:
+            raise
+        # Reduction can fade a digit of a few thin strokes into specks: look at every pixel.
+        factor = 1
+        ink = _digit_ink(image)
+    top, bottom, left, right = _bounds(ink)
+    side = max(bottom - top, right - left)
+    if factor > 1 and side < DETAIL:
+        margin = MARGIN * side + 1
+        box = (
+            max(0, int((left - margin) * factor)),
+            max(0, int((top - margin) * factor)),
+            min(image.width, int((right + margin) * factor) + 1),
+            min(image.height, int((bottom + margin) * factor) + 1),
+        )
+        ink = _digit_ink(_reduce(image.crop(box), ANALYSIS_SIDE))
+        top, bottom, left, right = _bounds(ink)
+    crop = ink[top:bottom, left:right]
     if max(crop.shape) == BOX:
         # Already MNIST-sized (an MNIST digit, or a 28x28 export): keep its own antialiasing.
         return _centre(crop / max(float(crop.max()), 1e-6))
@@ -282,8 +308,20 @@ def preview_png(image28: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _reduce(image: Image.Image) -> Image.Image:
-    """Bring any mode to L, RGB or RGBA at 8 bits, at most WORK_SIDE pixels per side."""
+def _digit_ink(image: Image.Image) -> np.ndarray:
+    """Return the digit's ink strength in [0, 1], specks removed."""
+    return _drop_specks(_ink(_luminance(image)))
+
+
+def _bounds(ink: np.ndarray) -> tuple[int, int, int, int]:
+    """Return (top, bottom, left, right), ends exclusive, of the nonzero part of ``ink``."""
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def _eight_bit(image: Image.Image) -> Image.Image:
+    """Bring any mode to L, RGB or RGBA at 8 bits."""
     if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
         values = np.asarray(image, dtype=np.float64)
         top = 65535.0 if image.mode.startswith("I") and values.max() > 255 else 255.0
@@ -298,7 +336,12 @@ def _reduce(image: Image.Image) -> Image.Image:
         image = image.convert("L")
     elif image.mode not in ("L", "RGB", "RGBA"):
         image = image.convert("RGB")
-    factor = -(-max(image.size) // WORK_SIDE)
+    return image
+
+
+def _reduce(image: Image.Image, side: int) -> Image.Image:
+    """Reduce an L, RGB or RGBA image by a whole factor to at most ``side`` pixels per side."""
+    factor = -(-max(image.size) // side)
     if factor > 1:
         # Premultiply so fully transparent pixels, whatever colour they store, do not tint edges.
         alpha = image.mode == "RGBA"
@@ -352,9 +395,9 @@ def _background(luminance: np.ndarray) -> np.ndarray:
     """Fit a smooth quadratic surface to the background, ignoring ink as outliers."""
     height, width = luminance.shape
     grid = luminance
-    # Block means on a grid of at most 64 x 64 cells; each axis has its own step so that a
-    # long thin image still keeps at least one cell across.
-    step_y, step_x = max(1, height // 64), max(1, width // 64)
+    # Block means on a grid of at most BACKGROUND_CELLS cells per side (six coefficients need no
+    # more); each axis has its own step so that a long thin image still keeps a cell across.
+    step_y, step_x = -(-height // BACKGROUND_CELLS), -(-width // BACKGROUND_CELLS)
     if step_y > 1 or step_x > 1:
         grid = luminance[: height - height % step_y, : width - width % step_x]
         grid = grid.reshape(height // step_y, step_y, width // step_x, step_x).mean(axis=(1, 3))
