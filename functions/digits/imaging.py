@@ -30,7 +30,7 @@ ANALYSIS_SIDE = 160
 DETAIL = 48
 MARGIN = 0.25
 # Connected components are labelled on a copy reduced to this side (specks only need to be found).
-COMPONENT_SIDE = 256
+COMPONENT_SIDE = 64
 # The smooth background is fitted to block means on a grid at most this many cells per side.
 BACKGROUND_CELLS = 24
 # MNIST strokes are about a tenth of the digit's longer side: the 2A/P width of MNIST training
@@ -340,14 +340,15 @@ def _eight_bit(image: Image.Image) -> Image.Image:
 
 
 def _reduce(image: Image.Image, side: int) -> Image.Image:
-    """Reduce an L, RGB or RGBA image by a whole factor to at most ``side`` pixels per side."""
+    """Reduce an L, RGB or RGBA image by a whole factor to at most ``side`` pixels per side.
+
+    A reduced RGBA image comes back premultiplied (RGBa): averaging premultiplied pixels keeps
+    fully transparent ones, whatever colour they store, from tinting the edges of the strokes.
+    """
     factor = -(-max(image.size) // side)
     if factor > 1:
-        # Premultiply so fully transparent pixels, whatever colour they store, do not tint edges.
-        alpha = image.mode == "RGBA"
-        image = image.convert("RGBa") if alpha else image
+        image = image.convert("RGBa") if image.mode == "RGBA" else image
         image = image.reduce(factor)
-        image = image.convert("RGBA") if alpha else image
     return image
 
 
@@ -359,14 +360,16 @@ def _luminance(image: Image.Image) -> np.ndarray:
     if image.mode == "RGB":
         return pixels @ np.float32([0.299, 0.587, 0.114])
     grey, alpha = pixels[..., :3] @ np.float32([0.299, 0.587, 0.114]), pixels[..., 3]
+    if image.mode == "RGBA":
+        grey *= alpha  # RGBa, from _reduce, is premultiplied already
     opacity = float(alpha.sum())
     if opacity < 1:
         raise NothingDrawn("the image is fully transparent")
     # Canvas exports store strokes as opaque pixels on a transparent background whose stored
     # colour is often black; compositing onto a colour opposite to the strokes keeps them visible.
-    stroke_tone = float((grey * alpha).sum()) / opacity
+    stroke_tone = float(grey.sum()) / opacity
     backdrop = 1.0 if stroke_tone < 0.5 else 0.0
-    return grey * alpha + backdrop * (1 - alpha)
+    return grey + backdrop * (1 - alpha)
 
 
 def _ink(luminance: np.ndarray) -> np.ndarray:
@@ -410,6 +413,9 @@ def _background(luminance: np.ndarray) -> np.ndarray:
     # a tight crop cannot pass for the background.
     frame = _frame(grid)
     start = float(np.median(frame))
+    if float(frame.min()) == float(frame.max()):
+        # A frame without the least variation is a digital drawing's plain background.
+        return np.full(luminance.shape, start, dtype=np.float32)
     spread = 1.4826 * float(np.median(np.abs(frame - start)))
     keep = np.abs(values - start) <= max(2.5 * spread, 1 / 255)
     coefficients = np.zeros(6)
@@ -459,11 +465,23 @@ def _drop_specks(ink: np.ndarray) -> np.ndarray:
     labels = _label(mask)
     if labels.max() < 0:
         raise NothingDrawn("no digit found: the image is blank")
+    if labels.max() == 0:
+        cleaned = ink  # one component: nothing to drop
+    else:
+        cleaned = _keep_heavy(ink, labels, step)
+    if float(cleaned.max()) < 0.5 or int(np.count_nonzero(cleaned > 0.5)) < 3:
+        raise NothingDrawn("no digit found: only specks")
+    return cleaned
+
+
+def _keep_heavy(ink: np.ndarray, labels: np.ndarray, step: int) -> np.ndarray:
+    """Zero the ink of components with under 5% of the heaviest one's mass."""
+    height, width = ink.shape
     small = ink
     if step > 1:
-        padded = np.zeros((mask.shape[0] * step, mask.shape[1] * step), dtype=np.float32)
+        padded = np.zeros((labels.shape[0] * step, labels.shape[1] * step), dtype=np.float32)
         padded[:height, :width] = ink
-        small = padded.reshape(mask.shape[0], step, mask.shape[1], step).sum(axis=(1, 3))
+        small = padded.reshape(labels.shape[0], step, labels.shape[1], step).sum(axis=(1, 3))
     found = labels >= 0
     mass = np.bincount(labels[found], weights=small[found])
     kept = mass >= 0.05 * mass.max()
@@ -471,10 +489,7 @@ def _drop_specks(ink: np.ndarray) -> np.ndarray:
     keep[found] = kept[labels[found]]
     if step > 1:
         keep = np.repeat(np.repeat(keep, step, axis=0), step, axis=1)[:height, :width]
-    cleaned = np.where(keep, ink, 0)
-    if float(cleaned.max()) < 0.5 or int(np.count_nonzero(cleaned > 0.5)) < 3:
-        raise NothingDrawn("no digit found: only specks")
-    return cleaned
+    return np.where(keep, ink, 0)
 
 
 def _label(mask: np.ndarray) -> np.ndarray:

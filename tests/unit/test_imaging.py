@@ -53,6 +53,16 @@ def close_to(actual: np.ndarray, expected: np.ndarray) -> bool:
     return np.corrcoef(a, b)[0, 1] > 0.85 and np.abs(a - b).mean() < 25
 
 
+def close_to_within_a_pixel(actual: np.ndarray, expected: np.ndarray) -> bool:
+    """close_to, once ``actual`` is moved by at most one pixel each way: centring by the rounded
+    centre of mass may land a pixel apart when the same digit is analysed at another scale."""
+    return any(
+        close_to(np.roll(actual, (dy, dx), axis=(0, 1)), expected)
+        for dy in (-1, 0, 1)
+        for dx in (-1, 0, 1)
+    )
+
+
 def png_chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
@@ -406,7 +416,7 @@ def test_large_photo_is_reduced_before_analysis():
     mask = np.asarray(Image.fromarray(drawing()).resize((1600, 2000)))
     data = encode(Image.fromarray(dark_on_light(mask)).convert("RGB"), "JPEG", quality=80)
     image = imaging.decode_image(data, max_pixels=MAX_PIXELS)
-    assert close_to(imaging.to_mnist(image), reference())
+    assert close_to_within_a_pixel(imaging.to_mnist(image), reference())
 
 
 def test_mnist_formatted_input_passes_through_unharmed():
