@@ -465,10 +465,8 @@ def _drop_specks(ink: np.ndarray) -> np.ndarray:
     labels = _label(mask)
     if labels.max() < 0:
         raise NothingDrawn("no digit found: the image is blank")
-    if labels.max() == 0:
-        cleaned = ink  # one component: nothing to drop
-    else:
-        cleaned = _keep_heavy(ink, labels, step)
+    # A single component is the digit: nothing to drop.
+    cleaned = ink if labels.max() == 0 else _keep_heavy(ink, labels, step)
     if float(cleaned.max()) < 0.5 or int(np.count_nonzero(cleaned > 0.5)) < 3:
         raise NothingDrawn("no digit found: only specks")
     return cleaned
