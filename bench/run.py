@@ -54,6 +54,7 @@ REPO = Path(__file__).resolve().parents[1]
 BENCH = REPO / "bench"
 OUR_MAIN = REPO / "functions" / "main.py"
 REFERENCE_MAIN = BENCH / "reference_main.py"
+FLOOR_MAIN = BENCH / "floor_main.py"
 CANVAS_EVENT = REPO / "tests" / "events" / "predict-canvas-json.json"
 LAMBDA_BUILD = REPO / ".aws-sam" / "build" / "DigitsFunction"
 RESULTS_JSON = BENCH / "results.json"
@@ -304,16 +305,21 @@ def wait_answer(process: subprocess.Popen, port: int, payload: bytes) -> tuple[i
 
 def cold_start_server(variant: Variant, env: dict[str, str], payload: bytes) -> float:
     """Return seconds from spawning functions-framework to its first answered prediction."""
+    return cold_start_source(variant.source, variant.name, env, payload)
+
+
+def cold_start_source(source: Path, name: str, env: dict[str, str], payload: bytes) -> float:
+    """Return seconds from spawning functions-framework on ``source`` to its first saved answer."""
     port = free_port()
     started = time.perf_counter()
-    process = start_function(variant.source, port, env, f"{variant.name}.log")
+    process = start_function(source, port, env, f"{name}.log")
     try:
         status, body = wait_answer(process, port, payload)
         elapsed = time.perf_counter() - started
     finally:
         stop_group(process)
     if status != 200 or not json.loads(body).get("saved"):
-        raise RuntimeError(f"{variant.name}: cold request answered {status}: {body[:200]!r}")
+        raise RuntimeError(f"{name}: cold request answered {status}: {body[:200]!r}")
     return elapsed
 
 
@@ -453,12 +459,17 @@ def throughput(port: int, payloads: list[bytes], concurrency: int, seconds: floa
 
 
 def measure_servers(all_variants: list[Variant], env: dict, payloads: list[bytes], args) -> dict:
-    """Serve every variant at once; warm latency and throughput alternate between them."""
-    ports = {v.name: free_port() for v in all_variants}
+    """Serve every variant at once; warm latency and throughput alternate between them.
+
+    The floor function (bench/floor_main.py) is served beside them for warm latency only.
+    """
+    sources = {v.name: v.source for v in all_variants}
+    ports = {name: free_port() for name in (*sources, "floor")}
     processes = {
-        v.name: start_function(v.source, ports[v.name], env, f"{v.name}.log") for v in all_variants
+        name: start_function(source, ports[name], env, f"{name}.log")
+        for name, source in {**sources, "floor": FLOOR_MAIN}.items()
     }
-    results: dict[str, dict] = {v.name: {} for v in all_variants}
+    results: dict[str, dict] = {name: {} for name in ports}
     try:
         for name, process in processes.items():
             wait_answer(process, ports[name], payloads[0])
@@ -467,6 +478,9 @@ def measure_servers(all_variants: list[Variant], env: dict, payloads: list[bytes
         }
         for name, summary in interleaved_latency(senders, args.requests).items():
             results[name]["http_warm"] = summary
+        floor = processes.pop("floor")
+        stop_group(floor)
+        del ports["floor"]
         # Short alternating rounds: a busy spell on the shared machine hits both sides.
         totals = {name: {"ok": 0, "errors": 0, "seconds": 0.0} for name in ports}
         rounds = max(1, round(args.seconds / 2))
@@ -646,6 +660,13 @@ def render(results: dict) -> str:
         ratio(ours["cold_start_lambda_s"], ref["cold_start_lambda_s"]),
         verdict("cold_start_lambda"),
     )
+    if "cold_start_floor_server_s" in results:
+        row(
+            "cold start floor: functions-framework, the same libraries imported, S3 client, one"
+            " put; no digits code (bench/floor_main.py)",
+            f"{results['cold_start_floor_server_s']:.2f} s",
+            "",
+        )
     row(
         "cold start, Lambda handler, no .pyc (as a --no-compile package ships)",
         f"{ours['cold_start_lambda_no_bytecode_s']:.2f} s",
@@ -661,6 +682,12 @@ def render(results: dict) -> str:
                 ratio(a, b),
                 verdict("warm_p50") if q == "p50" else "",
             )
+    if "floor" in results:
+        row(
+            "warm floor over HTTP, p50: the floor function storing the body, no digits code",
+            f"{results['floor']['http_warm']['p50_ms']:.1f} ms",
+            "",
+        )
     for label, key in (("in-process app, S3 on moto", "app_with_s3"), ("core only", "core")):
         for q in ("p50", "p99"):
             a, b = ours["in_process"][key][f"{q}_ms"], ref["in_process"][key][f"{q}_ms"]
@@ -902,7 +929,9 @@ def main(argv: list[str] | None = None) -> dict:
         lambda_rss: dict[str, int] = {}
         print("cold starts")
         # Interleaved, so that a busy moment on the machine hits both sides alike.
+        floor: list[float] = []
         for _ in range(args.cold_runs):
+            floor.append(cold_start_source(FLOOR_MAIN, "floor", env, payloads[0]))
             for variant in all_variants:
                 cold[variant.name].append(cold_start_server(variant, env, payloads[0]))
                 seconds, rss = cold_start_lambda(variant, env)
@@ -912,6 +941,8 @@ def main(argv: list[str] | None = None) -> dict:
         no_bytecode = [cold_start_lambda(ours, env, bytecode=False)[0] for _ in range(3)]
         results[ours.name]["cold_start_lambda_no_bytecode_s"] = statistics.median(no_bytecode)
         results[ours.name]["cold_start_steps_ms"] = cold_start_steps(env)
+        results["cold_start_floor_server_s"] = statistics.median(floor)
+        results["cold_start_floor_server_runs_s"] = floor
         results["server_settings"] = {"THREADS": env["THREADS"], "workers": 1}
         for variant in all_variants:
             runs = f"server {cold[variant.name]}, lambda {cold_lambda[variant.name]}"
@@ -925,7 +956,7 @@ def main(argv: list[str] | None = None) -> dict:
             figures["lambda_peak_rss_bytes"] = lambda_rss[variant.name]
         print("warm latency, throughput and memory over HTTP")
         for name, figures in measure_servers(all_variants, env, payloads, args).items():
-            results[name].update(figures)
+            results.setdefault(name, {}).update(figures)
         print("warm latency in process")
         for name, figures in measure_in_process(
             all_variants, models, payloads, args.requests

@@ -268,7 +268,11 @@ def _jpeg_size(data: bytes) -> tuple[int, int]:
 
 
 def to_mnist(image: Image.Image) -> np.ndarray:
-    """Return the uint8 (28, 28) white-on-black MNIST-style image of the digit in ``image``."""
+    """Return the uint8 (28, 28) white-on-black MNIST-style image of the digit in ``image``.
+
+    The digit is found on a copy reduced to ANALYSIS_SIDE; only a digit too small there for its
+    shape to survive is analysed again, from its own neighbourhood in the full-size image.
+    """
     image = _reduce(_eight_bit(image), WORK_SIDE)
     factor = -(-max(image.size) // ANALYSIS_SIDE)
     try:
@@ -361,7 +365,7 @@ def _luminance(image: Image.Image) -> np.ndarray:
         return pixels @ np.float32([0.299, 0.587, 0.114])
     grey, alpha = pixels[..., :3] @ np.float32([0.299, 0.587, 0.114]), pixels[..., 3]
     if image.mode == "RGBA":
-        grey *= alpha  # RGBa, from _reduce, is premultiplied already
+        grey *= alpha  # premultiply, as an RGBa image from _reduce already is
     opacity = float(alpha.sum())
     if opacity < 1:
         raise NothingDrawn("the image is fully transparent")
