@@ -427,6 +427,26 @@ def test_mnist_formatted_input_passes_through_unharmed():
     assert np.abs(again.astype(int) - mnist_like).mean() < 3
 
 
+def test_small_digit_in_a_large_image_keeps_its_full_resolution():
+    # At the analysis scale this digit spans 8 pixels; it is analysed again from the full image.
+    mask = drawing((60, 60), width=5)
+    canvas = np.zeros((900, 1200), dtype=np.float32)
+    canvas[400:460, 500:560] = mask
+    out = imaging.to_mnist(Image.fromarray(dark_on_light(canvas)))
+    alone = imaging.to_mnist(Image.fromarray(dark_on_light(np.pad(mask, 15))))
+    assert close_to(out, alone)
+
+
+def test_thin_small_digit_that_fades_when_reduced_is_still_found():
+    # One-pixel strokes 16 pixels tall average away into specks at the analysis scale.
+    mask = drawing((16, 16), width=1)
+    canvas = np.zeros((1000, 1000), dtype=np.float32)
+    canvas[400:416, 500:516] = mask
+    out = imaging.to_mnist(Image.fromarray(dark_on_light(canvas, paper=255, ink=0)))
+    alone = imaging.to_mnist(Image.fromarray(dark_on_light(np.pad(mask, 4), paper=255, ink=0)))
+    assert close_to(out, alone)
+
+
 def test_specks_away_from_the_digit_are_ignored():
     canvas = np.zeros((400, 400), dtype=np.float32)
     canvas[100:340, 100:340] = drawing((240, 240))
