@@ -328,8 +328,9 @@ def cold_start_lambda(
 ) -> tuple[float, int]:
     """Return seconds from spawning a Python process to the handler's answer, and its peak RSS.
 
-    Without ``bytecode`` every module is compiled from source, as in a package built without
-    .pyc files (pip --no-compile), whose read-only directory keeps Lambda from caching them.
+    Without ``bytecode`` every module is compiled from source, as in a package shipped without
+    .pyc files, whose read-only directory keeps Lambda from caching them (infra/Makefile ships
+    them; this figure is what that saves).
     """
     flags: list[str] = []
     if not bytecode:
@@ -669,7 +670,7 @@ def render(results: dict) -> str:
             "",
         )
     row(
-        "cold start, Lambda handler, no .pyc (as a --no-compile package ships)",
+        "cold start, Lambda handler, no .pyc (a package without bytecode; ours ships it)",
         f"{ours['cold_start_lambda_no_bytecode_s']:.2f} s",
         "",
     )

@@ -115,12 +115,23 @@ def test_package_holds_the_code_the_model_and_the_pinned_deps_only(package):
     assert (package / "model" / "forest.joblib").read_bytes() == model.read_bytes()
     # The runtime ships boto3; nothing from the repository's tests, venvs or build output.
     assert not top & {"boto3", "botocore", "s3transfer", "tests", ".venv", ".venv-sam", ".aws-sam"}
-    assert not list(package.rglob("__pycache__"))
     for line in (REPO / "functions" / "requirements.txt").read_text().splitlines():
         if line.strip() and not line.startswith("#"):
             name, version = line.strip().split("==")
             dist = re.sub(r"[-_.]+", "_", name).lower()
             assert list(package.glob(f"{dist}-{version}.dist-info")), f"{name}=={version} missing"
+
+
+def test_package_ships_bytecode_for_the_runtime_python_only(package):
+    # /var/task is read-only: without it, every cold start would compile every module again.
+    tag = "cpython-" + measure_lambda.runtime_version().replace(".", "")
+    compiled = list(package.rglob("*.pyc"))
+    assert compiled
+    assert all(path.name.endswith(f".{tag}.pyc") for path in compiled)
+    for module in [*package.glob("*.py"), *(package / "digits").glob("*.py")]:
+        header = (module.parent / "__pycache__" / f"{module.stem}.{tag}.pyc").read_bytes()[:8]
+        # PEP 552 flags: tied to the source by hash (bit 0), not checked at import (bit 1 clear).
+        assert int.from_bytes(header[4:8], "little") == 1, module.name
 
 
 def test_package_holds_the_versions_the_tests_ran_with(package):
