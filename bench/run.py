@@ -1,6 +1,6 @@
 """Measure accuracy, speed and memory of the function side by side with a reference, in one run.
 
-    make bench      # python -m bench.run [--n 200] [--cold-runs 5] [--requests 300] [--seconds 10]
+    make bench      # python -m bench.run [--n 200] [--cold-runs 9] [--requests 300] [--seconds 10]
 
 The reference (bench/reference.py: scikit-learn forest of 100 trees on raw pixels, grayscale +
 resize + /255) is served behind the same HTTP stack as the function: functions-framework, the same
@@ -898,7 +898,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="realistic inputs per kind")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--cold-runs", type=int, default=9)
     parser.add_argument("--requests", type=int, default=300, help="sequential warm requests")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0, help="throughput run length")
