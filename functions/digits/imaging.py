@@ -274,7 +274,7 @@ def to_mnist(image: Image.Image) -> np.ndarray:
     shape to survive is analysed again, from its own neighbourhood in the full-size image.
     """
     image = _reduce(_eight_bit(image), WORK_SIDE)
-    factor = -(-max(image.size) // ANALYSIS_SIDE)
+    factor = _reduction(image, ANALYSIS_SIDE)
     try:
         ink = _digit_ink(_reduce(image, ANALYSIS_SIDE))
     except NothingDrawn:
@@ -349,11 +349,16 @@ def _reduce(image: Image.Image, side: int) -> Image.Image:
     A reduced RGBA image comes back premultiplied (RGBa): averaging premultiplied pixels keeps
     fully transparent ones, whatever colour they store, from tinting the edges of the strokes.
     """
-    factor = -(-max(image.size) // side)
+    factor = _reduction(image, side)
     if factor > 1:
         image = image.convert("RGBa") if image.mode == "RGBA" else image
         image = image.reduce(factor)
     return image
+
+
+def _reduction(image: Image.Image, side: int) -> int:
+    """Return the whole factor by which _reduce brings ``image`` to at most ``side`` per side."""
+    return -(-max(image.size) // side)
 
 
 def _luminance(image: Image.Image) -> np.ndarray:
@@ -620,8 +625,8 @@ def _resize(values: np.ndarray, size: tuple[int, int], method: Image.Resampling)
 
 def _fit_box(shape: np.ndarray) -> np.ndarray:
     """Reduce the shape so its longer side is 20 pixels, keeping the aspect ratio (antialiased)."""
-    rows, cols = np.nonzero(shape)
-    shape = shape[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    top, bottom, left, right = _bounds(shape)
+    shape = shape[top:bottom, left:right]
     height, width = shape.shape
     scale = BOX / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
