@@ -303,12 +303,7 @@ def wait_answer(process: subprocess.Popen, port: int, payload: bytes) -> tuple[i
     raise RuntimeError(f"no answer on port {port} within {READY_SECONDS:.0f} s")
 
 
-def cold_start_server(variant: Variant, env: dict[str, str], payload: bytes) -> float:
-    """Return seconds from spawning functions-framework to its first answered prediction."""
-    return cold_start_source(variant.source, variant.name, env, payload)
-
-
-def cold_start_source(source: Path, name: str, env: dict[str, str], payload: bytes) -> float:
+def cold_start_server(source: Path, name: str, env: dict[str, str], payload: bytes) -> float:
     """Return seconds from spawning functions-framework on ``source`` to its first saved answer."""
     port = free_port()
     started = time.perf_counter()
@@ -661,12 +656,12 @@ def render(results: dict) -> str:
         ratio(ours["cold_start_lambda_s"], ref["cold_start_lambda_s"]),
         verdict("cold_start_lambda"),
     )
-    if "cold_start_floor_lambda_s" in results:
+    floor = results.get("floor")
+    if floor:
         row(
             "cold start floor (bench/floor_main.py: the same libraries imported, S3 client, one"
             " put; no digits code), functions-framework / Lambda handler",
-            f"{results['cold_start_floor_server_s']:.2f} s /"
-            f" {results['cold_start_floor_lambda_s']:.2f} s",
+            f"{floor['cold_start_server_s']:.2f} s / {floor['cold_start_lambda_s']:.2f} s",
             "",
         )
     row(
@@ -684,10 +679,10 @@ def render(results: dict) -> str:
                 ratio(a, b),
                 verdict("warm_p50") if q == "p50" else "",
             )
-    if "floor" in results:
+    if floor:
         row(
             "warm floor over HTTP, p50: the floor function storing the body, no digits code",
-            f"{results['floor']['http_warm']['p50_ms']:.1f} ms",
+            f"{floor['http_warm']['p50_ms']:.1f} ms",
             "",
         )
     for label, key in (("in-process app, S3 on moto", "app_with_s3"), ("core only", "core")):
@@ -778,18 +773,19 @@ def notes(results: dict) -> list[str]:
         f" {ref['http_warm']['p50_ms'] / ours['http_warm']['p50_ms']:.1f}x as fast (p50) with"
         f" {rate(ours) / rate(ref):.1f}x the throughput."
     ]
-    floor = results.get("floor", {}).get("http_warm")
+    floor = results.get("floor")
     if floor:
-        budget = ref["http_warm"]["p50_ms"] / 2 - floor["p50_ms"]
+        budget = ref["http_warm"]["p50_ms"] / 2 - floor["http_warm"]["p50_ms"]
         lines[0] += (
             " The floor function (bench/floor_main.py: the same server, libraries and storage"
             " code, storing the request body without decoding it, no model) shows what this stack"
-            f" costs before any digits code runs: it answers in {floor['p50_ms']:.1f} ms warm, so"
+            " costs before any digits code runs: it answers in"
+            f" {floor['http_warm']['p50_ms']:.1f} ms warm, so"
             " answering twice as fast as the reference leaves"
             f" {budget:.1f} ms for reading the JSON, decoding the PNG ({a['decode']:.1f} ms alone),"
             " preprocessing and the model; and it starts cold in"
-            f" {results['cold_start_floor_server_s']:.2f} s through functions-framework and"
-            f" {results['cold_start_floor_lambda_s']:.2f} s through the Lambda handler, against"
+            f" {floor['cold_start_server_s']:.2f} s through functions-framework and"
+            f" {floor['cold_start_lambda_s']:.2f} s through the Lambda handler, against"
             " the 0.5 s target."
         )
     steps = ours.get("cold_start_steps_ms")
@@ -948,10 +944,11 @@ def main(argv: list[str] | None = None) -> dict:
         floor: list[float] = []
         floor_lambda: list[float] = []
         for _ in range(args.cold_runs):
-            floor.append(cold_start_source(FLOOR_MAIN, "floor", env, payloads[0]))
+            floor.append(cold_start_server(FLOOR_MAIN, "floor", env, payloads[0]))
             floor_lambda.append(cold_start_lambda(FLOOR_MAIN, "floor", env)[0])
             for variant in all_variants:
-                cold[variant.name].append(cold_start_server(variant, env, payloads[0]))
+                seconds = cold_start_server(variant.source, variant.name, env, payloads[0])
+                cold[variant.name].append(seconds)
                 seconds, rss = cold_start_lambda(variant.source, variant.name, env)
                 cold_lambda[variant.name].append(seconds)
                 lambda_rss[variant.name] = max(lambda_rss.get(variant.name, 0), rss)
@@ -961,10 +958,12 @@ def main(argv: list[str] | None = None) -> dict:
         ]
         results[ours.name]["cold_start_lambda_no_bytecode_s"] = statistics.median(no_bytecode)
         results[ours.name]["cold_start_steps_ms"] = cold_start_steps(env)
-        results["cold_start_floor_server_s"] = statistics.median(floor)
-        results["cold_start_floor_server_runs_s"] = floor
-        results["cold_start_floor_lambda_s"] = statistics.median(floor_lambda)
-        results["cold_start_floor_lambda_runs_s"] = floor_lambda
+        results["floor"] = {
+            "cold_start_server_s": statistics.median(floor),
+            "cold_start_server_runs_s": floor,
+            "cold_start_lambda_s": statistics.median(floor_lambda),
+            "cold_start_lambda_runs_s": floor_lambda,
+        }
         results["server_settings"] = {"THREADS": env["THREADS"], "workers": 1}
         for variant in all_variants:
             runs = f"server {cold[variant.name]}, lambda {cold_lambda[variant.name]}"
@@ -978,7 +977,7 @@ def main(argv: list[str] | None = None) -> dict:
             figures["lambda_peak_rss_bytes"] = lambda_rss[variant.name]
         print("warm latency, throughput and memory over HTTP")
         for name, figures in measure_servers(all_variants, env, payloads, args).items():
-            results.setdefault(name, {}).update(figures)
+            results[name].update(figures)
         print("warm latency in process")
         for name, figures in measure_in_process(
             all_variants, models, payloads, args.requests
