@@ -11,16 +11,16 @@ RSS: the figures template.yaml's MemorySize and Timeout are chosen from. Run on 
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import boto3
 from moto.server import ThreadedMotoServer
+
+from infra.runtime import find_python, runtime_version
 
 REPO = Path(__file__).resolve().parents[1]
 BUILD_DIR = REPO / ".aws-sam" / "build" / "DigitsFunction"
@@ -65,39 +65,6 @@ print(json.dumps({
     "results": results,
 }))
 """
-
-
-def runtime_version(template: Path = REPO / "template.yaml") -> str:
-    """Return the function's Python version from template.yaml, e.g. "3.13"."""
-    match = re.search(r"^\s*Runtime:\s*python(3\.\d+)\s*$", template.read_text(), re.MULTILINE)
-    if match is None:
-        raise ValueError(f"no python Runtime in {template}")
-    return match[1]
-
-
-def find_python(version: str) -> str | None:
-    """Return an interpreter of this exact version (PATH, then pyenv's versions), or None."""
-    candidates = [f"python{version}"]
-    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    candidates += sorted(
-        glob.glob(str(pyenv_root / "versions" / f"{version}.*" / "bin" / "python3"))
-    )
-    for candidate in candidates:
-        try:
-            answer = subprocess.run(
-                [candidate, "-c", "import sys; print(sys.version_info[:2])"],
-                capture_output=True,
-                text=True,
-                timeout=30,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if answer.returncode == 0 and answer.stdout.strip() == str(
-            tuple(map(int, version.split(".")))
-        ):
-            return candidate
-    return None
 
 
 def boto3_pin() -> str:
