@@ -57,7 +57,7 @@ format: $(STAMP) ## fix style with ruff
 model: $(STAMP) ## train the forest on MNIST (MNIST_DIR or --data-dir) and write the artifact
 	$(BIN)/python -m model.train $(TRAIN_ARGS)
 
-bench: $(STAMP) ## measure accuracy, speed and memory; writes bench/results.json
+bench: $(STAMP) ## measure accuracy, speed and memory: bench/results.json, RESULTS.md, README figures
 	$(BIN)/python -m bench.run
 
 deploy: $(STAMP) $(SAM_STAMP) ## deploy to AWS (guided the first time) and publish the page

@@ -1,8 +1,9 @@
 """Run the whole app on loopback: S3 (moto), the function (functions-framework) and the page.
 
-``make dev`` runs ``python -m infra.local_stack``; tests and the benchmark use ``start_stack``.
-Ctrl-C, SIGINT or SIGTERM stops all of it: moto and the page run in this process, the function
-runs in its own process group, which is signalled as a whole.
+``make dev`` runs ``python -m infra.local_stack``; the tests use ``start_stack``. moto and the
+function are launched by ``infra.servers``, as the benchmark launches them. Ctrl-C, SIGINT or
+SIGTERM stops all of it: moto and the page run in this process, the function runs in its own
+process group, which is signalled as a whole.
 """
 
 from __future__ import annotations
@@ -10,40 +11,32 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
-import logging
 import os
 import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import boto3
-from moto.server import ThreadedMotoServer
+from infra.servers import (
+    HOST,
+    MAIN,
+    REPO,
+    free_port,
+    function_env,
+    moto_server,
+    s3_client,
+    start_function,
+    stop_group,
+    wait_ready,
+)
 
-REPO = Path(__file__).resolve().parents[1]
 SITE = REPO / "site"
-MAIN = REPO / "functions" / "main.py"
-HOST = "127.0.0.1"
-REGION = "us-east-1"
-FAKE_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 DEFAULT_BUCKET = "digits-images"
-READY_SECONDS = 60.0
-STOP_SECONDS = 10.0
-# Inherited settings that would send the function to real AWS instead of moto.
-UNSET = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL")
-# gunicorn under functions-framework runs 4 threads per core by default. Predictions are CPU-bound
-# (one GIL), so past 2 per core extra threads add no throughput, only peak memory (make bench:
-# 150 MB with 8 threads, 117 MB with 4, same requests/s). The environment can still override it.
-SERVER_DEFAULTS = {"THREADS": "4"}
 
 
 @dataclass
@@ -58,20 +51,7 @@ class Stack:
 
     def s3_client(self):
         """Return a boto3 S3 client for the stack's moto server."""
-        return boto3.client(
-            "s3",
-            endpoint_url=self.s3_endpoint,
-            region_name=REGION,
-            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        )
-
-
-def free_port() -> int:
-    """Return a TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
+        return s3_client(self.s3_endpoint)
 
 
 def config_js(function_url: str, source: Path = SITE / "config.js") -> bytes:
@@ -126,60 +106,6 @@ def _site_server(port: int, function_url: str, quiet: bool) -> http.server.Threa
     return server
 
 
-def _function_command(port: int) -> list[str]:
-    script = Path(sys.executable).parent / "functions-framework"
-    if not script.exists():
-        script = shutil.which("functions-framework") or script
-    return [
-        str(script),
-        *("--target", "predict", "--source", str(MAIN)),
-        *("--host", HOST, "--port", str(port)),
-    ]
-
-
-def _function_env(s3_endpoint: str, bucket: str, site_port: int, extra: dict) -> dict[str, str]:
-    env = {**SERVER_DEFAULTS, **{k: v for k, v in os.environ.items() if k not in UNSET}}
-    env.update(FAKE_CREDENTIALS)
-    env.update(
-        AWS_DEFAULT_REGION=REGION,
-        AWS_ENDPOINT_URL_S3=s3_endpoint,
-        IMAGES_BUCKET=bucket,
-        SITE_PORT=str(site_port),
-        ALLOWED_ORIGINS=f"http://{HOST}:{site_port},http://localhost:{site_port}",
-    )
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
-
-
-def _wait_ready(process: subprocess.Popen, url: str, timeout: float = READY_SECONDS) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the function exited with status {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the function did not answer {url}/health within {timeout:.0f} s")
-
-
-def _stop_group(process: subprocess.Popen) -> None:
-    # The function runs in a process group of its own (gunicorn master and worker): stop it all.
-    if process.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(STOP_SECONDS)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(STOP_SECONDS)
-
-
 @contextlib.contextmanager
 def start_stack(
     function_port: int = 0, site_port: int = 0, env: dict | None = None, *, quiet: bool = True
@@ -191,13 +117,7 @@ def start_stack(
     env = dict(env or {})
     bucket = env.get("IMAGES_BUCKET", DEFAULT_BUCKET)
     with contextlib.ExitStack() as cleanup:
-        # moto's server logs every S3 request through werkzeug's logger: noise next to the
-        # function's own log.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        moto = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
-        moto.start()
-        cleanup.callback(moto.stop)
-        s3_endpoint = "http://{}:{}".format(*moto.get_host_and_port())
+        s3_endpoint = cleanup.enter_context(moto_server())
 
         function_port = function_port or free_port()
         function_url = f"http://{HOST}:{function_port}"
@@ -210,15 +130,12 @@ def start_stack(
         stack = Stack(function_url, f"http://{HOST}:{site_port}", s3_endpoint, bucket)
         stack.s3_client().create_bucket(Bucket=bucket)
 
-        process = subprocess.Popen(
-            _function_command(function_port),
-            cwd=REPO,
-            env=_function_env(s3_endpoint, bucket, site_port, env),
-            start_new_session=True,
-        )
-        cleanup.callback(_stop_group, process)
+        origins = f"http://{HOST}:{site_port},http://localhost:{site_port}"
+        settings = {"SITE_PORT": site_port, "ALLOWED_ORIGINS": origins, **env}
+        process = start_function(MAIN, function_port, function_env(s3_endpoint, bucket, settings))
+        cleanup.callback(stop_group, process)
         stack.process = process
-        _wait_ready(process, function_url)
+        wait_ready(process, function_url)
         yield stack
 
 

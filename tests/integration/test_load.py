@@ -23,7 +23,8 @@ import pytest
 from moto.server import ThreadedMotoServer
 from PIL import Image
 
-from infra.local_stack import FAKE_CREDENTIALS, HOST, REGION, free_port, start_stack
+from infra.local_stack import start_stack
+from infra.servers import FAKE_CREDENTIALS, HOST, REGION, free_port
 from model import mnist
 
 REQUESTS = 1000

@@ -1,6 +1,6 @@
 """The benchmark report: targets judged from the figures, README rewritten between markers only."""
 
-from bench import run
+from bench import report
 
 
 def figures(cold: float, p50: float, rate: float, rss: float) -> dict:
@@ -15,24 +15,24 @@ def figures(cold: float, p50: float, rate: float, rss: float) -> dict:
 
 def test_targets_are_met_only_when_every_condition_holds():
     reference = figures(cold=3.0, p50=40.0, rate=20.0, rss=400e6)
-    met = run.targets(figures(cold=0.4, p50=20.0, rate=40.0, rss=120e6), reference)
+    met = report.targets(figures(cold=0.4, p50=20.0, rate=40.0, rss=120e6), reference)
     assert all(target["met"] for target in met.values())
     # Fast enough against the reference but over the absolute bound, and the other way round.
-    slow = run.targets(figures(cold=0.6, p50=20.1, rate=39.0, rss=151e6), reference)
+    slow = report.targets(figures(cold=0.6, p50=20.1, rate=39.0, rss=151e6), reference)
     assert not any(target["met"] for target in slow.values())
     errors = figures(cold=0.4, p50=20.0, rate=40.0, rss=120e6)
     errors["throughput"]["errors"] = 1
-    assert not run.targets(errors, reference)["throughput"]["met"]
+    assert not report.targets(errors, reference)["throughput"]["met"]
 
 
 def test_readme_figures_are_rewritten_between_markers_only(tmp_path):
     readme = tmp_path / "README.md"
     readme.write_text("# x\n\n## Measured figures\n\n<!-- figures: model, bench -->\n\n## Next\n")
-    run.update_readme("first\n", readme)
-    run.update_readme("second\n", readme)
+    report.update_readme("first\n", readme)
+    report.update_readme("second\n", readme)
     text = readme.read_text()
-    assert text.count(run.README_START) == text.count(run.README_END) == 1
+    assert text.count(report.README_START) == text.count(report.README_END) == 1
     assert "second\n" in text
     assert "first" not in text
     assert text.startswith("# x\n\n## Measured figures\n\n<!-- figures: model, bench -->\n")
-    assert text.endswith(f"{run.README_END}\n\n## Next\n")
+    assert text.endswith(f"{report.README_END}\n\n## Next\n")
