@@ -2,7 +2,7 @@
 
 A scikit-learn ``RandomForestClassifier(n_estimators=100)`` on raw MNIST pixels, saved and loaded
 with joblib; preprocessing is grayscale, resize to 28x28, divide by 255. It is trained once and
-cached under ``.cache/`` (git-ignored; about 144 MB, never committed):
+cached under ``.cache/`` (git-ignored, never committed; bench/RESULTS.md gives its size):
 
     python -m bench.reference        # train now if the cache is missing; print where it is
 """

@@ -66,31 +66,9 @@ def moto_server(*, own_process: bool = False, log: Path | None = None) -> Iterat
     outage test in tests/integration/test_load.py relies on. ``own_process`` runs it in a process
     of its own instead, writing to ``log``, so it does not share a load generator's GIL.
     """
-    if not own_process:
-        # moto logs every S3 request through werkzeug's logger: noise next to the function's log.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
-        server.start()
-        try:
-            yield "http://{}:{}".format(*server.get_host_and_port())
-        finally:
-            server.stop()
-        return
-    port = free_port()
-    endpoint = f"http://{HOST}:{port}"
-    command = [str(_script("moto_server")), "-H", HOST, "-p", str(port)]
-    with _output(log) as output:
-        process = subprocess.Popen(
-            command,
-            stdout=output,
-            stderr=None if output is None else subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        _wait_for(process, "moto's server", f"{endpoint}/moto-api/", READY_SECONDS, 0.05)
+    launch = _moto_process(log) if own_process else _moto_in_process()
+    with launch as endpoint:
         yield endpoint
-    finally:
-        stop_group(process)
 
 
 def function_env(
@@ -152,6 +130,37 @@ def stop_group(process: subprocess.Popen) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(STOP_SECONDS)
+
+
+@contextlib.contextmanager
+def _moto_in_process() -> Iterator[str]:
+    # moto logs every S3 request through werkzeug's logger: noise next to the function's log.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address=HOST, port=0, verbose=False)
+    server.start()
+    try:
+        yield "http://{}:{}".format(*server.get_host_and_port())
+    finally:
+        server.stop()
+
+
+@contextlib.contextmanager
+def _moto_process(log: Path | None) -> Iterator[str]:
+    port = free_port()
+    endpoint = f"http://{HOST}:{port}"
+    command = [str(_script("moto_server")), "-H", HOST, "-p", str(port)]
+    with _output(log) as output:
+        process = subprocess.Popen(
+            command,
+            stdout=output,
+            stderr=None if output is None else subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        _wait_for(process, "moto's server", f"{endpoint}/moto-api/", READY_SECONDS, 0.05)
+        yield endpoint
+    finally:
+        stop_group(process)
 
 
 def _script(name: str) -> Path | str:
