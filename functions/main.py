@@ -3,11 +3,11 @@
 import flask
 import functions_framework
 
-from digits import api
-from digits.config import Settings
+from digits import api, instance
+from digits.responses import error_response, with_cors
 
-# Cold start: settings and the model load once per instance, here, never per request.
-service = api.Service.from_settings(Settings.from_env())
+# Cold start: settings, the model and the S3 client, once per instance, never per request.
+INSTANCE = instance.build()
 
 
 # create_app binds functions_framework.errorhandler to the app while it executes this module, so
@@ -15,9 +15,9 @@ service = api.Service.from_settings(Settings.from_env())
 @functions_framework.errorhandler(Exception)
 def json_error(error: Exception) -> flask.Response:
     """Answer anything that escaped ``predict`` as a JSON error."""
-    return api.with_cors(api.error_response(error), flask.request, service.settings.allowed_origins)
+    return with_cors(error_response(error), flask.request, INSTANCE.settings.allowed_origins)
 
 
 def predict(request: flask.Request) -> flask.Response:
     """Serve every route of the digits API."""
-    return api.handle(request, service)
+    return api.handle(request, INSTANCE)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from digits import imaging
+from digits import normalise
 
 TEST_FONTS = (
     "DejaVuSans.ttf",
@@ -76,5 +76,5 @@ def printed_digits(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     for i, label in enumerate(labels):
         font = fonts[int(rng.integers(len(fonts)))]
         page = render_printed(int(label), font, int(rng.integers(24, 160)), rng, rng.uniform(-6, 6))
-        images[i] = imaging.to_mnist(page)
+        images[i] = normalise.to_mnist(page)
     return images, labels

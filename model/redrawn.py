@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from digits import imaging
+from digits import normalise
 from digits.errors import NothingDrawn
 
 PENS = ("normal", "thin", "thick")
@@ -89,7 +89,7 @@ def redrawn_digits(
         mask = stroke_mask(digit, int(rng.integers(140, 320)), pen)
         page = Image.fromarray(np.rint(255 * (1 - mask)).astype(np.uint8))
         try:
-            out[i] = imaging.to_mnist(page)
+            out[i] = normalise.to_mnist(page)
         except NothingDrawn:
             # A marker so thick that the digit became a blob: not a training example.
             kept[i] = False

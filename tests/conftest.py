@@ -6,7 +6,7 @@ import functions_framework
 import pytest
 from moto import mock_aws
 
-from digits import api, storage
+from digits import instance
 from digits.config import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,10 +39,6 @@ def use_fake_aws(patch: pytest.MonkeyPatch) -> None:
 def aws_credentials(monkeypatch):
     """Fake AWS credentials for one test."""
     use_fake_aws(monkeypatch)
-    # The S3 client is cached per process; each test builds its own from its own environment.
-    storage.reset_client()
-    yield
-    storage.reset_client()
 
 
 @pytest.fixture(scope="module")
@@ -50,9 +46,7 @@ def module_aws_credentials():
     """Fake AWS credentials for a whole module; yields the patch for further settings."""
     with pytest.MonkeyPatch.context() as patch:
         use_fake_aws(patch)
-        storage.reset_client()
         yield patch
-    storage.reset_client()
 
 
 @pytest.fixture
@@ -74,7 +68,7 @@ def s3(aws_credentials, bucket, monkeypatch):
 @pytest.fixture(scope="session")
 def model():
     """The committed model, loaded once (the same cache the function uses)."""
-    return api.cached_model(Settings.from_env({}).model_path)
+    return instance.cached_model(Settings.from_env({}).model_path)
 
 
 @pytest.fixture
@@ -85,7 +79,6 @@ def make_client(s3, monkeypatch):
         monkeypatch.setenv("ALLOWED_ORIGINS", TEST_ORIGINS)
         for name, value in (env or {}).items():
             monkeypatch.setenv(name, value)
-        storage.reset_client()
         # create_app executes main.py afresh: new settings from this environment, same model.
         return functions_framework.create_app("predict", str(MAIN)).test_client()
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digits import api, storage
+from digits import api, recognise, storage
 from infra.local_stack import free_port
 from model import mnist
 
@@ -185,7 +185,7 @@ def test_storage_failure_still_answers_with_saved_false_and_logs_it(
 ):
     client = make_client(env)
     digit, label = digits[0]
-    with caplog.at_level(logging.ERROR, logger="digits.api"):
+    with caplog.at_level(logging.ERROR, logger="digits.recognise"):
         response = client.post("/predict", json={"image": data_url(canvas_png(digit))})
     assert response.status_code == 200
     body = response.get_json()
@@ -301,8 +301,8 @@ def test_an_unexpected_failure_is_a_generic_json_500_and_logged(
     def broken(_image28):
         raise RuntimeError("secret internal detail")
 
-    monkeypatch.setattr(api.imaging, "preview_png", broken)
-    with caplog.at_level(logging.ERROR, logger="digits.api"):
+    monkeypatch.setattr(recognise.normalise, "preview_png", broken)
+    with caplog.at_level(logging.ERROR, logger="digits.responses"):
         response = client.post("/predict", json={"image": data_url(canvas_png(digits[0][0]))})
     assert error_of(response) == (500, "internal")
     text = response.get_data(as_text=True)
@@ -339,10 +339,10 @@ def test_unknown_routes_are_json_404(client, method, path):
         ("GET", "/predict", "POST, OPTIONS"),
         ("GET", "/", "POST, OPTIONS"),
         ("PUT", "/predict", "POST, OPTIONS"),
-        ("DELETE", "/images", "GET, OPTIONS"),
-        ("POST", "/health", "GET, OPTIONS"),
+        ("DELETE", "/images", "GET, HEAD, OPTIONS"),
+        ("POST", "/health", "GET, HEAD, OPTIONS"),
         ("GET", "/feedback", "POST, OPTIONS"),
-        ("PATCH", "/openapi.json", "GET, OPTIONS"),
+        ("PATCH", "/openapi.json", "GET, HEAD, OPTIONS"),
     ],
 )
 def test_wrong_methods_are_json_405_with_allow(client, method, path, allow):
@@ -366,9 +366,11 @@ def test_openapi_document_describes_exactly_the_routes(client):
     assert response.status_code == 200
     document = response.get_json()
     assert document["openapi"].startswith("3.")
-    assert set(document["paths"]) == set(api.ROUTES)
-    for path, methods in api.ROUTES.items():
-        assert set(document["paths"][path]) == {m.lower() for m in methods}
+    routes = {}
+    for rule in api.ROUTES.iter_rules():
+        # HEAD comes with every GET; the document describes the GET.
+        routes.setdefault(rule.rule, set()).update(m.lower() for m in rule.methods - {"HEAD"})
+    assert {path: set(document["paths"][path]) for path in document["paths"]} == routes
 
 
 # --- images and feedback ----------------------------------------------------------------------
@@ -477,7 +479,7 @@ def test_framework_404_carries_cors_too(client):
 
 
 @pytest.mark.parametrize(
-    ("path", "methods"), [("/predict", "POST, OPTIONS"), ("/images", "GET, OPTIONS")]
+    ("path", "methods"), [("/predict", "POST, OPTIONS"), ("/images", "GET, HEAD, OPTIONS")]
 )
 def test_preflight_for_an_allowed_origin(client, path, methods):
     response = client.options(

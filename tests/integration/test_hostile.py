@@ -13,7 +13,6 @@ import http.client
 import io
 import json
 import struct
-import time
 import urllib.parse
 import zlib
 from pathlib import Path
@@ -25,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
-from PIL import Image
+from PIL import Image, ImageFile
 
 from digits.config import Settings
 from digits.errors import PayloadTooLarge
@@ -260,15 +259,21 @@ def bombs(seven) -> dict[str, bytes]:
     ],
 )
 @pytest.mark.parametrize("how", ["raw", "canvas", "upload"])
-def test_decompression_bombs_are_413_fast_and_cheap(app, bombs, name, how):
+def test_decompression_bombs_are_413_from_the_header_and_cheap(
+    app, bombs, name, how, monkeypatch
+):
     data = bombs[name]
     assert len(data) < 64 * 1024
     body, content_type = wrap(data, how)
-    started = time.perf_counter()
+
+    def no_decoding(image):
+        raise AssertionError(f"{image.format} pixels were decoded")
+
+    # Refused from the header alone: not one pixel is decoded (how long that takes is the bench's).
+    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
     response, growth = peak_growth(lambda: post(app, "/predict", body, content_type))
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == PayloadTooLarge.code
-    assert time.perf_counter() - started < 1.0
     assert growth < SMALL_GROWTH
 
 
@@ -463,7 +468,6 @@ def test_an_oversized_chunked_body_is_refused_over_real_http(stack):
     url = urllib.parse.urlsplit(stack.function_url)
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
     chunk = b"\x89PNG" + bytes(MB - 4)
-    started = time.perf_counter()
     try:
         connection.request(
             "POST",
@@ -478,4 +482,3 @@ def test_an_oversized_chunked_body_is_refused_over_real_http(stack):
         connection.close()
     assert status == 413
     assert json.loads(data)["error"]["code"] == PayloadTooLarge.code
-    assert time.perf_counter() - started < 10

@@ -19,7 +19,7 @@ import pytest
 from werkzeug.formparser import parse_form_data
 from werkzeug.test import EnvironBuilder
 
-from digits import api, storage
+from digits import instance, storage
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "tests" / "events"
@@ -98,7 +98,6 @@ def sent_image(event: dict) -> bytes:
 
 def load_handler():
     """Import functions/lambda_handler.py afresh, as a new Lambda instance does, and return it."""
-    storage.reset_client()
     spec = importlib.util.spec_from_file_location("lambda_handler_under_test", HANDLER)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -232,10 +231,10 @@ def test_storage_failure_still_answers_with_the_prediction(handler, s3):
 
 
 def test_model_loads_at_init_not_per_request(s3, monkeypatch):
-    api.cached_model.cache_clear()
+    instance.cached_model.cache_clear()
     monkeypatch.setenv("ALLOWED_ORIGINS", SITE_ORIGIN)
     handler = load_handler()
-    assert api.cached_model.cache_info().misses == 1
+    assert instance.cached_model.cache_info().misses == 1
     for name in ("health-get.json", "predict-raw-png.json"):
         assert invoke(handler, load_event(name))["statusCode"] == 200
-    assert api.cached_model.cache_info().misses == 1
+    assert instance.cached_model.cache_info().misses == 1

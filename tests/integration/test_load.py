@@ -65,11 +65,13 @@ def body_for(kind: str, data: bytes) -> tuple[bytes, str]:
     )
 
 
-def post(function_url: str, body: bytes, content_type: str) -> tuple[int, dict, float]:
+def post(
+    function_url: str, body: bytes, content_type: str, timeout: float = TIMEOUT
+) -> tuple[int, dict, float]:
     """POST to /predict on a new connection; return status, JSON body and seconds taken."""
     url = urllib.parse.urlsplit(function_url)
     started = time.perf_counter()
-    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=TIMEOUT)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=timeout)
     try:
         connection.request("POST", "/predict", body=body, headers={"Content-Type": content_type})
         response = connection.getresponse()
@@ -145,9 +147,9 @@ def moto_port():
     port = free_port()
     servers: list[ThreadedMotoServer] = []
     yield port, servers
-    for server in servers:
-        if server._server_ready_event.is_set():  # still running
-            server.stop()
+    # The test stops all but the last one it started.
+    if servers:
+        servers[-1].stop()
 
 
 def start_moto(port: int, servers: list[ThreadedMotoServer]) -> None:
@@ -170,7 +172,8 @@ def test_s3_outage_mid_run_still_answers_then_saving_resumes(digits, moto_port):
         "S3_MAX_ATTEMPTS": str(attempts),
     }
     # boto3's standard retries wait under a second between two attempts; the rest is slack for
-    # a busy 2-core machine. A hang would go far past it.
+    # a busy 2-core machine. A request still unanswered past it is a hang: the client gives up
+    # and the request counts as failed.
     bound = attempts * (connect_timeout + read_timeout) + attempts * 1.0 + 4.0
     images, _ = digits
     # (sent, done, status, answer) per request, times from time.monotonic()
@@ -185,7 +188,7 @@ def test_s3_outage_mid_run_still_answers_then_saving_resumes(digits, moto_port):
             body = body_for(kind, canvas_png(images[i % DIGITS]))
             sent = time.monotonic()
             try:
-                status, answer, _ = post(stack.function_url, *body)
+                status, answer, _ = post(stack.function_url, *body, timeout=bound)
             except OSError as error:  # recorded, so the assertions below see it
                 status, answer = -1, {"error": str(error)}
             results.append((sent, time.monotonic(), status, answer))
@@ -226,7 +229,6 @@ def test_s3_outage_mid_run_still_answers_then_saving_resumes(digits, moto_port):
                 thread.join(TIMEOUT)
 
     assert [status for *_, status, _ in results if status != 200] == []
-    assert max(done - sent for sent, done, _, _ in results) < bound
     before = [a for _, done, _, a in results if done < marks["stop"]]
     assert before
     assert all(a["saved"] for a in before)

@@ -15,6 +15,7 @@ from moto import mock_aws
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from digits.config import Settings
+from tests.conftest import use_fake_aws
 
 MAIN = Path(__file__).resolve().parents[2] / "functions" / "main.py"
 BUCKET = Settings.from_env({}).images_bucket
@@ -23,8 +24,10 @@ BUCKET = Settings.from_env({}).images_bucket
 # BMP bodies are bytes like any image; schemathesis ships samples for PNG, JPEG, GIF and WebP only.
 schemathesis.serializer.alias(["image/bmp", "image/x-ms-bmp"], "application/octet-stream")
 # Built at import: schemathesis reads the document from the app when the module is collected.
-# Nothing touches S3 until a request, and every request runs inside the fixture below.
-APP = functions_framework.create_app("predict", str(MAIN))
+# The app's S3 client is made then, with fake credentials; every request runs under moto below.
+with pytest.MonkeyPatch.context() as _patch:
+    use_fake_aws(_patch)
+    APP = functions_framework.create_app("predict", str(MAIN))
 schema = schemathesis.openapi.from_wsgi("/openapi.json", APP)
 
 

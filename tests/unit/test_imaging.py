@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digits import imaging
+from digits import decoding, formats, normalise
 from digits.errors import (
     ClientError,
     InvalidImage,
@@ -44,7 +44,7 @@ def dark_on_light(mask: np.ndarray, paper: int = 250, ink: int = 20) -> np.ndarr
 
 
 def reference() -> np.ndarray:
-    return imaging.to_mnist(Image.fromarray(dark_on_light(drawing())))
+    return normalise.to_mnist(Image.fromarray(dark_on_light(drawing())))
 
 
 def close_to(actual: np.ndarray, expected: np.ndarray) -> bool:
@@ -193,29 +193,29 @@ FORMATS = {
 
 @pytest.mark.parametrize("name", FORMATS)
 def test_every_accepted_format_and_mode_decodes_to_the_same_digit(name):
-    image = imaging.decode_image(FORMATS[name](), max_pixels=MAX_PIXELS)
+    image = decoding.decode_image(FORMATS[name](), max_pixels=MAX_PIXELS)
     assert image.size == (240, 300)
-    assert close_to(imaging.to_mnist(image), reference())
+    assert close_to(normalise.to_mnist(image), reference())
 
 
 @pytest.mark.parametrize(
     ("data", "kind"),
     [
-        (encode(_grey(), "PNG"), imaging.PNG),
-        (encode(_grey(), "JPEG"), imaging.JPEG),
-        (encode(_grey(), "WEBP"), imaging.WEBP),
-        (encode(_grey(), "GIF"), imaging.GIF),
-        (encode(_grey(), "BMP"), imaging.BMP),
+        (encode(_grey(), "PNG"), formats.PNG),
+        (encode(_grey(), "JPEG"), formats.JPEG),
+        (encode(_grey(), "WEBP"), formats.WEBP),
+        (encode(_grey(), "GIF"), formats.GIF),
+        (encode(_grey(), "BMP"), formats.BMP),
     ],
 )
 def test_image_type_comes_from_the_bytes(data, kind):
-    assert imaging.image_type(data) == kind
+    assert formats.image_type(data) == kind
     assert kind.content_type.startswith("image/")
     assert f"image/{kind.extension}".replace("jpg", "jpeg") == kind.content_type
 
 
 def test_image_type_names_the_storage_extensions():
-    assert [t.extension for t in imaging.ACCEPTED] == ["png", "jpg", "webp", "gif", "bmp"]
+    assert [t.extension for t in formats.ACCEPTED] == ["png", "jpg", "webp", "gif", "bmp"]
 
 
 # --- every bad input --------------------------------------------------------------------------
@@ -272,7 +272,7 @@ BAD_INPUTS = {
 def test_bad_input_raises_the_right_client_error(name):
     data, expected = BAD_INPUTS[name]
     with pytest.raises(expected) as caught:
-        imaging.decode_image(data, max_pixels=MAX_PIXELS)
+        decoding.decode_image(data, max_pixels=MAX_PIXELS)
     assert caught.value.message
     assert "Traceback" not in caught.value.message
 
@@ -283,7 +283,7 @@ def test_bad_input_raises_the_right_client_error(name):
 )
 def test_unsupported_type_message_names_what_was_sent(name, said):
     with pytest.raises(UnsupportedMediaType, match=said):
-        imaging.image_type(BAD_INPUTS[name][0])
+        formats.image_type(BAD_INPUTS[name][0])
 
 
 def test_bomb_is_refused_without_decoding_it():
@@ -291,7 +291,7 @@ def test_bomb_is_refused_without_decoding_it():
     assert len(bomb) < 100_000
     tracemalloc.start()
     with pytest.raises(PayloadTooLarge):
-        imaging.decode_image(bomb, max_pixels=MAX_PIXELS)
+        decoding.decode_image(bomb, max_pixels=MAX_PIXELS)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert peak < 5_000_000
@@ -300,14 +300,14 @@ def test_bomb_is_refused_without_decoding_it():
 def test_pillow_bomb_limit_never_escapes_even_when_configured_higher():
     # 10000 x 10000 is above Pillow's own warning threshold (about 89 M pixels).
     with pytest.raises(PayloadTooLarge):
-        imaging.decode_image(png_with_size(10_000, 10_000), max_pixels=10**12)
+        decoding.decode_image(png_with_size(10_000, 10_000), max_pixels=10**12)
 
 
 def test_pixel_limit_is_configurable():
     data = encode(_grey(), "PNG")
     with pytest.raises(PayloadTooLarge):
-        imaging.decode_image(data, max_pixels=240 * 300 - 1)
-    assert imaging.decode_image(data, max_pixels=240 * 300).size == (240, 300)
+        decoding.decode_image(data, max_pixels=240 * 300 - 1)
+    assert decoding.decode_image(data, max_pixels=240 * 300).size == (240, 300)
 
 
 @pytest.mark.parametrize("name", ["png", "jpeg", "gif", "webp", "bmp"])
@@ -321,7 +321,7 @@ def test_corrupted_bytes_only_ever_raise_client_errors(name):
             data[at] = int(rng.integers(256))
         data = bytes(data[: int(rng.integers(len(data) // 3, len(data) + 1))])
         try:
-            imaging.to_mnist(imaging.decode_image(data, max_pixels=MAX_PIXELS))
+            normalise.to_mnist(decoding.decode_image(data, max_pixels=MAX_PIXELS))
             statuses.append(200)
         except ClientError as error:
             statuses.append(error.status)
@@ -347,14 +347,14 @@ def ink_box(image: np.ndarray) -> tuple[int, int]:
     "colour", [(0, 0, 0), (255, 255, 255), (200, 30, 30), (255, 230, 0), (20, 40, 160)]
 )
 def test_transparent_canvas_strokes_are_ink_whatever_their_colour(colour):
-    image = imaging.decode_image(encode(_rgba_canvas(colour), "PNG"), max_pixels=MAX_PIXELS)
-    assert close_to(imaging.to_mnist(image), reference())
+    image = decoding.decode_image(encode(_rgba_canvas(colour), "PNG"), max_pixels=MAX_PIXELS)
+    assert close_to(normalise.to_mnist(image), reference())
 
 
 def test_output_is_white_ink_on_black_for_both_polarities():
     mask = drawing()
-    dark = imaging.to_mnist(Image.fromarray(dark_on_light(mask)))
-    light = imaging.to_mnist(Image.fromarray(dark_on_light(mask, paper=15, ink=230)))
+    dark = normalise.to_mnist(Image.fromarray(dark_on_light(mask)))
+    light = normalise.to_mnist(Image.fromarray(dark_on_light(mask, paper=15, ink=230)))
     assert dark.dtype == np.uint8
     assert dark.shape == (28, 28)
     assert dark[0].max() == 0
@@ -368,7 +368,7 @@ def test_digit_anywhere_and_any_size_is_centred_by_mass_in_a_20_pixel_box(top, l
     canvas = np.zeros((900, 1200), dtype=np.float32)
     mask = drawing((side, side), width=max(3, side // 12))
     canvas[top : top + side, left : left + side] = mask
-    out = imaging.to_mnist(Image.fromarray(dark_on_light(canvas)))
+    out = normalise.to_mnist(Image.fromarray(dark_on_light(canvas)))
     row, col = centre_of_mass(out.astype(np.float64))
     assert abs(row - 14) <= 1
     assert abs(col - 14) <= 1
@@ -382,7 +382,7 @@ def test_digit_anywhere_and_any_size_is_centred_by_mass_in_a_20_pixel_box(top, l
 def test_aspect_ratio_is_kept(height, width):
     canvas = np.zeros((400, 400), dtype=np.float32)
     canvas[50 : 50 + height, 60 : 60 + width] = 1
-    out = imaging.to_mnist(Image.fromarray(dark_on_light(canvas)))
+    out = normalise.to_mnist(Image.fromarray(dark_on_light(canvas)))
     box = ink_box(out)
     long, short = max(box), min(box)
     assert long in (20, 21)
@@ -401,28 +401,28 @@ def test_exif_orientation_is_applied(orientation):
     exif = Image.Exif()
     exif[0x0112] = orientation
     data = encode(upright.transpose(stored_as), "JPEG", quality=95, exif=exif)
-    image = imaging.decode_image(data, max_pixels=MAX_PIXELS)
+    image = decoding.decode_image(data, max_pixels=MAX_PIXELS)
     assert image.size == upright.size
-    assert close_to(imaging.to_mnist(image), reference())
+    assert close_to(normalise.to_mnist(image), reference())
 
 
 def test_animated_images_use_the_first_frame():
     for data in (_animated_gif(), _animated_webp()):
-        image = imaging.decode_image(data, max_pixels=MAX_PIXELS)
-        assert close_to(imaging.to_mnist(image), reference())
+        image = decoding.decode_image(data, max_pixels=MAX_PIXELS)
+        assert close_to(normalise.to_mnist(image), reference())
 
 
 def test_large_photo_is_reduced_before_analysis():
     mask = np.asarray(Image.fromarray(drawing()).resize((1600, 2000)))
     data = encode(Image.fromarray(dark_on_light(mask)).convert("RGB"), "JPEG", quality=80)
-    image = imaging.decode_image(data, max_pixels=MAX_PIXELS)
-    assert close_to_within_a_pixel(imaging.to_mnist(image), reference())
+    image = decoding.decode_image(data, max_pixels=MAX_PIXELS)
+    assert close_to_within_a_pixel(normalise.to_mnist(image), reference())
 
 
 def test_mnist_formatted_input_passes_through_unharmed():
     mnist_like = reference()
-    again = imaging.to_mnist(
-        imaging.decode_image(encode(Image.fromarray(mnist_like), "PNG"), max_pixels=MAX_PIXELS)
+    again = normalise.to_mnist(
+        decoding.decode_image(encode(Image.fromarray(mnist_like), "PNG"), max_pixels=MAX_PIXELS)
     )
     assert np.abs(again.astype(int) - mnist_like).mean() < 3
 
@@ -432,8 +432,8 @@ def test_small_digit_in_a_large_image_keeps_its_full_resolution():
     mask = drawing((60, 60), width=5)
     canvas = np.zeros((900, 1200), dtype=np.float32)
     canvas[400:460, 500:560] = mask
-    out = imaging.to_mnist(Image.fromarray(dark_on_light(canvas)))
-    alone = imaging.to_mnist(Image.fromarray(dark_on_light(np.pad(mask, 15))))
+    out = normalise.to_mnist(Image.fromarray(dark_on_light(canvas)))
+    alone = normalise.to_mnist(Image.fromarray(dark_on_light(np.pad(mask, 15))))
     assert close_to(out, alone)
 
 
@@ -442,8 +442,8 @@ def test_thin_small_digit_that_fades_when_reduced_is_still_found():
     mask = drawing((16, 16), width=1)
     canvas = np.zeros((1000, 1000), dtype=np.float32)
     canvas[400:416, 500:516] = mask
-    out = imaging.to_mnist(Image.fromarray(dark_on_light(canvas, paper=255, ink=0)))
-    alone = imaging.to_mnist(Image.fromarray(dark_on_light(np.pad(mask, 4), paper=255, ink=0)))
+    out = normalise.to_mnist(Image.fromarray(dark_on_light(canvas, paper=255, ink=0)))
+    alone = normalise.to_mnist(Image.fromarray(dark_on_light(np.pad(mask, 4), paper=255, ink=0)))
     assert close_to(out, alone)
 
 
@@ -452,8 +452,8 @@ def test_specks_away_from_the_digit_are_ignored():
     canvas[100:340, 100:340] = drawing((240, 240))
     for row, col in [(10, 10), (380, 20), (30, 370), (390, 390)]:
         canvas[row : row + 3, col : col + 3] = 1
-    out = imaging.to_mnist(Image.fromarray(dark_on_light(canvas)))
-    clean = imaging.to_mnist(Image.fromarray(dark_on_light(canvas[100:340, 100:340])))
+    out = normalise.to_mnist(Image.fromarray(dark_on_light(canvas)))
+    clean = normalise.to_mnist(Image.fromarray(dark_on_light(canvas[100:340, 100:340])))
     assert close_to(out, clean)
 
 
@@ -475,14 +475,14 @@ BLANK = {
 
 @pytest.mark.parametrize("name", BLANK)
 def test_blank_or_near_blank_image_is_nothing_drawn(name):
-    image = imaging.decode_image(BLANK[name], max_pixels=MAX_PIXELS)
+    image = decoding.decode_image(BLANK[name], max_pixels=MAX_PIXELS)
     with pytest.raises(NothingDrawn):
-        imaging.to_mnist(image)
+        normalise.to_mnist(image)
 
 
 def test_preview_png_round_trips():
     image = reference()
-    data = imaging.preview_png(image)
+    data = normalise.preview_png(image)
     assert data.startswith(b"\x89PNG")
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), image)
 
@@ -500,7 +500,7 @@ def test_odd_shapes_give_a_digit_or_nothing_drawn(size, pattern):
     }[pattern]
     data = encode(Image.fromarray(pixels.astype(np.uint8)), "PNG")
     try:
-        out = imaging.to_mnist(imaging.decode_image(data, max_pixels=MAX_PIXELS))
+        out = normalise.to_mnist(decoding.decode_image(data, max_pixels=MAX_PIXELS))
     except NothingDrawn:
         return
     assert out.shape == (28, 28)
@@ -514,8 +514,8 @@ def test_large_transparent_canvas_is_reduced_without_darkening_the_strokes(mode)
     pixels = np.zeros((*alpha.shape, 4 if mode == "RGBA" else 2), dtype=np.uint8)
     pixels[..., -1] = alpha
     image = Image.fromarray(pixels, mode=mode)
-    decoded = imaging.decode_image(encode(image, "PNG"), max_pixels=MAX_PIXELS)
-    assert close_to(imaging.to_mnist(decoded), reference())
+    decoded = decoding.decode_image(encode(image, "PNG"), max_pixels=MAX_PIXELS)
+    assert close_to(normalise.to_mnist(decoded), reference())
 
 
 def test_corrupt_exif_still_decodes_without_warnings_escaping():
@@ -532,7 +532,7 @@ def test_corrupt_exif_still_decodes_without_warnings_escaping():
         end = at - 2 + int.from_bytes(data[at - 2 : at], "big")
         for place in rng.integers(at + 6, end, size=3):
             corrupt[place] = int(rng.integers(256))
-        image = imaging.decode_image(bytes(corrupt), max_pixels=MAX_PIXELS)
+        image = decoding.decode_image(bytes(corrupt), max_pixels=MAX_PIXELS)
         decoded += image.size in ((240, 300), (300, 240))
     assert decoded == 30
 
@@ -543,10 +543,10 @@ def test_camera_sized_jpeg_is_decoded_at_reduced_scale():
     )
     page = Image.fromarray(dark_on_light(mask / 255)).convert("RGB")
     data = encode(page, "JPEG", quality=80)
-    image = imaging.decode_image(data, max_pixels=MAX_PIXELS)
-    assert imaging.WORK_SIDE <= max(image.size) < 3000
+    image = decoding.decode_image(data, max_pixels=MAX_PIXELS)
+    assert decoding.WORK_SIDE <= max(image.size) < 3000
     assert image.size[0] * 3000 == image.size[1] * 2400
-    assert close_to(imaging.to_mnist(image), reference())
+    assert close_to(normalise.to_mnist(image), reference())
 
 
 @pytest.mark.parametrize(("paper", "ink"), [(250, 20), (15, 230)])
@@ -555,6 +555,6 @@ def test_bold_digit_cropped_tightly_is_not_taken_for_background(paper, ink):
     rows, cols = np.nonzero(bold > 0.5)
     bold = bold[rows.min() - 3 : rows.max() + 4, cols.min() - 3 : cols.max() + 4]
     assert (bold > 0.5).mean() > 0.5
-    tight = imaging.to_mnist(Image.fromarray(dark_on_light(bold, paper, ink)))
-    roomy = imaging.to_mnist(Image.fromarray(dark_on_light(np.pad(bold, 150), paper, ink)))
+    tight = normalise.to_mnist(Image.fromarray(dark_on_light(bold, paper, ink)))
+    roomy = normalise.to_mnist(Image.fromarray(dark_on_light(np.pad(bold, 150), paper, ink)))
     assert close_to(tight, roomy)

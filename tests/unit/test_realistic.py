@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from bench import realistic
-from digits import imaging
+from digits import formats
 from digits.config import Settings
 from digits.inference import load_model
 from model import printed, redrawn
@@ -29,7 +29,7 @@ def model():
 def test_each_kind_is_recognised(kind, model):
     samples = realistic.KINDS[kind](N, 11)
     assert {s.label for s in samples} <= set(range(10))
-    assert all(imaging.image_type(s.data) in imaging.ACCEPTED for s in samples)
+    assert all(formats.image_type(s.data) in formats.ACCEPTED for s in samples)
     assert realistic.accuracy(model, samples) >= FLOORS[kind]
 
 

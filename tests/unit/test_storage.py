@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from digits import storage
+from digits import instance, storage
+from digits.config import Settings
 from digits.errors import NotFound
 from digits.storage import ImageStore, StorageError
 from infra.local_stack import free_port
@@ -185,25 +186,38 @@ def test_a_missing_bucket_is_a_storage_error(s3):
 def test_an_unreachable_endpoint_is_a_storage_error_after_the_retries(aws_credentials, monkeypatch):
     # Nothing listens on this loopback port: a real connection failure, no mock.
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", f"http://127.0.0.1:{free_port()}")
-    client = storage.s3_client(connect_timeout=0.5, read_timeout=0.5, max_attempts=2)
+    settings = Settings.from_env(
+        {"S3_CONNECT_TIMEOUT": "0.5", "S3_READ_TIMEOUT": "0.5", "S3_MAX_ATTEMPTS": "2"}
+    )
     with pytest.raises(StorageError, match="could not store"):
-        save(ImageStore(client, "any-bucket"))
+        save(ImageStore.connect(settings))
 
 
-def test_the_client_is_built_once_per_process_until_reset(aws_credentials):
-    first = storage.s3_client(1.0, 1.0, 1)
-    assert storage.s3_client(1.0, 1.0, 1) is first
-    storage.reset_client()
-    assert storage.s3_client(1.0, 1.0, 1) is not first
+def test_a_malformed_endpoint_leaves_a_store_that_says_why(aws_credentials, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "not a URL")
+    store = ImageStore.connect(Settings.from_env({}))
+    with pytest.raises(StorageError, match="cannot create the S3 client"):
+        save(store)
 
 
-def test_threads_asking_at_once_share_one_client(aws_credentials):
+def test_an_instance_builds_one_client_that_concurrent_requests_share(s3, model, monkeypatch):
+    made = []
+
+    def counting_client(settings):
+        made.append(real_client(settings))
+        return made[-1]
+
+    real_client = storage.s3_client
+    monkeypatch.setattr(storage, "s3_client", counting_client)
+    built = instance.build(model=model)
     start = threading.Barrier(16)
 
     def ask(_):
         start.wait(10)
-        return storage.s3_client(1.0, 1.0, 1)
+        return save(built.store, now=datetime.now(UTC)).key, built.store.client
 
     with ThreadPoolExecutor(max_workers=16) as pool:
-        clients = list(pool.map(ask, range(16)))
-    assert len({id(client) for client in clients}) == 1
+        answers = list(pool.map(ask, range(16)))
+    assert len(made) == 1
+    assert {id(client) for _, client in answers} == {id(made[0])}
+    assert len({key for key, _ in answers}) == 16

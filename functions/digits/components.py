@@ -1,0 +1,82 @@
+"""Connected components of ink: labelling them, and dropping specks beside the digit."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digits.errors import NothingDrawn
+
+# Components are labelled on a copy reduced to this side (specks only need to be found).
+COMPONENT_SIDE = 64
+
+
+def drop_specks(ink: np.ndarray) -> np.ndarray:
+    """Zero ink outside the digit: components much smaller than the largest are noise."""
+    height, width = ink.shape
+    step = max(1, -(-max(height, width) // COMPONENT_SIDE))
+    mask = ink > 0
+    if step > 1:
+        padded = np.zeros((-(-height // step) * step, -(-width // step) * step), dtype=bool)
+        padded[:height, :width] = mask
+        mask = padded.reshape(padded.shape[0] // step, step, padded.shape[1] // step, step)
+        mask = mask.any(axis=(1, 3))
+    labels = label_components(mask)
+    if labels.max() < 0:
+        raise NothingDrawn("no digit found: the image is blank")
+    # A single component is the digit: nothing to drop.
+    cleaned = ink if labels.max() == 0 else _keep_heavy(ink, labels, step)
+    if float(cleaned.max()) < 0.5 or int(np.count_nonzero(cleaned > 0.5)) < 3:
+        raise NothingDrawn("no digit found: only specks")
+    return cleaned
+
+
+def _keep_heavy(ink: np.ndarray, labels: np.ndarray, step: int) -> np.ndarray:
+    """Zero the ink of components with under 5% of the heaviest one's mass."""
+    height, width = ink.shape
+    small = ink
+    if step > 1:
+        padded = np.zeros((labels.shape[0] * step, labels.shape[1] * step), dtype=np.float32)
+        padded[:height, :width] = ink
+        small = padded.reshape(labels.shape[0], step, labels.shape[1], step).sum(axis=(1, 3))
+    found = labels >= 0
+    mass = np.bincount(labels[found], weights=small[found])
+    kept = mass >= 0.05 * mass.max()
+    keep = np.zeros(labels.shape, dtype=bool)
+    keep[found] = kept[labels[found]]
+    if step > 1:
+        keep = np.repeat(np.repeat(keep, step, axis=0), step, axis=1)[:height, :width]
+    return np.where(keep, ink, 0)
+
+
+def label_components(mask: np.ndarray) -> np.ndarray:
+    """Label 8-connected components of ``mask``: compact labels, -1 for background."""
+    height, width = mask.shape
+    index = np.arange(height * width).reshape(height, width)
+    pairs = []
+    for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        a = (slice(0, height - dy), slice(max(0, -dx), width - max(0, dx)))
+        b = (slice(dy, height), slice(max(0, dx), width - max(0, -dx) if dx < 0 else width))
+        both = mask[a] & mask[b]
+        pairs.append((index[a][both], index[b][both]))
+    first = np.concatenate([p[0] for p in pairs])
+    second = np.concatenate([p[1] for p in pairs])
+    parent = index.ravel().copy()
+    # Vectorised union-find: hook the larger root under the smaller, then jump pointers.
+    while True:
+        root_a, root_b = parent[first], parent[second]
+        differ = root_a != root_b
+        if not differ.any():
+            break
+        low = np.minimum(root_a[differ], root_b[differ])
+        high = np.maximum(root_a[differ], root_b[differ])
+        np.minimum.at(parent, high, low)
+        while True:
+            jumped = parent[parent]
+            if np.array_equal(jumped, parent):
+                break
+            parent = jumped
+    roots = parent.reshape(height, width)
+    labels = np.full((height, width), -1, dtype=np.int64)
+    _, compact = np.unique(roots[mask], return_inverse=True)
+    labels[mask] = compact
+    return labels

@@ -1,0 +1,83 @@
+"""Decode accepted image bytes into an upright first frame, refusing oversized images early."""
+
+from __future__ import annotations
+
+import io
+import struct
+import warnings
+
+from PIL import Image, ImageOps
+
+from digits.errors import InvalidImage, PayloadTooLarge
+from digits.formats import JPEG, ImageType, image_type
+
+# Images are analysed on at most this many pixels per side (see normalise.WORK_SIDE): large JPEGs
+# are decoded at a reduced scale that still keeps this many.
+WORK_SIDE = 1024
+# Pillow's errors for malformed files of the accepted formats (its plugins raise these, wrapped
+# or not, on bad headers, truncated data and corrupt chunks).
+DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    IndexError,
+    TypeError,
+    KeyError,
+    ZeroDivisionError,
+    Image.DecompressionBombError,
+)
+
+
+def decode_image(data: bytes, *, max_pixels: int) -> Image.Image:
+    """Decode PNG, JPEG, WebP, GIF or BMP bytes into an upright first frame.
+
+    Pillow's ``Image.open`` reads only the header, so an image that declares more than
+    ``max_pixels`` is refused with PayloadTooLarge before any pixel is decoded. JPEGs over twice
+    WORK_SIDE are decoded at a reduced scale that keeps at least WORK_SIDE pixels per side.
+    """
+    kind = image_type(data)
+    # Pillow warns above MAX_IMAGE_PIXELS and refuses twice that; staying under its threshold
+    # keeps its DecompressionBombWarning from ever being raised for an image accepted here.
+    limit = min(max_pixels, Image.MAX_IMAGE_PIXELS or max_pixels)
+    # Pillow reports malformed EXIF (common in camera JPEGs) as UserWarning while it opens the
+    # file; the pixels are fine, so those are silenced here rather than logged per request.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        image = _open(data, kind, limit)
+        try:
+            upright = ImageOps.exif_transpose(image)
+        except DECODE_ERRORS:
+            # Unreadable EXIF does not make the pixels unusable; keep them as stored.
+            upright = image
+    return upright if upright is not None else image
+
+
+def _open(data: bytes, kind: ImageType, limit: int) -> Image.Image:
+    try:
+        image = Image.open(io.BytesIO(data), formats=[kind.format])
+        # The size comes from the header alone (a GIF's includes its first frame's extent).
+        check_pixels(*image.size, limit)
+        if kind is JPEG and max(image.size) > 2 * WORK_SIDE:
+            # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: the analysis reduces the photo to
+            # WORK_SIDE anyway, and this saves most of the time and memory for camera images.
+            scale = WORK_SIDE / max(image.size)
+            image.draft(image.mode, (round(image.width * scale), round(image.height * scale)))
+        image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise PayloadTooLarge(f"the image has more than {limit} pixels") from error
+    except DECODE_ERRORS as error:
+        raise InvalidImage(f"the {kind.format} image is corrupt or truncated") from error
+    return image
+
+
+def check_pixels(width: int, height: int, limit: int) -> None:
+    """Refuse an image of no pixels (InvalidImage) or of more than ``limit`` (PayloadTooLarge)."""
+    if width <= 0 or height <= 0:
+        raise InvalidImage("the image has no pixels")
+    if width * height > limit:
+        raise PayloadTooLarge(
+            f"the image is {width}x{height} pixels; at most {limit} pixels are accepted"
+        )

@@ -1,0 +1,53 @@
+"""What one function instance keeps between requests: settings, the model, the image store.
+
+Both entry points (``main.py`` for functions-framework, ``lambda_handler.py`` for Lambda) get it
+from ``build``, once, at cold start.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from digits import normalise
+from digits.config import Settings
+from digits.inference import Model, load_model
+from digits.storage import ImageStore
+
+# Decoded image -> the uint8 (28, 28) array the model is given.
+Preprocess = Callable[[Image.Image], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Settings, the loaded model, the image store and the preprocessing the model expects."""
+
+    settings: Settings
+    model: Model
+    store: ImageStore
+    # Swappable so the benchmark can serve a reference pipeline behind this same code.
+    preprocess: Preprocess = normalise.to_mnist
+
+
+# A process loads each artifact once, however many apps it builds (tests build one per test).
+cached_model = functools.cache(load_model)
+
+
+def build(
+    settings: Settings | None = None,
+    *,
+    model: Model | None = None,
+    preprocess: Preprocess = normalise.to_mnist,
+) -> Instance:
+    """Return the instance for ``settings`` (default: the environment's), loading what it needs."""
+    settings = settings or Settings.from_env()
+    return Instance(
+        settings=settings,
+        model=model or cached_model(settings.model_path),
+        store=ImageStore.connect(settings),
+        preprocess=preprocess,
+    )

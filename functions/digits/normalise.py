@@ -1,0 +1,220 @@
+"""Redo MNIST's own normalisation on any drawing, scan or photo (Pillow + NumPy only).
+
+Ink is separated from the background whatever its polarity, cropped, brought to MNIST's stroke
+width, fitted into 20x20 keeping the aspect ratio, and centred by centre of mass in 28x28.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from digits.decoding import WORK_SIDE
+from digits.errors import NothingDrawn
+from digits.ink import digit_ink
+
+SIZE = 28
+BOX = 20
+# The digit is looked for on a copy at most ANALYSIS_SIDE pixels per side. If it spans fewer than
+# DETAIL pixels there while the image was reduced (a small digit in a large photo), its
+# neighbourhood, MARGIN of its size on every side, is analysed again from the full-size image.
+ANALYSIS_SIDE = 160
+DETAIL = 48
+MARGIN = 0.25
+# MNIST strokes are about a tenth of the digit's longer side: the 2A/P width of MNIST training
+# digits redrawn at STROKE_SIDE has median 0.096, 5th percentile 0.065, 95th 0.158 of that side.
+# Strokes outside that range are thickened or thinned to the median before the reduction to 20x20.
+STROKE_RATIO = 0.096
+THIN_RATIO = 0.065
+THICK_RATIO = 0.16
+STROKE_SIDE = 80
+
+
+def to_mnist(image: Image.Image) -> np.ndarray:
+    """Return the uint8 (28, 28) white-on-black MNIST-style image of the digit in ``image``.
+
+    The digit is found on a copy reduced to ANALYSIS_SIDE; only a digit too small there for its
+    shape to survive is analysed again, from its own neighbourhood in the full-size image.
+    """
+    image = _reduce(_eight_bit(image), WORK_SIDE)
+    factor = _reduction(image, ANALYSIS_SIDE)
+    try:
+        ink = digit_ink(_reduce(image, ANALYSIS_SIDE))
+    except NothingDrawn:
+        if factor == 1:
+            raise
+        # Reduction can fade a digit of a few thin strokes into specks: look at every pixel.
+        factor = 1
+        ink = digit_ink(image)
+    top, bottom, left, right = _bounds(ink)
+    side = max(bottom - top, right - left)
+    if factor > 1 and side < DETAIL:
+        margin = MARGIN * side + 1
+        box = (
+            max(0, int((left - margin) * factor)),
+            max(0, int((top - margin) * factor)),
+            min(image.width, int((right + margin) * factor) + 1),
+            min(image.height, int((bottom + margin) * factor) + 1),
+        )
+        ink = digit_ink(_reduce(image.crop(box), ANALYSIS_SIDE))
+        top, bottom, left, right = _bounds(ink)
+    crop = ink[top:bottom, left:right]
+    if max(crop.shape) == BOX:
+        # Already MNIST-sized (an MNIST digit, or a 28x28 export): keep its own antialiasing.
+        return _centre(crop / max(float(crop.max()), 1e-6))
+    shape = _normalise_stroke(_shape(crop))
+    if not shape.any():
+        raise NothingDrawn("no digit found: only specks")
+    return _centre(_fit_box(shape))
+
+
+def preview_png(image28: np.ndarray) -> bytes:
+    """Return PNG bytes of a uint8 (28, 28) image."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image28, dtype=np.uint8), mode="L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _bounds(ink: np.ndarray) -> tuple[int, int, int, int]:
+    """Return (top, bottom, left, right), ends exclusive, of the nonzero part of ``ink``."""
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def _eight_bit(image: Image.Image) -> Image.Image:
+    """Bring any mode to L, RGB or RGBA at 8 bits."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I") and values.max() > 255 else 255.0
+        if image.mode == "F":
+            top = max(float(values.max()), 1.0)
+        image = Image.fromarray(np.clip(values / top * 255 + 0.5, 0, 255).astype(np.uint8))
+    elif image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    elif image.mode in ("LA", "PA", "La", "RGBa"):
+        image = image.convert("RGBA")
+    elif image.mode == "1":
+        image = image.convert("L")
+    elif image.mode not in ("L", "RGB", "RGBA"):
+        image = image.convert("RGB")
+    return image
+
+
+def _reduce(image: Image.Image, side: int) -> Image.Image:
+    """Reduce an L, RGB or RGBA image by a whole factor to at most ``side`` pixels per side.
+
+    A reduced RGBA image comes back premultiplied (RGBa): averaging premultiplied pixels keeps
+    fully transparent ones, whatever colour they store, from tinting the edges of the strokes.
+    """
+    factor = _reduction(image, side)
+    if factor > 1:
+        image = image.convert("RGBa") if image.mode == "RGBA" else image
+        image = image.reduce(factor)
+    return image
+
+
+def _reduction(image: Image.Image, side: int) -> int:
+    """Return the whole factor by which _reduce brings ``image`` to at most ``side`` per side."""
+    return -(-max(image.size) // side)
+
+
+def _stroke_width(solid: np.ndarray) -> float:
+    """Estimate the stroke width of a binary shape as 2 * area / perimeter."""
+    mask = np.pad(solid, 1)
+    area = int(mask.sum())
+    perimeter = int(np.count_nonzero(np.diff(mask, axis=0))) + int(
+        np.count_nonzero(np.diff(mask, axis=1))
+    )
+    return 2 * area / max(perimeter, 1)
+
+
+def _shape(crop: np.ndarray) -> np.ndarray:
+    """Return the digit as a bilevel shape, STROKE_SIDE pixels on its longer side.
+
+    NIST's digits were bilevel scans that MNIST reduced with antialiasing; redoing that from a
+    clean high-resolution shape gives MNIST's solid strokes and soft edges whatever the source.
+    """
+    side = max(crop.shape)
+    scale = STROKE_SIDE / side
+    size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+    solid = crop >= 0.5
+    if side <= STROKE_SIDE:
+        # Small or low-resolution digits: interpolate smoothly, then take the stroke's middle.
+        return _resize(crop, size, Image.Resampling.BICUBIC) >= 0.5
+    width = _stroke_width(solid) * scale
+    coverage = _resize(solid.astype(np.float32), size, Image.Resampling.BOX)
+    # A stroke thinner than one output pixel still covers the pixels it crosses.
+    return coverage > 0.05 if width < 1.5 else coverage >= 0.5
+
+
+def _normalise_stroke(shape: np.ndarray) -> np.ndarray:
+    """Bring strokes far thinner or thicker than MNIST's to about MNIST's width for their size."""
+    side = max(shape.shape)
+    target = STROKE_RATIO * side
+    width = _stroke_width(shape)
+    if width < THIN_RATIO * side:
+        shape = np.pad(shape, STROKE_SIDE // 8)
+        for step in range(STROKE_SIDE // 8):
+            if width >= target:
+                break
+            shape = _morph(shape, grow=True, square=step % 2 == 1)
+            width = _stroke_width(shape)
+        return shape
+    if width > THICK_RATIO * side:
+        area = int(shape.sum())
+        for step in range(STROKE_SIDE // 8):
+            thinner = _morph(shape, grow=False, square=step % 2 == 1)
+            # Never erode a stroke away: stop before most of the ink is gone.
+            if width <= target or thinner.sum() < area / 3:
+                break
+            shape = thinner
+            width = _stroke_width(shape)
+    return shape
+
+
+def _morph(shape: np.ndarray, *, grow: bool, square: bool) -> np.ndarray:
+    """Dilate (grow) or erode a binary shape by one pixel; alternating 3x3 square and cross
+    elements grows an octagon, a fair stand-in for a round pen."""
+    padded = np.pad(shape, 1)
+    height, width = shape.shape
+    out = shape.copy()
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if (dy or dx) and (square or not (dy and dx)):
+                shifted = padded[1 + dy : 1 + dy + height, 1 + dx : 1 + dx + width]
+                if grow:
+                    out |= shifted
+                else:
+                    out &= shifted
+    return out
+
+
+def _resize(values: np.ndarray, size: tuple[int, int], method: Image.Resampling) -> np.ndarray:
+    image = Image.fromarray(values.astype(np.float32), mode="F")
+    return np.asarray(image.resize(size, method), dtype=np.float32)
+
+
+def _fit_box(shape: np.ndarray) -> np.ndarray:
+    """Reduce the shape so its longer side is 20 pixels, keeping the aspect ratio (antialiased)."""
+    top, bottom, left, right = _bounds(shape)
+    shape = shape[top:bottom, left:right]
+    height, width = shape.shape
+    scale = BOX / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return np.clip(_resize(shape, size, Image.Resampling.BOX), 0, 1)
+
+
+def _centre(digit: np.ndarray) -> np.ndarray:
+    """Place the digit in 28x28 so that its centre of mass lands on the centre pixel."""
+    height, width = digit.shape
+    total = float(digit.sum())
+    row_mass = float((digit.sum(axis=1) * np.arange(height)).sum()) / total
+    col_mass = float((digit.sum(axis=0) * np.arange(width)).sum()) / total
+    top = int(np.clip(round(SIZE / 2 - row_mass), 0, SIZE - height))
+    left = int(np.clip(round(SIZE / 2 - col_mass), 0, SIZE - width))
+    out = np.zeros((SIZE, SIZE), dtype=np.float32)
+    out[top : top + height, left : left + width] = digit
+    return np.clip(np.rint(out * 255), 0, 255).astype(np.uint8)

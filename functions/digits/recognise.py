@@ -1,0 +1,51 @@
+"""Recognise the digit in one image and keep the image: the core of ``POST /predict``."""
+
+from __future__ import annotations
+
+import base64
+import logging
+
+from digits import decoding, formats, normalise
+from digits.instance import Instance
+from digits.storage import StorageError
+
+log = logging.getLogger(__name__)
+
+
+def recognise(instance: Instance, data: bytes, source: str) -> dict:
+    """Decode, preprocess and predict ``data``, store it, and return the answer's JSON body.
+
+    Client errors (bad image, nothing drawn) raise; a storage failure does not: the prediction
+    is still answered, with ``saved`` false and a warning, and the failure is logged.
+    """
+    image = decoding.decode_image(data, max_pixels=instance.settings.max_pixels)
+    image28 = instance.preprocess(image)
+    prediction = instance.model.predict(image28)
+    kind = formats.image_type(data)
+    body = {
+        "digit": prediction.digit,
+        "confidence": prediction.confidence,
+        "probabilities": list(prediction.probabilities),
+        "image": {"key": None, "url": None},
+        "saved": False,
+        "model": {"version": instance.model.version},
+        "preview": "data:image/png;base64,"
+        + base64.b64encode(normalise.preview_png(image28)).decode("ascii"),
+    }
+    try:
+        saved = instance.store.save_image(
+            data,
+            content_type=kind.content_type,
+            extension=kind.extension,
+            prediction=prediction.digit,
+            confidence=prediction.confidence,
+            source=source,
+            model_version=instance.model.version,
+        )
+    except StorageError:
+        log.exception("could not save a %s image to bucket %s", source, instance.store.bucket)
+        body["warning"] = "the image could not be saved; the prediction is still valid"
+    else:
+        body["image"] = {"key": saved.key, "url": saved.url}
+        body["saved"] = True
+    return body

@@ -1,0 +1,75 @@
+"""The one place that turns an exception into a JSON error, and the one that adds CORS headers."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+
+from digits.errors import (
+    ClientError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
+from digits.storage import StorageError
+
+log = logging.getLogger(__name__)
+
+PREFLIGHT_MAX_AGE = "600"
+# Werkzeug's own answers (its 404 for an unknown path, its 413 for an oversized form), by status.
+HTTP_ERROR_CODES = {
+    404: NotFound.code,
+    405: MethodNotAllowed.code,
+    413: PayloadTooLarge.code,
+    415: UnsupportedMediaType.code,
+}
+
+
+def json_response(body: dict, status: int = 200, headers: dict | None = None) -> Response:
+    """Return ``body`` as a JSON response that no cache keeps."""
+    response = Response(json.dumps(body), status=status, mimetype="application/json")
+    response.headers["Cache-Control"] = "no-store"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def error_response(error: BaseException) -> Response:
+    """Map any exception to a JSON error response; log what is not the client's fault."""
+    if isinstance(error, ClientError):
+        return json_response(error.to_dict(), error.status)
+    if isinstance(error, StorageError):
+        log.error("storage failed: %s", error)
+        return json_response(
+            {"error": {"code": "storage_unavailable", "message": "image storage is unavailable"}},
+            503,
+        )
+    if isinstance(error, HTTPException) and error.code is not None and error.code < 500:
+        code = HTTP_ERROR_CODES.get(error.code, "bad_request")
+        return json_response({"error": {"code": code, "message": error.name.lower()}}, error.code)
+    log.error("unexpected error", exc_info=error)
+    return json_response(
+        {"error": {"code": "internal", "message": "internal error; it has been logged"}}, 500
+    )
+
+
+def with_cors(response: Response, request: Request, allowed_origins: tuple[str, ...]) -> Response:
+    """Add CORS headers for an allowed ``Origin`` (exactly one Allow-Origin), else none."""
+    response.vary.add("Origin")
+    origin = request.headers.get("Origin", "")
+    if origin and ("*" in allowed_origins or origin.rstrip("/") in allowed_origins):
+        response.headers.set("Access-Control-Allow-Origin", origin)
+        if request.method == "OPTIONS":
+            allow = response.headers.get("Allow", "GET, POST, OPTIONS")
+            response.headers.set("Access-Control-Allow-Methods", allow)
+            response.headers.set("Access-Control-Allow-Headers", "Content-Type")
+            response.headers.set("Access-Control-Max-Age", PREFLIGHT_MAX_AGE)
+    else:
+        response.headers.remove("Access-Control-Allow-Origin")
+    if request.method == "OPTIONS":
+        response.vary.update(["Access-Control-Request-Method", "Access-Control-Request-Headers"])
+    return response
