@@ -14,7 +14,6 @@ over boto3 clients and the stack's outputs, so tests run them against moto.
 from __future__ import annotations
 
 import argparse
-import json
 import mimetypes
 import subprocess
 import sys
@@ -26,18 +25,14 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
+from digits.config import Settings
+from infra.site_config import CONFIG_JS, config_js
+
 REPO = Path(__file__).resolve().parents[1]
 SITE_DIR = REPO / "site"
 SAMCONFIG = REPO / "samconfig.toml"
 DEFAULT_STACK = "digits"
 DEFAULT_SAM = REPO / ".venv-sam" / "bin" / "sam"
-CONFIG_JS = "config.js"
-# The same file the site keeps for local use, with the deployed URL in place of the local one.
-CONFIG_JS_TEMPLATE = """\
-// Where the prediction function answers. `make dev` serves a generated copy pointing at the local
-// function; the deploy step overwrites this file with the real Function URL (no trailing slash).
-export const FUNCTION_URL = {url};
-"""
 # Explicit types for what the page is made of; mimetypes (which reads /etc/mime.types) for the rest.
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -56,15 +51,11 @@ CACHE_CONTROL = "no-cache"
 DELETE_BATCH = 1000  # S3 DeleteObjects takes at most 1000 keys per call
 
 
-def config_js(function_url: str) -> str:
-    """Return site/config.js pointing the page at ``function_url`` (no trailing slash)."""
-    return CONFIG_JS_TEMPLATE.format(url=json.dumps(function_url.rstrip("/")))
-
-
 def write_config_js(site_dir: Path, function_url: str) -> Path:
     """Write config.js in ``site_dir`` for ``function_url`` and return its path."""
     path = site_dir / CONFIG_JS
-    path.write_text(config_js(function_url))
+    # The deployed function runs with the default body limit (template.yaml does not change it).
+    path.write_text(config_js(function_url, Settings.from_env({}).max_body_bytes))
     return path
 
 

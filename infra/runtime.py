@@ -1,7 +1,8 @@
 """Lambda's Python: its version from template.yaml, and an interpreter of that version here.
 
 Standard library only, so infra/Makefile can run it as a script while `sam build` makes the package:
-``python3 infra/runtime.py [VERSION]`` prints the interpreter's path, or exits 1 without one.
+``python3 infra/runtime.py --version`` prints the version, ``python3 infra/runtime.py`` the path of
+an interpreter of that version (exit 1 without one).
 """
 
 from __future__ import annotations
@@ -50,6 +51,9 @@ def find_python(version: str) -> str | None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--version"]:
+        print(runtime_version())
+        sys.exit(0)
     found = find_python(sys.argv[1] if len(sys.argv) > 1 else runtime_version())
     if found is None:
         sys.exit(1)

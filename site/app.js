@@ -8,13 +8,12 @@ import { clearResult, percent, showResult } from "./result.js";
 
 const LIVE_DELAY_MS = 450; // long enough to start the next stroke of a 4 or a 7
 const HISTORY_SIZE = 12;
-// The deployed function accepts at most 4 MiB (MAX_BODY_BYTES in template.yaml, under Lambda's
-// 6 MB payload limit, past which AWS answers before the function can); saying so early saves an
-// upload that would fail. config.js may set MAX_UPLOAD_BYTES to follow another limit.
-const MAX_UPLOAD_BYTES = Number(config.MAX_UPLOAD_BYTES ?? 4 * 1024 * 1024);
+// The function's own body limit (config.js is made with it): saying so early saves an upload
+// that would fail.
+const MAX_UPLOAD_BYTES = Number(config.MAX_UPLOAD_BYTES);
 
 const $ = (id) => document.getElementById(id);
-const api = new Api(config.FUNCTION_URL ?? "http://127.0.0.1:8080");
+const api = new Api(config.FUNCTION_URL);
 
 const state = {
   file: null, // an uploaded File waiting to be predicted; null means "predict the drawing"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 
+from digits.formats import ACCEPTED, ACCEPTED_NAMES
+
 _ERROR = {"$ref": "#/components/responses/Error"}
 
 
@@ -13,6 +15,8 @@ def _json(schema: dict) -> dict:
 
 _PREDICT = {
     "summary": "Recognise the digit in an image and keep the image in S3",
+    "description": f"The image is {ACCEPTED_NAMES}: as JSON (a data URL), a multipart upload "
+    "(field file) or the raw body.",
     "requestBody": {
         "required": True,
         "content": {
@@ -37,8 +41,8 @@ _PREDICT = {
                 }
             },
             **{
-                f"image/{kind}": {"schema": {"type": "string", "format": "binary"}}
-                for kind in ("png", "jpeg", "webp", "gif", "bmp")
+                kind.content_type: {"schema": {"type": "string", "format": "binary"}}
+                for kind in ACCEPTED
             },
         },
     },

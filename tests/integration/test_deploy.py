@@ -13,7 +13,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from digits.config import Settings
 from infra import deploy
+from infra.runtime import runtime_version
 
 REPO = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
@@ -80,14 +82,14 @@ def outputs(aws, distribution_id) -> dict[str, str]:
     }
 
 
-def test_config_js_exports_the_function_url_without_trailing_slash(site_dir):
+def test_config_js_exports_the_function_url_and_the_body_limit(site_dir):
     path = deploy.write_config_js(site_dir, FUNCTION_URL)
-    text = path.read_text()
+    lines = path.read_text().splitlines()
     assert path == site_dir / "config.js"
-    assert f'export const FUNCTION_URL = "{FUNCTION_URL.rstrip("/")}";' in text.splitlines()
-    # Same file as the site's own, but for the URL: the page imports it unchanged.
-    local = (REPO / "site" / "config.js").read_text().splitlines()
-    assert text.splitlines()[:-1] == local[:-1]
+    assert f'export const FUNCTION_URL = "{FUNCTION_URL.rstrip("/")}";' in lines
+    # The deployed function's limit is the default one: the page refuses what it would refuse.
+    limit = Settings.from_env({}).max_body_bytes
+    assert f"export const MAX_UPLOAD_BYTES = {limit};" in lines
 
 
 def test_publish_site_uploads_the_page_pointing_at_the_function(aws, outputs, site_dir):
@@ -219,7 +221,7 @@ def test_stop_function_throttles_it_to_zero(aws):
     lambda_client = aws.client("lambda")
     lambda_client.create_function(
         FunctionName="digits-fn",
-        Runtime="python3.13",
+        Runtime=f"python{runtime_version()}",
         Role=role,
         Handler="lambda_handler.handler",
         Code={"ZipFile": code.getvalue()},
