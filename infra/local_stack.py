@@ -12,7 +12,6 @@ import contextlib
 import functools
 import http.server
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -20,8 +19,8 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from digits.config import Settings
 from infra.servers import (
     HOST,
     MAIN,
@@ -34,6 +33,7 @@ from infra.servers import (
     stop_group,
     wait_ready,
 )
+from infra.site_config import config_js
 
 SITE = REPO / "site"
 DEFAULT_BUCKET = "digits-images"
@@ -52,18 +52,6 @@ class Stack:
     def s3_client(self):
         """Return a boto3 S3 client for the stack's moto server."""
         return s3_client(self.s3_endpoint)
-
-
-def config_js(function_url: str, source: Path = SITE / "config.js") -> bytes:
-    """Return the page's config.js pointing at ``function_url``."""
-    literal = f'"{function_url}"'
-    text = source.read_text() if source.is_file() else ""
-    pattern = re.compile(r"""(FUNCTION_URL\s*=\s*)(["'])[^"']*\2""")
-    if pattern.search(text):
-        text = pattern.sub(lambda m: m.group(1) + literal, text, count=1)
-    else:
-        text = f"export const FUNCTION_URL = {literal};\n"
-    return text.encode()
 
 
 class _SiteHandler(http.server.SimpleHTTPRequestHandler):
@@ -95,10 +83,8 @@ class _SiteHandler(http.server.SimpleHTTPRequestHandler):
             super().log_message(format, *args)
 
 
-def _site_server(port: int, function_url: str, quiet: bool) -> http.server.ThreadingHTTPServer:
-    handler = type(
-        "SiteHandler", (_SiteHandler,), {"config": config_js(function_url), "quiet": quiet}
-    )
+def _site_server(port: int, config: str, quiet: bool) -> http.server.ThreadingHTTPServer:
+    handler = type("SiteHandler", (_SiteHandler,), {"config": config.encode(), "quiet": quiet})
     server = http.server.ThreadingHTTPServer(
         (HOST, port), functools.partial(handler, directory=str(SITE))
     )
@@ -121,18 +107,22 @@ def start_stack(
 
         function_port = function_port or free_port()
         function_url = f"http://{HOST}:{function_port}"
-        site = _site_server(site_port, function_url, quiet)
+        site_port = site_port or free_port()
+        # The page's origins and its upload limit are the function's own defaults for this port.
+        defaults = Settings.from_env({"SITE_PORT": str(site_port), **env})
+        origins = ",".join(defaults.allowed_origins)
+        settings = {"SITE_PORT": site_port, "ALLOWED_ORIGINS": origins, **env}
+        environment = function_env(s3_endpoint, bucket, settings)
+        config = config_js(function_url, Settings.from_env(environment).max_body_bytes)
+        site = _site_server(site_port, config, quiet)
         cleanup.callback(site.server_close)
-        site_port = site.server_address[1]
         threading.Thread(target=site.serve_forever, name="site", daemon=True).start()
         cleanup.callback(site.shutdown)
 
         stack = Stack(function_url, f"http://{HOST}:{site_port}", s3_endpoint, bucket)
         stack.s3_client().create_bucket(Bucket=bucket)
 
-        origins = f"http://{HOST}:{site_port},http://localhost:{site_port}"
-        settings = {"SITE_PORT": site_port, "ALLOWED_ORIGINS": origins, **env}
-        process = start_function(MAIN, function_port, function_env(s3_endpoint, bucket, settings))
+        process = start_function(MAIN, function_port, environment)
         cleanup.callback(stop_group, process)
         stack.process = process
         wait_ready(process, function_url)

@@ -194,5 +194,6 @@ def test_a_chunked_oversized_body_is_413_over_http(stack):
 def test_the_page_is_served_with_config_pointing_at_the_function(stack):
     with urllib.request.urlopen(f"{stack.site_url}/config.js", timeout=TIMEOUT) as response:
         config = response.read().decode()
-    assert f'"{stack.function_url}"' in config
-    assert "FUNCTION_URL" in config
+    assert f'export const FUNCTION_URL = "{stack.function_url}";' in config.splitlines()
+    # The stack's function runs with a 1 MiB limit (above): the page is told the same.
+    assert f"export const MAX_UPLOAD_BYTES = {1024 * 1024};" in config.splitlines()
