@@ -10,8 +10,8 @@ import numpy as np
 
 from bench import realistic
 from bench.servers import Variant
-from digits import imaging
 from digits.config import Settings
+from digits.decoding import decode_image
 from digits.errors import ClientError
 from model import mnist
 
@@ -22,7 +22,7 @@ def served_images(samples: list[realistic.Sample], preprocess: Callable) -> np.n
     images = np.zeros((len(samples), 28, 28), dtype=np.uint8)
     for i, sample in enumerate(samples):
         with contextlib.suppress(ClientError):
-            images[i] = preprocess(imaging.decode_image(sample.data, max_pixels=max_pixels))
+            images[i] = preprocess(decode_image(sample.data, max_pixels=max_pixels))
     return images
 
 

@@ -63,10 +63,10 @@ import joblib
 marks.append(("import joblib", time.perf_counter()))
 import botocore.session
 marks.append(("import botocore", time.perf_counter()))
-from digits import api
+from digits import api, instance
 from digits.config import Settings
 marks.append(("import digits (the rest)", time.perf_counter()))
-api.cached_model(Settings.from_env().model_path)  # the cache create_app then reuses
+instance.cached_model(Settings.from_env().model_path)  # the cache create_app then reuses
 marks.append(("load the model", time.perf_counter()))
 import lambda_handler
 marks.append(("create the app: settings, S3 client", time.perf_counter()))

@@ -15,7 +15,7 @@ import PIL.Image  # noqa: F401
 from digits.config import Settings
 from digits.storage import ImageStore
 
-store = ImageStore.from_settings(Settings.from_env())
+store = ImageStore.connect(Settings.from_env())
 
 
 def predict(request: flask.Request) -> flask.Response:

@@ -12,12 +12,11 @@ import flask
 import functions_framework
 
 from bench import reference
-from digits import api
-from digits.config import Settings
+from digits import api, instance
+from digits.responses import error_response, with_cors
 
-service = api.Service(
-    Settings.from_env(),
-    reference.load(os.environ["REFERENCE_MODEL_PATH"]),
+INSTANCE = instance.build(
+    model=reference.load(os.environ["REFERENCE_MODEL_PATH"]),
     preprocess=reference.preprocess,
 )
 
@@ -25,9 +24,9 @@ service = api.Service(
 @functions_framework.errorhandler(Exception)
 def json_error(error: Exception) -> flask.Response:
     """Answer anything that escaped ``predict`` as a JSON error."""
-    return api.with_cors(api.error_response(error), flask.request, service.settings.allowed_origins)
+    return with_cors(error_response(error), flask.request, INSTANCE.settings.allowed_origins)
 
 
 def predict(request: flask.Request) -> flask.Response:
     """Serve every route of the digits API with the reference model."""
-    return api.handle(request, service)
+    return api.handle(request, INSTANCE)

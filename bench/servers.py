@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import realistic, reference
-from digits import imaging
+from digits import normalise
 from digits.config import Settings
 from digits.inference import load_model
 from infra import servers
@@ -47,7 +47,7 @@ def variants(reference_path: Path) -> list[Variant]:
     """Return the function under test and the reference."""
     settings = Settings.from_env()
     return [
-        Variant("digits", OUR_MAIN, lambda: load_model(settings.model_path), imaging.to_mnist),
+        Variant("digits", OUR_MAIN, lambda: load_model(settings.model_path), normalise.to_mnist),
         Variant(
             "reference",
             REFERENCE_MAIN,

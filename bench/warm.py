@@ -16,8 +16,9 @@ import numpy as np
 
 from bench import memory
 from bench.servers import FLOOR_MAIN, READY_SECONDS, Variant, post_predict, start
-from digits import imaging, storage
 from digits.config import Settings
+from digits.decoding import decode_image
+from digits.storage import ImageStore
 from infra.servers import HOST, free_port, stop_group, wait_ready
 
 
@@ -145,18 +146,16 @@ def environment(env: Mapping[str, str]) -> Iterator[None]:
     """Make ``env`` this process's environment inside the block; restore the old one after.
 
     Only for the in-process apps: create_app executes main.py, which reads its settings from
-    os.environ, and boto3 reads its S3 endpoint from there; neither takes an environment.
+    os.environ, and botocore reads its S3 endpoint from there; neither takes an environment.
     """
     saved = dict(os.environ)
     os.environ.clear()
     os.environ.update(env)
-    storage.reset_client()
     try:
         yield
     finally:
         os.environ.clear()
         os.environ.update(saved)
-        storage.reset_client()
 
 
 def measure_in_process(
@@ -188,7 +187,7 @@ def measure_in_process(
 
         def core_sender(variant: Variant) -> Callable[[int], int]:
             def send(i: int) -> int:
-                decoded = imaging.decode_image(images[i % len(images)], max_pixels=max_pixels)
+                decoded = decode_image(images[i % len(images)], max_pixels=max_pixels)
                 models[variant.name].predict(variant.preprocess(decoded))
                 return 200
 
@@ -208,7 +207,7 @@ def phase_breakdown(
 ) -> dict[str, dict]:
     """Return the median milliseconds of each step of a warm prediction, S3 on moto included."""
     settings = Settings.from_env(env)
-    store = storage.ImageStore.from_settings(settings)
+    store = ImageStore.connect(settings)
     steps = ("decode", "preprocess", "predict", "save")
     times = {v.name: {step: [] for step in steps} for v in all_variants}
     for i in range(runs):
@@ -216,7 +215,7 @@ def phase_breakdown(
         for variant in all_variants:
             model = models[variant.name]
             marks = [time.perf_counter()]
-            decoded = imaging.decode_image(data, max_pixels=settings.max_pixels)
+            decoded = decode_image(data, max_pixels=settings.max_pixels)
             marks.append(time.perf_counter())
             image28 = variant.preprocess(decoded)
             marks.append(time.perf_counter())
