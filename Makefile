@@ -18,7 +18,7 @@ export SITE_PORT ?= 8000
 export MNIST_DIR ?= $(wildcard $(abspath ../shared/data/mnist))
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test lint format model bench deploy destroy clean
+.PHONY: help dev test quick lint format model bench deploy destroy clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,6 +45,9 @@ dev: $(STAMP) ## run the whole app locally: S3 emulated, function on :8080, site
 
 test: $(STAMP) $(SAM_STAMP) $(CHROMIUM) lint ## install what the tests need and run every test
 	$(BIN)/python -m pytest
+
+quick: $(STAMP) ## while working: unit tests and the in-process API tests, on both cores
+	$(BIN)/python -m pytest -q -n 2 tests/unit tests/integration/test_api.py
 
 lint: $(STAMP) ## check style with ruff
 	$(BIN)/ruff check .

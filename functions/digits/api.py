@@ -113,13 +113,13 @@ def _dispatch(request: Request, instance: Instance) -> Response:
         allowed = routes.allowed_methods()
         if not allowed:
             raise NotFound(f"no route {request.path}; see GET /openapi.json")
-        return Response(status=204, headers={"Allow": ", ".join([*allowed, "OPTIONS"])})
+        return Response(status=204, headers={"Allow": ", ".join([*sorted(allowed), "OPTIONS"])})
     try:
         endpoint, _ = routes.match()
     except WerkzeugNotFound as error:
         raise NotFound(f"no route {request.path}; see GET /openapi.json") from error
     except WerkzeugMethodNotAllowed as error:
-        allow = ", ".join([*(error.valid_methods or ()), "OPTIONS"])
+        allow = ", ".join([*sorted(error.valid_methods or ()), "OPTIONS"])
         response = error_response(
             MethodNotAllowed(f"{request.method} is not allowed on {request.path}; use {allow}")
         )
