@@ -2,7 +2,7 @@
 
 Every generator is deterministic for a given ``(n, seed)`` and returns encoded image bytes as a
 person would send them. ``python -m bench.realistic [--n N]`` prints the accuracy per kind of
-``digits.imaging`` with the committed model. MNIST comes from ``MNIST_DIR``; fonts are the DejaVu,
+``digits.normalise`` with the committed model. MNIST comes from ``MNIST_DIR``; fonts are the DejaVu,
 STIX and Computer Modern TTFs that the pinned matplotlib ships (see model/printed.py).
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from digits import imaging
+from digits import decoding, formats, normalise
 from digits.errors import ClientError
 from model import mnist
 from model.printed import TEST_FONTS, font_dir, render_printed
@@ -275,7 +275,9 @@ def preprocess(samples: list[Sample], max_pixels: int = 40_000_000) -> np.ndarra
     images = np.zeros((len(samples), 28, 28), dtype=np.uint8)
     for i, sample in enumerate(samples):
         with contextlib.suppress(ClientError):
-            images[i] = imaging.to_mnist(imaging.decode_image(sample.data, max_pixels=max_pixels))
+            images[i] = normalise.to_mnist(
+                decoding.decode_image(sample.data, max_pixels=max_pixels)
+            )
     return images
 
 
@@ -287,7 +289,7 @@ def accuracy(model, samples: list[Sample]) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Print accuracy per kind for digits.imaging and the configured model."""
+    """Print accuracy per kind for digits.normalise and the configured model."""
     from digits.config import Settings
     from digits.inference import load_model
 
@@ -317,10 +319,10 @@ def main(argv: list[str] | None = None) -> None:
             folder = args.save / name
             folder.mkdir(parents=True, exist_ok=True)
             for i, (sample, image) in enumerate(zip(samples, images, strict=True)):
-                fmt = imaging.image_type(sample.data).extension
+                fmt = formats.image_type(sample.data).extension
                 tag = f"{i:04d}-true{sample.label}-got{predicted[i]}"
                 (folder / f"{tag}.{fmt}").write_bytes(sample.data)
-                (folder / f"{tag}-28.png").write_bytes(imaging.preview_png(image))
+                (folder / f"{tag}-28.png").write_bytes(normalise.preview_png(image))
 
 
 if __name__ == "__main__":
