@@ -1,0 +1,1 @@
+"""Command-line client of the digits function: ``digits predict`` and ``digits feedback``."""
