@@ -7,6 +7,7 @@ Exit status: 0 when every file was predicted (or the feedback recorded), 1 when 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -142,6 +143,8 @@ def run_predict(args: argparse.Namespace, client: Client) -> int:
         if args.progress is not None
         else sys.stderr.isatty() and len(entries) > HANDFUL
     )
+    # A line for the terminal the bar is on clears the bar first, then redraws it.
+    shared = show and sys.stdout.isatty()
     writer = output.Writer(sys.stdout, args.format)
     failed = []
     with tqdm(total=len(entries), unit="file", file=sys.stderr, disable=not show) as bar:
@@ -154,7 +157,7 @@ def run_predict(args: argparse.Namespace, client: Client) -> int:
             progress=bar.update,
         )
         for outcome in outcomes:
-            with tqdm.external_write_mode(file=sys.stderr, nolock=False):
+            with tqdm.external_write_mode(file=sys.stderr) if shared else contextlib.nullcontext():
                 writer.write(outcome)
             if not outcome.ok:
                 failed.append(outcome)
