@@ -117,7 +117,8 @@ class _ScriptedHandler(BaseHTTPRequestHandler):
             return
         if step is not None:
             status, headers = step
-            self._answer(status, {"error": {"code": "throttled", "message": "slow down"}}, headers)
+            code = {404: "not_found", 429: "throttled"}.get(status, "unavailable")
+            self._answer(status, {"error": {"code": code, "message": "not now"}}, headers)
             return
         results = [
             {"error": {"code": "invalid_image", "message": "corrupt"}}
@@ -219,6 +220,18 @@ def test_a_server_that_is_down_is_a_clean_failure(small_files):
     (line,) = lines_of(done.stdout)
     assert line["error"]["code"] == "unreachable"
     assert "no answer from" in line["error"]["message"]
+
+
+def test_a_server_without_the_batch_route_is_named_as_such(scripted, small_files):
+    server = scripted([(404, {})])
+    args = ("--batch-size", "1", "--concurrency", "1")
+    done = run_cli("predict", "--url", server.url, *FAST, *args, *small_files)
+    assert done.returncode == 1
+    assert server.requests == [1]
+    lines = lines_of(done.stdout)
+    assert lines[0]["error"]["code"] == "not_found"
+    assert "deployed since POST /predict/batch was added?" in lines[0]["error"]["message"]
+    assert [line["error"]["code"] for line in lines[1:]] == ["not_sent", "not_sent"]
 
 
 def test_every_file_gets_its_line_in_order_across_batches_in_flight(scripted, tmp_path):
