@@ -7,8 +7,17 @@ const PLAIN_WORDS = {
     "That file is not an image we can read. Try a PNG, JPEG, WebP, GIF or BMP.",
   invalid_image: "That image could not be read. It may be damaged or only partly downloaded.",
   too_large: "That image is too large. Try a smaller one, a few megabytes at most.",
+  storage_unavailable: "The image store is not answering right now. Please try again in a moment.",
   network: "Cannot reach the recognizer. Check your connection and try again.",
   server: "The recognizer had a problem with that request. Please try again.",
+};
+
+/** What a refused label means: only the browser holding an image's receipt may label it. */
+const FEEDBACK_WORDS = {
+  ...PLAIN_WORDS,
+  forbidden:
+    "Only the browser that sent this image can label it, and this one's proof was refused.",
+  not_found: "That image is no longer stored, so it cannot be labelled.",
 };
 
 export class ApiError extends Error {
@@ -26,11 +35,18 @@ export class ApiError extends Error {
 }
 
 /** Return what to tell a person about an error code (falling back to the server's message). */
-export function plainWords(code, fallback = "") {
-  return PLAIN_WORDS[code] ?? (fallback || PLAIN_WORDS.server);
+export function plainWords(code, fallback = "", words = PLAIN_WORDS) {
+  return words[code] ?? (fallback || PLAIN_WORDS.server);
 }
 
-const STATUS_CODES = { 413: "too_large", 415: "unsupported_media_type", 422: "nothing_drawn" };
+// For answers without our JSON error body (a proxy's page, a gateway's error).
+const STATUS_CODES = {
+  403: "forbidden",
+  413: "too_large",
+  415: "unsupported_media_type",
+  422: "nothing_drawn",
+  503: "storage_unavailable",
+};
 
 export class Api {
   /** @param {string} baseUrl the function URL, with or without a trailing slash */
@@ -55,28 +71,23 @@ export class Api {
     return this.#request("/predict", { method: "POST", body: form, signal });
   }
 
-  /** List the most recent saved images, newest first. */
-  async recentImages(limit = 12) {
-    const body = await this.#request(`/images?limit=${encodeURIComponent(limit)}`, {});
-    return body.images ?? [];
-  }
-
-  /** Record the right digit for a saved image. */
-  sendFeedback(key, label) {
-    return this.#request("/feedback", {
+  /** Record the right digit for a saved image, with the receipt its prediction answer gave. */
+  sendFeedback(key, label, receipt) {
+    const request = {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ key, label }),
-    });
+      body: JSON.stringify({ key, label, receipt }),
+    };
+    return this.#request("/feedback", request, FEEDBACK_WORDS);
   }
 
-  async #request(path, options) {
+  async #request(path, options, words = PLAIN_WORDS) {
     let response;
     try {
       response = await fetch(this.base + path, { ...options, mode: "cors" });
     } catch (error) {
       if (error.name === "AbortError") throw error;
-      throw new ApiError("network", plainWords("network"));
+      throw new ApiError("network", plainWords("network", "", words));
     }
     let body = null;
     try {
@@ -86,6 +97,6 @@ export class Api {
     }
     if (response.ok && body) return body;
     const code = body?.error?.code ?? STATUS_CODES[response.status] ?? "server";
-    throw new ApiError(code, plainWords(code, body?.error?.message), response.status);
+    throw new ApiError(code, plainWords(code, body?.error?.message, words), response.status);
   }
 }

@@ -1,19 +1,21 @@
-// Wires the page together: pad and upload in, prediction and history out.
+// Wires the page together: pad and upload in, prediction and this browser's history out.
 
 import * as config from "./config.js";
 import { Api, ApiError, plainWords } from "./api.js";
 import { renderHistory } from "./history.js";
+import { HistoryStore } from "./history-store.js";
 import { DrawingPad } from "./pad.js";
 import { clearResult, percent, showResult } from "./result.js";
 
 const LIVE_DELAY_MS = 450; // long enough to start the next stroke of a 4 or a 7
-const HISTORY_SIZE = 12;
+const HISTORY_SIZE = 12; // entries this browser keeps; each is under a kilobyte
 // The function's own body limit (config.js is made with it): saying so early saves an upload
 // that would fail.
 const MAX_UPLOAD_BYTES = Number(config.MAX_UPLOAD_BYTES);
 
 const $ = (id) => document.getElementById(id);
 const api = new Api(config.FUNCTION_URL);
+const localHistory = new HistoryStore(HISTORY_SIZE);
 
 const state = {
   file: null, // an uploaded File waiting to be predicted; null means "predict the drawing"
@@ -107,7 +109,7 @@ async function predict() {
     if (body.saved) state.shownInput = input; // an unsaved image may be sent again
     const saved = body.saved ? "" : " The image was not saved.";
     announce(`Predicted ${body.digit}, ${percent(body.confidence)} sure.${saved}`);
-    if (body.saved) loadHistory();
+    if (body.saved && localHistory.add(body)) showHistory();
   } catch (error) {
     if (error.name === "AbortError" || mine !== state.sequence) return;
     clearResult();
@@ -246,29 +248,31 @@ document.addEventListener("keydown", (e) => {
   }
 });
 
-// ---- history --------------------------------------------------------------------------------
+// ---- history: this browser's own, kept in localStorage, never fetched --------------------------
 
-let historyRequests = 0;
-
-async function loadHistory() {
-  const status = $("history-status");
-  const mine = ++historyRequests;
-  try {
-    const images = await api.recentImages(HISTORY_SIZE);
-    if (mine !== historyRequests) return; // a newer list is on its way
-    renderHistory($("history"), images, (key, label) => api.sendFeedback(key, label));
-    status.textContent = images.length ? "" : "Nothing yet: your predictions will show up here.";
-  } catch (error) {
-    if (mine !== historyRequests) return;
-    const why = {
-      network: "Cannot reach the recognizer, so the history is not available right now.",
-      storage_unavailable: "The image store is not answering, so the history cannot be shown.",
-    };
-    status.textContent = why[error.code] ?? "The history could not be loaded.";
-  }
+async function sendLabel(entry, label) {
+  await api.sendFeedback(entry.key, label, entry.receipt);
+  localHistory.setLabel(entry.key, label);
 }
 
-$("history-refresh").addEventListener("click", loadHistory);
+function showHistory() {
+  const entries = localHistory.entries();
+  renderHistory($("history"), entries, sendLabel);
+  $("history-clear").disabled = entries.length === 0;
+  const status = entries.length ? "" : "Nothing yet: your predictions will show up here.";
+  const fleeting = localHistory.persistent
+    ? ""
+    : " This browser is not keeping data for pages, so the list ends when you leave.";
+  $("history-status").textContent = (status + fleeting).trim();
+}
+
+$("history-clear").addEventListener("click", () => {
+  localHistory.clear();
+  showHistory();
+  announce("History cleared.");
+  $("history-heading").focus();
+});
+localHistory.onOtherTabChange(showHistory);
 
 updateTools();
-loadHistory();
+showHistory();

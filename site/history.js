@@ -1,4 +1,4 @@
-// Recent predictions as thumbnails, each with a way to say which digit it really was.
+// This browser's recent predictions, each with a way to say which digit it really was.
 
 import { fileName, percent } from "./result.js";
 
@@ -26,60 +26,55 @@ function labelText(label) {
 }
 
 /**
- * Render `images` (from GET /images) into `list`.
+ * Render this browser's `entries` (from HistoryStore) into `list`.
  * @param {HTMLElement} list
- * @param {Array<{key: string, digit: number, confidence: number, created_at: string, url: string|null, label: number|null}>} images
- * @param {(key: string, label: number) => Promise<unknown>} sendFeedback
+ * @param {Array<import("./history-store.js").Entry>} entries
+ * @param {(entry: object, label: number) => Promise<unknown>} sendLabel sends and records a label
  */
-export function renderHistory(list, images, sendFeedback) {
-  list.replaceChildren(...images.map((image) => historyItem(image, sendFeedback)));
+export function renderHistory(list, entries, sendLabel) {
+  list.replaceChildren(...entries.map((entry) => historyItem(entry, sendLabel)));
 }
 
-function historyItem(image, sendFeedback) {
+function historyItem(entry, sendLabel) {
   const item = document.createElement("li");
   item.className = "history-item";
   item.dataset.testid = "history-item";
-  item.dataset.key = image.key;
+  item.dataset.key = entry.key;
 
   const thumb = document.createElement("div");
   thumb.className = "thumb";
-  if (image.url) {
-    const img = document.createElement("img");
-    img.src = image.url;
-    img.alt = `Image predicted as ${image.digit}`;
-    img.loading = "lazy";
-    img.decoding = "async";
-    thumb.append(img);
-  } else {
-    thumb.textContent = "no preview";
-    thumb.classList.add("thumb-missing");
-  }
+  const img = document.createElement("img");
+  img.src = entry.preview; // a data URL: the 28x28 image the model saw, never the upload itself
+  img.alt = `What the model saw for the digit predicted as ${entry.digit}`;
+  img.width = 28;
+  img.height = 28;
+  thumb.append(img);
 
   const meta = document.createElement("div");
   meta.className = "history-meta";
   const digit = document.createElement("p");
   digit.className = "history-digit";
   digit.innerHTML = `<span class="visually-hidden">Predicted </span><strong></strong> <span class="muted small"></span>`;
-  digit.querySelector("strong").textContent = String(image.digit);
-  digit.querySelector(".muted").textContent = percent(Number(image.confidence));
+  digit.querySelector("strong").textContent = String(entry.digit);
+  digit.querySelector(".muted").textContent = percent(Number(entry.confidence));
   const time = document.createElement("time");
   time.className = "muted small";
-  time.dateTime = image.created_at ?? "";
-  time.textContent = when(image.created_at);
-  time.title = `${fileName(image.key)}`;
+  time.dateTime = entry.at;
+  time.textContent = when(entry.at);
+  time.title = fileName(entry.key);
   meta.append(digit, time);
 
   const label = document.createElement("p");
   label.className = "history-label";
   label.dataset.testid = "history-label";
-  label.hidden = image.label === null || image.label === undefined;
-  if (!label.hidden) label.textContent = labelText(image.label);
+  label.hidden = entry.label === null;
+  if (!label.hidden) label.textContent = labelText(entry.label);
 
-  item.append(thumb, meta, label, feedbackPicker(image, label, sendFeedback));
+  item.append(thumb, meta, label, feedbackPicker(entry, label, sendLabel));
   return item;
 }
 
-function feedbackPicker(image, label, sendFeedback) {
+function feedbackPicker(entry, label, sendLabel) {
   const details = document.createElement("details");
   details.className = "feedback";
   const summary = document.createElement("summary");
@@ -87,7 +82,7 @@ function feedbackPicker(image, label, sendFeedback) {
   const group = document.createElement("div");
   group.className = "feedback-digits";
   group.setAttribute("role", "group");
-  group.setAttribute("aria-label", `The right digit for the image predicted as ${image.digit}`);
+  group.setAttribute("aria-label", `The right digit for the image predicted as ${entry.digit}`);
   const problem = document.createElement("p");
   problem.className = "feedback-error small";
   problem.setAttribute("role", "alert");
@@ -99,13 +94,13 @@ function feedbackPicker(image, label, sendFeedback) {
     button.className = "digit-choice";
     button.textContent = String(d);
     button.setAttribute("aria-label", `It is a ${d}`);
-    if (d === image.label) button.setAttribute("aria-pressed", "true");
+    if (d === entry.label) button.setAttribute("aria-pressed", "true");
     button.addEventListener("click", async () => {
       group.querySelectorAll("button").forEach((b) => (b.disabled = true));
       problem.hidden = true;
       try {
-        await sendFeedback(image.key, d);
-        image.label = d;
+        await sendLabel(entry, d);
+        entry.label = d;
         label.textContent = labelText(d);
         label.hidden = false;
         group.querySelectorAll("button").forEach((b) => b.removeAttribute("aria-pressed"));

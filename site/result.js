@@ -91,7 +91,7 @@ export function showResult(body) {
   } else {
     saved.textContent =
       "Image not saved. The prediction above still holds, but the image could not be stored, " +
-      "so it will not appear in the history.";
+      "so it is not added to your history and cannot be labelled.";
     saved.title = body.warning ?? "";
   }
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -78,14 +79,20 @@ class Site:
     stack: Stack
     artifacts: Path
     console_errors: list[str] = field(default_factory=list)
+    function_calls: list[str] = field(default_factory=list)
 
     def open(self) -> Site:
-        """Load the page and wait until the history has been asked for."""
+        """Load the page (its modules have run when goto returns, on the load event)."""
         self.page.on("console", self._on_console)
         self.page.on("pageerror", lambda error: self.console_errors.append(f"pageerror: {error}"))
-        with self.page.expect_response(lambda r: "/images" in r.url):
-            self.page.goto(self.stack.site_url)
+        self.page.on("request", self._on_request)
+        self.page.goto(self.stack.site_url)
         return self
+
+    def _on_request(self, request) -> None:
+        if request.url.startswith(self.stack.function_url):
+            path = request.url.removeprefix(self.stack.function_url)
+            self.function_calls.append(f"{request.method} {path}")
 
     def _on_console(self, message) -> None:
         if message.type == "error":
@@ -98,6 +105,20 @@ class Site:
             e
             for e in self.console_errors
             if not ((m := HTTP_STATUS_LINE.search(e)) and m.group(1) in allowed)
+        ]
+
+    def labels(self, key: str) -> list[dict]:
+        """Return the labels the function stored for the image ``key``, oldest first.
+
+        Each is its own object, ``labels/<key without "images/">/<UTC time>-<random>.json``.
+        """
+        s3 = self.stack.s3_client()
+        prefix = f"labels/{key.removeprefix('images/')}/"
+        listed = s3.list_objects_v2(Bucket=self.stack.bucket, Prefix=prefix)
+        names = sorted(item["Key"] for item in listed.get("Contents", []))
+        return [
+            json.loads(s3.get_object(Bucket=self.stack.bucket, Key=name)["Body"].read())
+            for name in names
         ]
 
     def screenshot(self, name: str) -> Path:
