@@ -18,7 +18,7 @@ export SITE_PORT ?= 8000
 export MNIST_DIR ?= $(wildcard $(abspath ../shared/data/mnist))
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test quick lint format model bench deploy destroy clean
+.PHONY: help dev test quick lint format model bench images deploy destroy clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -57,11 +57,14 @@ format: $(STAMP) ## fix style with ruff
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-model: $(STAMP) ## train the forest on MNIST (MNIST_DIR or --data-dir) and write the artifact
+model: $(STAMP) ## train the served model on MNIST (MNIST_DIR; MODEL=forest: the forest alone), write artifact and card
 	$(BIN)/python -m model.train $(TRAIN_ARGS)
 
 bench: $(STAMP) ## measure accuracy, speed and memory: bench/results.json, RESULTS.md, README figures
 	$(BIN)/python -m bench.run
+
+images: $(STAMP) ## list collected images, newest first, with labels (beside make dev, or deployed)
+	$(BIN)/python -m infra.images $(IMAGES_ARGS)
 
 deploy: $(STAMP) $(SAM_STAMP) ## deploy to AWS (guided the first time) and publish the page
 	$(BIN)/python -m infra.deploy deploy --sam $(SAM)

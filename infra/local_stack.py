@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from digits.config import Settings
+from infra.bucket import announce_dev_stack, forget_dev_stack
 from infra.servers import (
     HOST,
     MAIN,
@@ -142,6 +143,7 @@ def main() -> int:
     site_port = int(os.environ.get("SITE_PORT", "8000"))
     try:
         with start_stack(function_port, site_port, quiet=False) as stack:
+            announce_dev_stack(stack.s3_endpoint, stack.bucket)
             print(
                 f"page      {stack.site_url}/\n"
                 f"function  {stack.function_url}  (try {stack.function_url}/health)\n"
@@ -156,6 +158,8 @@ def main() -> int:
     except KeyboardInterrupt:
         print("\nstopped", flush=True)
         return 0
+    finally:
+        forget_dev_stack()
 
 
 if __name__ == "__main__":

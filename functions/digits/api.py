@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Callable
 
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -23,7 +22,6 @@ from digits.recognise import recognise
 from digits.request_body import limit_body, read_image, read_json
 from digits.responses import error_response, json_response, with_cors
 
-DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 # Reading an oversized body to its end lets the client see the 413 instead of a reset
 # connection; past this many bytes it is not worth the time and is left unread.
 DRAIN_BYTES = 64 * 1024 * 1024
@@ -47,25 +45,18 @@ def health(request: Request, instance: Instance) -> Response:
     )
 
 
-def images(request: Request, instance: Instance) -> Response:
-    """List the newest stored images with their predictions and feedback labels."""
-    raw = request.args.get("limit", str(DEFAULT_LIMIT))
-    if not re.fullmatch(r"[0-9]{1,4}", raw.strip()) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadRequest(f"limit must be an integer from 1 to {MAX_LIMIT}")
-    rows = instance.store.list_images(int(raw))
-    return json_response({"images": [row.to_dict() for row in rows]})
-
-
 def feedback(request: Request, instance: Instance) -> Response:
-    """Record the correct label of a stored image."""
+    """Add the correct label to a stored image, for whoever holds its receipt."""
     document = read_json(request, instance.settings.max_body_bytes)
-    key, label = document.get("key"), document.get("label")
+    key, label, receipt = document.get("key"), document.get("label"), document.get("receipt")
     if not isinstance(key, str) or not key:
         raise BadRequest("field 'key' (the image key from /predict) is required")
     if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label <= 9:
         raise BadRequest("field 'label' must be an integer from 0 to 9")
-    instance.store.record_label(key, label)
-    return json_response({"key": key, "label": label})
+    if not isinstance(receipt, str) or not receipt:
+        raise BadRequest("field 'receipt' (the receipt from /predict) is required")
+    labelled_at = instance.store.record_label(key, label, receipt)
+    return json_response({"key": key, "label": label, "labelled_at": labelled_at})
 
 
 def openapi_document(request: Request, instance: Instance) -> Response:
@@ -77,7 +68,6 @@ View = Callable[[Request, Instance], Response]
 VIEWS: dict[str, View] = {
     "predict": predict,
     "health": health,
-    "images": images,
     "feedback": feedback,
     "openapi": openapi_document,
 }
@@ -86,7 +76,6 @@ ROUTES = Map(
         Rule("/", endpoint="predict", methods=["POST"]),
         Rule("/predict", endpoint="predict", methods=["POST"]),
         Rule("/health", endpoint="health", methods=["GET"]),
-        Rule("/images", endpoint="images", methods=["GET"]),
         Rule("/feedback", endpoint="feedback", methods=["POST"]),
         Rule("/openapi.json", endpoint="openapi", methods=["GET"]),
     ],

@@ -11,6 +11,8 @@ DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "model" / "forest.job
 # (5.6 MB in the event) is a limit the function itself can always enforce with a JSON 413, on
 # Lambda and locally alike. The page reads it from config.js and checks uploads before sending.
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+# The link in an answer to the stored image lasts minutes: long enough to look, not to share.
+DEFAULT_URL_SECONDS = 600
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ class Settings:
             model_path=Path(env.get("MODEL_PATH", DEFAULT_MODEL_PATH)),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
             max_pixels=int(env.get("MAX_PIXELS", 40_000_000)),
-            presigned_url_seconds=int(env.get("PRESIGNED_URL_SECONDS", 3600)),
+            presigned_url_seconds=int(env.get("PRESIGNED_URL_SECONDS", DEFAULT_URL_SECONDS)),
             s3_connect_timeout=float(env.get("S3_CONNECT_TIMEOUT", 2)),
             s3_read_timeout=float(env.get("S3_READ_TIMEOUT", 5)),
             s3_max_attempts=int(env.get("S3_MAX_ATTEMPTS", 3)),

@@ -44,3 +44,7 @@ class UnsupportedMediaType(ClientError):
 
 class NothingDrawn(ClientError):
     status, code = 422, "nothing_drawn"
+
+
+class Forbidden(ClientError):
+    status, code = 403, "forbidden"

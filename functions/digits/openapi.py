@@ -94,50 +94,22 @@ _DOCUMENT = {
                 },
             }
         },
-        "/images": {
-            "get": {
-                "operationId": "listImages",
-                "summary": "The newest stored images with predictions and labels, newest first",
-                "parameters": [
-                    {
-                        "name": "limit",
-                        "in": "query",
-                        "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20},
-                    }
-                ],
-                "responses": {
-                    "200": {
-                        "description": "newest first",
-                        "content": _json(
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "images": {
-                                        "type": "array",
-                                        "items": {"$ref": "#/components/schemas/StoredImage"},
-                                    }
-                                },
-                            }
-                        ),
-                    },
-                    "400": _ERROR,
-                    "503": _ERROR,
-                },
-            }
-        },
         "/feedback": {
             "post": {
                 "operationId": "feedback",
-                "summary": "Record the correct label of a stored image",
+                "summary": "Add the correct label to a stored image (its sender only)",
+                "description": "Labels are only ever added: each is kept with its time. The "
+                "receipt is the one the /predict answer for that image carried.",
                 "requestBody": {
                     "required": True,
                     "content": _json(
                         {
                             "type": "object",
-                            "required": ["key", "label"],
+                            "required": ["key", "label", "receipt"],
                             "properties": {
                                 "key": {"type": "string", "minLength": 1},
                                 "label": {"type": "integer", "minimum": 0, "maximum": 9},
+                                "receipt": {"type": "string", "minLength": 1},
                             },
                         }
                     ),
@@ -151,11 +123,13 @@ _DOCUMENT = {
                                 "properties": {
                                     "key": {"type": "string"},
                                     "label": {"type": "integer"},
+                                    "labelled_at": {"type": "string", "format": "date-time"},
                                 },
                             }
                         ),
                     },
                     "400": _ERROR,
+                    "403": _ERROR,
                     "404": _ERROR,
                     "415": _ERROR,
                     "503": _ERROR,
@@ -179,6 +153,7 @@ _DOCUMENT = {
                     "confidence",
                     "probabilities",
                     "image",
+                    "receipt",
                     "saved",
                     "model",
                     "preview",
@@ -199,6 +174,12 @@ _DOCUMENT = {
                             "url": {"type": "string", "nullable": True},
                         },
                     },
+                    "receipt": {
+                        "type": "string",
+                        "nullable": True,
+                        "description": "proof that the caller sent this image, for /feedback; "
+                        "null when the image was not saved",
+                    },
                     "saved": {"type": "boolean"},
                     "warning": {"type": "string"},
                     "model": {"type": "object", "properties": {"version": {"type": "string"}}},
@@ -206,17 +187,6 @@ _DOCUMENT = {
                         "type": "string",
                         "description": "PNG data URL of the 28x28 image the model saw",
                     },
-                },
-            },
-            "StoredImage": {
-                "type": "object",
-                "properties": {
-                    "key": {"type": "string"},
-                    "digit": {"type": "integer", "nullable": True},
-                    "confidence": {"type": "number", "nullable": True},
-                    "created_at": {"type": "string", "format": "date-time"},
-                    "url": {"type": "string", "nullable": True},
-                    "label": {"type": "integer", "nullable": True},
                 },
             },
             "Error": {

@@ -7,6 +7,8 @@ import logging
 
 from digits import decoding, formats, normalise
 from digits.instance import Instance
+from digits.metadata import strip_metadata
+from digits.receipts import new_receipt, receipt_digest
 from digits.storage import StorageError
 
 log = logging.getLogger(__name__)
@@ -15,8 +17,10 @@ log = logging.getLogger(__name__)
 def recognise(instance: Instance, data: bytes, source: str) -> dict:
     """Decode, preprocess and predict ``data``, store it, and return the answer's JSON body.
 
-    Client errors (bad image, nothing drawn) raise; a storage failure does not: the prediction
-    is still answered, with ``saved`` false and a warning, and the failure is logged.
+    What is stored is ``data`` without identifying metadata, under a new key; the answer carries
+    the receipt that lets its sender, and no one else, label it. Client errors (bad image, nothing
+    drawn) raise; a storage failure does not: the prediction is still answered, with ``saved``
+    false and a warning, and the failure is logged.
     """
     image = decoding.decode_image(data, max_pixels=instance.settings.max_pixels)
     image28 = instance.preprocess(image)
@@ -27,25 +31,29 @@ def recognise(instance: Instance, data: bytes, source: str) -> dict:
         "confidence": prediction.confidence,
         "probabilities": list(prediction.probabilities),
         "image": {"key": None, "url": None},
+        "receipt": None,
         "saved": False,
         "model": {"version": instance.model.version},
         "preview": "data:image/png;base64,"
         + base64.b64encode(normalise.preview_png(image28)).decode("ascii"),
     }
+    receipt = new_receipt()
     try:
         saved = instance.store.save_image(
-            data,
+            strip_metadata(data, kind),
             content_type=kind.content_type,
             extension=kind.extension,
             prediction=prediction.digit,
             confidence=prediction.confidence,
             source=source,
             model_version=instance.model.version,
+            receipt_digest=receipt_digest(receipt),
         )
     except StorageError:
         log.exception("could not save a %s image to bucket %s", source, instance.store.bucket)
         body["warning"] = "the image could not be saved; the prediction is still valid"
     else:
         body["image"] = {"key": saved.key, "url": saved.url}
+        body["receipt"] = receipt
         body["saved"] = True
     return body

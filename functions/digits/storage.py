@@ -1,20 +1,20 @@
-"""Keep every accepted image in S3 under a timestamped key; list them; record feedback labels.
+"""Keep every accepted image in S3 under a timestamped key, and the labels its sender gives it.
 
-Layout: ``images/YYYY/MM/DD/<UTC timestamp with microseconds>-<random>.<ext>``. The prediction,
-confidence, source and model version travel as the object's user metadata, and a feedback label is
-added to that same metadata (a copy of the object onto itself with replaced metadata). Keeping
-everything on the one object keeps ``/images`` cheap: one ``HeadObject`` per listed image gives
-the whole row, where a sidecar label object would cost a second request per image; and the label
-stays with the bytes it describes when the images are exported as training data.
+Layout: ``images/YYYY/MM/DD/<UTC timestamp with microseconds>-<random>.<ext>``, the prediction,
+confidence, source, model version and the receipt's digest as the object's user metadata. Each
+label is an object of its own, ``labels/<image key after images/>/<UTC timestamp>-<random>.json``,
+holding ``{"key", "label", "labelled_at"}``: labels are only ever added, so whatever trains on
+them sees the whole history. Objects are tagged ``retention=unlabelled`` until their first
+label, then ``retention=labelled``; the bucket's lifecycle rules (template.yaml) expire each kind
+after its own number of days.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import secrets
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,12 +23,14 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 from botocore.exceptions import ClientError as BotoClientError
 
-from digits.config import Settings
-from digits.errors import NotFound
+from digits.config import DEFAULT_URL_SECONDS, Settings
+from digits.errors import Forbidden, NotFound
+from digits.receipts import receipt_matches
 
 log = logging.getLogger(__name__)
 
 PREFIX = "images/"
+LABELS_PREFIX = "labels/"
 TIMESTAMP_FORMAT = "%Y%m%dT%H%M%S%fZ"
 SOURCES = ("canvas", "upload", "raw")
 # Only keys this module makes are ever read back, so feedback cannot name an arbitrary object.
@@ -36,9 +38,12 @@ KEY_PATTERN = re.compile(
     r"images/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/"
     r"(?P<ts>\d{8}T\d{12}Z)-[0-9a-f]{16}\.(?:png|jpg|webp|gif|bmp)"
 )
+RECEIPT_DIGEST = "receipt-sha256"
+RETENTION_TAG = "retention"
+UNLABELLED, LABELLED = "unlabelled", "labelled"
 # A fresh 64-bit suffix colliding is already negligible; a few retries make it impossible.
 PUT_ATTEMPTS = 5
-HEAD_THREADS = 8
+MISSING = ("404", "NoSuchKey", "NotFound")
 
 
 class StorageError(Exception):
@@ -51,31 +56,6 @@ class SavedImage:
 
     key: str
     url: str | None
-
-
-@dataclass(frozen=True)
-class StoredImage:
-    """One row of the image listing."""
-
-    key: str
-    digit: int | None
-    confidence: float | None
-    created_at: str
-    url: str | None
-    label: int | None
-    source: str | None
-    content_type: str | None
-
-    def to_dict(self) -> dict:
-        """Return the JSON shape of ``/images`` rows."""
-        return {
-            "key": self.key,
-            "digit": self.digit,
-            "confidence": self.confidence,
-            "created_at": self.created_at,
-            "url": self.url,
-            "label": self.label,
-        }
 
 
 def s3_client(settings: Settings):
@@ -102,13 +82,22 @@ def new_key(extension: str, now: datetime | None = None) -> str:
     )
 
 
+def labels_prefix(key: str) -> str:
+    """Return the prefix under which the labels of image ``key`` are kept."""
+    return f"{LABELS_PREFIX}{key.removeprefix(PREFIX)}/"
+
+
+def iso(moment: datetime) -> str:
+    """Return ``moment`` as ISO 8601 UTC to the microsecond, with a Z."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
 def created_at(key: str) -> str:
     """Return the ISO 8601 UTC time encoded in one of our keys."""
     match = KEY_PATTERN.fullmatch(key)
     if match is None:
         raise ValueError(f"not an image key: {key!r}")
-    stamp = datetime.strptime(match["ts"], TIMESTAMP_FORMAT).replace(tzinfo=UTC)
-    return stamp.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return iso(datetime.strptime(match["ts"], TIMESTAMP_FORMAT).replace(tzinfo=UTC))
 
 
 def _error_code(error: BotoClientError) -> str:
@@ -118,7 +107,7 @@ def _error_code(error: BotoClientError) -> str:
 class ImageStore:
     """The images bucket, reached through one botocore S3 client."""
 
-    def __init__(self, client, bucket: str, url_seconds: int = 3600) -> None:
+    def __init__(self, client, bucket: str, url_seconds: int = DEFAULT_URL_SECONDS) -> None:
         self._client = client
         self.bucket = bucket
         self.url_seconds = url_seconds
@@ -156,9 +145,10 @@ class ImageStore:
         confidence: float,
         source: str,
         model_version: str,
+        receipt_digest: str,
         now: datetime | None = None,
     ) -> SavedImage:
-        """Store the original bytes under a new key with the prediction as metadata."""
+        """Store the bytes under a new key with the prediction and receipt digest as metadata."""
         if source not in SOURCES:
             raise ValueError(f"unknown source {source!r}")
         metadata = {
@@ -167,27 +157,36 @@ class ImageStore:
             "source": source,
             # S3 metadata must be ASCII; a version string is ours, but never trust it blindly.
             "model-version": model_version.encode("ascii", "replace").decode("ascii"),
+            RECEIPT_DIGEST: receipt_digest,
         }
         for _ in range(PUT_ATTEMPTS):
             key = new_key(extension, now)
-            try:
-                # IfNoneMatch makes S3 refuse to replace an existing object: never overwrite.
-                self.client.put_object(
-                    Bucket=self.bucket,
-                    Key=key,
-                    Body=data,
-                    ContentType=content_type,
-                    Metadata=metadata,
-                    IfNoneMatch="*",
-                )
-            except BotoClientError as error:
-                if _error_code(error) in ("PreconditionFailed", "ConditionalRequestConflict"):
-                    continue
-                raise StorageError(f"could not store {key}: {error}") from error
-            except BotoCoreError as error:
-                raise StorageError(f"could not store {key}: {error}") from error
-            return SavedImage(key=key, url=self.presigned_url(key))
+            if self._put_new(key, data, content_type, metadata, UNLABELLED):
+                return SavedImage(key=key, url=self.presigned_url(key))
         raise StorageError(f"no free key after {PUT_ATTEMPTS} attempts")
+
+    def _put_new(
+        self, key: str, data: bytes, content_type: str, metadata: dict, retention: str
+    ) -> bool:
+        """Store a new object at ``key``; return False if the key is taken (never overwrite)."""
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=key,
+                Body=data,
+                ContentType=content_type,
+                Metadata=metadata,
+                Tagging=f"{RETENTION_TAG}={retention}",
+                # S3 refuses to replace an existing object: a key is written once.
+                IfNoneMatch="*",
+            )
+        except BotoClientError as error:
+            if _error_code(error) in ("PreconditionFailed", "ConditionalRequestConflict"):
+                return False
+            raise StorageError(f"could not store {key}: {error}") from error
+        except BotoCoreError as error:
+            raise StorageError(f"could not store {key}: {error}") from error
+        return True
 
     def presigned_url(self, key: str) -> str | None:
         """Return a presigned GET URL for ``key``, or None if it cannot be signed."""
@@ -201,108 +200,42 @@ class ImageStore:
             log.warning("could not presign %s", key, exc_info=True)
             return None
 
-    def list_images(self, limit: int) -> list[StoredImage]:
-        """Return up to ``limit`` stored images, newest first, with their metadata."""
-        keys: list[str] = []
-        try:
-            for key in self._keys_newest_first():
-                keys.append(key)
-                if len(keys) >= limit:
-                    break
-            if not keys:
-                return []
-            with ThreadPoolExecutor(max_workers=min(HEAD_THREADS, len(keys))) as pool:
-                heads = list(pool.map(self._head, keys))
-        except (BotoClientError, BotoCoreError) as error:
-            raise StorageError(f"could not list images: {error}") from error
-        # An image deleted between the listing and its HeadObject is simply left out.
-        return [
-            self._row(key, head) for key, head in zip(keys, heads, strict=True) if head is not None
-        ]
+    def record_label(self, key: str, label: int, receipt: str, now: datetime | None = None) -> str:
+        """Add ``label`` to the labels of image ``key`` if ``receipt`` is its receipt.
 
-    def record_label(self, key: str, label: int) -> None:
-        """Add the correct ``label`` to the metadata of the stored image ``key``."""
+        Return when it was labelled (ISO 8601). NotFound for a key that is not a stored image,
+        Forbidden for a receipt that is not this image's.
+        """
         if KEY_PATTERN.fullmatch(key) is None:
             raise NotFound(f"no stored image has the key {key[:120]!r}")
         try:
             head = self.client.head_object(Bucket=self.bucket, Key=key)
         except BotoClientError as error:
-            if _error_code(error) in ("404", "NoSuchKey", "NotFound"):
+            if _error_code(error) in MISSING:
                 raise NotFound(f"no stored image has the key {key[:120]!r}") from error
             raise StorageError(f"could not read {key}: {error}") from error
         except BotoCoreError as error:
             raise StorageError(f"could not read {key}: {error}") from error
-        metadata = {**head.get("Metadata", {}), "label": str(int(label))}
+        digest = head.get("Metadata", {}).get(RECEIPT_DIGEST, "")
+        if not digest or not receipt_matches(receipt, digest):
+            raise Forbidden("this receipt is not the one given for this image")
+        moment = (now or datetime.now(UTC)).astimezone(UTC)
+        labelled_at = iso(moment)
+        document = json.dumps({"key": key, "label": label, "labelled_at": labelled_at}).encode()
+        for _ in range(PUT_ATTEMPTS):
+            stamp = moment.strftime(TIMESTAMP_FORMAT)
+            label_key = f"{labels_prefix(key)}{stamp}-{secrets.token_hex(8)}.json"
+            if self._put_new(label_key, document, "application/json", {}, LABELLED):
+                break
+        else:
+            raise StorageError(f"no free label key after {PUT_ATTEMPTS} attempts")
         try:
-            self.client.copy_object(
+            # The image is kept as long as its labels from now on.
+            self.client.put_object_tagging(
                 Bucket=self.bucket,
                 Key=key,
-                CopySource={"Bucket": self.bucket, "Key": key},
-                Metadata=metadata,
-                MetadataDirective="REPLACE",
-                ContentType=head.get("ContentType", "application/octet-stream"),
-                # The bytes must not change under the label: copy only the version we read.
-                CopySourceIfMatch=head["ETag"],
+                Tagging={"TagSet": [{"Key": RETENTION_TAG, "Value": LABELLED}]},
             )
         except (BotoClientError, BotoCoreError) as error:
-            raise StorageError(f"could not label {key}: {error}") from error
-
-    def _keys_newest_first(self) -> Iterator[str]:
-        # Keys sort by time, and S3 lists in ascending order only. Walk the year/month/day
-        # "folders" newest first and list one day at a time, so the newest N images cost a few
-        # small listings instead of a listing of the whole bucket.
-        for year in self._prefixes_desc(PREFIX):
-            for month in self._prefixes_desc(year):
-                for day in self._prefixes_desc(month):
-                    yield from sorted(self._keys(day), reverse=True)
-
-    def _prefixes_desc(self, prefix: str) -> list[str]:
-        prefixes: list[str] = []
-        paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
-            prefixes.extend(p["Prefix"] for p in page.get("CommonPrefixes", []))
-        return sorted(prefixes, reverse=True)
-
-    def _keys(self, prefix: str) -> list[str]:
-        keys: list[str] = []
-        paginator = self.client.get_paginator("list_objects_v2")
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            keys.extend(
-                o["Key"] for o in page.get("Contents", []) if KEY_PATTERN.fullmatch(o["Key"])
-            )
-        return keys
-
-    def _head(self, key: str) -> dict | None:
-        try:
-            return self.client.head_object(Bucket=self.bucket, Key=key)
-        except BotoClientError as error:
-            if _error_code(error) in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise
-
-    def _row(self, key: str, head: dict) -> StoredImage:
-        metadata = head.get("Metadata", {})
-        return StoredImage(
-            key=key,
-            digit=_int_or_none(metadata.get("prediction")),
-            confidence=_float_or_none(metadata.get("confidence")),
-            created_at=created_at(key),
-            url=self.presigned_url(key),
-            label=_int_or_none(metadata.get("label")),
-            source=metadata.get("source"),
-            content_type=head.get("ContentType"),
-        )
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _float_or_none(value: str | None) -> float | None:
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None
+            raise StorageError(f"could not mark {key} as labelled: {error}") from error
+        return labelled_at

@@ -216,7 +216,8 @@ def events(images: np.ndarray) -> dict[str, dict]:
             request_id="4d5e6f7a-8b9c-4d0e-8f1a-2b3c4d5e6f7a",
             time_epoch=start + 6000,
         ),
-        "images-list.json": event(
+        # The public function lists nothing: a page from before receipts gets a 404.
+        "images-gone.json": event(
             "GET",
             "/images",
             query="limit=5",
@@ -229,7 +230,7 @@ def events(images: np.ndarray) -> dict[str, dict]:
             "/feedback",
             headers=browser_headers(**{"content-type": "application/json"}),
             body=b'{"key": "images/2026/11/24/20261124T101500000000Z-0123456789abcdef.png", '
-            b'"label": 7}',
+            b'"label": 7, "receipt": "Qm9ndXMgcmVjZWlwdCBmb3IgYSBrZXkgbm9ib2R5IGhhcw"}',
             request_id="7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d",
             time_epoch=start + 8000,
         ),

@@ -12,6 +12,8 @@ import pytest
 from PIL import Image
 
 from digits import api, recognise, storage
+from digits.receipts import receipt_digest
+from infra.collected import labels_by_key, newest_images
 from infra.local_stack import free_port
 from model import mnist
 
@@ -97,6 +99,7 @@ def check_prediction(response, label: int, s3, bucket, sent: bytes, source: str,
         "confidence",
         "probabilities",
         "image",
+        "receipt",
         "saved",
         "model",
         "preview",
@@ -110,6 +113,9 @@ def check_prediction(response, label: int, s3, bucket, sent: bytes, source: str,
     key = body["image"]["key"]
     assert storage.KEY_PATTERN.fullmatch(key)
     assert key in body["image"]["url"]
+    # The link to the stored image lasts minutes (config.py), not hours.
+    assert "X-Amz-Expires=600&" in body["image"]["url"]
+    assert len(base64.urlsafe_b64decode(body["receipt"] + "==")) >= 16  # at least 128 bits
     preview = Image.open(io.BytesIO(base64.b64decode(body["preview"].split(",", 1)[1])))
     assert body["preview"].startswith("data:image/png;base64,")
     assert (preview.format, preview.size) == ("PNG", (28, 28))
@@ -121,6 +127,7 @@ def check_prediction(response, label: int, s3, bucket, sent: bytes, source: str,
         "confidence": f"{body['confidence']:.6f}",
         "source": source,
         "model-version": model.version,
+        "receipt-sha256": receipt_digest(body["receipt"]),
     }
     return body
 
@@ -192,6 +199,7 @@ def test_storage_failure_still_answers_with_saved_false_and_logs_it(
     assert body["digit"] == label
     assert body["saved"] is False
     assert body["image"] == {"key": None, "url": None}
+    assert body["receipt"] is None
     assert "not be saved" in body["warning"]
     assert any("could not save" in r.getMessage() for r in caplog.records)
 
@@ -325,6 +333,7 @@ def test_an_unexpected_failure_is_a_generic_json_500_and_logged(
         ("GET", "/favicon.ico"),
         ("GET", "/robots.txt"),
         ("DELETE", "/images/x"),
+        ("GET", "/images"),
     ],
 )
 def test_unknown_routes_are_json_404(client, method, path):
@@ -339,7 +348,6 @@ def test_unknown_routes_are_json_404(client, method, path):
         ("GET", "/predict", "POST, OPTIONS"),
         ("GET", "/", "POST, OPTIONS"),
         ("PUT", "/predict", "POST, OPTIONS"),
-        ("DELETE", "/images", "GET, HEAD, OPTIONS"),
         ("POST", "/health", "GET, HEAD, OPTIONS"),
         ("GET", "/feedback", "POST, OPTIONS"),
         ("PATCH", "/openapi.json", "GET, HEAD, OPTIONS"),
@@ -373,52 +381,64 @@ def test_openapi_document_describes_exactly_the_routes(client):
     assert {path: set(document["paths"][path]) for path in document["paths"]} == routes
 
 
-# --- images and feedback ----------------------------------------------------------------------
+# --- no listing; feedback with receipts ---------------------------------------------------------
 
 
-def test_images_lists_newest_first_with_feedback_labels(client, digits):
-    keys = []
-    for digit, _label in digits:
-        response = client.post("/predict", json={"image": data_url(canvas_png(digit))})
-        keys.append(response.get_json()["image"]["key"])
-    listed = client.get("/images").get_json()["images"]
-    assert [row["key"] for row in listed] == keys[::-1]
-    assert [row["digit"] for row in listed] == [label for _, label in digits][::-1]
-    assert all(row["label"] is None and row["url"] for row in listed)
-    assert set(listed[0]) == {"key", "digit", "confidence", "created_at", "url", "label"}
-
-    response = client.post("/feedback", json={"key": keys[1], "label": 4})
+def predicted(client, digit) -> dict:
+    response = client.post("/predict", json={"image": data_url(canvas_png(digit))})
     assert response.status_code == 200
-    assert response.get_json() == {"key": keys[1], "label": 4}
-    listed = client.get("/images?limit=2").get_json()["images"]
-    assert [(row["key"], row["label"]) for row in listed] == [(keys[2], None), (keys[1], 4)]
+    return response.get_json()
 
 
-def test_images_of_an_empty_bucket(client):
-    assert client.get("/images?limit=5").get_json() == {"images": []}
+def test_images_are_not_listed_by_the_public_function(client, digits):
+    predicted(client, digits[0][0])
+    assert error_of(client.get("/images")) == (404, "not_found")
+    assert error_of(client.get("/images?limit=5")) == (404, "not_found")
 
 
-@pytest.mark.parametrize("limit", ["0", "101", "-1", "abc", "2.5", "", "99999", "\u0663"])
-def test_images_with_a_bad_limit_is_400(client, limit):
-    assert error_of(client.get(f"/images?limit={limit}")) == (400, "bad_request")
+def test_the_sender_labels_with_the_receipt_and_every_label_is_kept(client, s3, bucket, digits):
+    answer = predicted(client, digits[1][0])
+    key, receipt = answer["image"]["key"], answer["receipt"]
+    for label in (4, 7):
+        response = client.post("/feedback", json={"key": key, "label": label, "receipt": receipt})
+        assert response.status_code == 200
+        body = response.get_json()
+        assert (body["key"], body["label"]) == (key, label)
+        assert body["labelled_at"].endswith("Z")
+    [row] = newest_images(s3, bucket)
+    assert [label.label for label in row.labels] == [4, 7]
 
 
-def test_images_when_storage_is_down_is_503(make_client):
-    client = make_client({"IMAGES_BUCKET": "bucket-that-does-not-exist"})
-    assert error_of(client.get("/images")) == (503, "storage_unavailable")
+def test_a_receipt_of_one_image_is_refused_on_another(client, s3, bucket, digits):
+    mine, theirs = predicted(client, digits[0][0]), predicted(client, digits[1][0])
+    document = {"key": theirs["image"]["key"], "label": 1, "receipt": mine["receipt"]}
+    assert error_of(client.post("/feedback", json=document)) == (403, "forbidden")
+    assert labels_by_key(s3, bucket) == {}
 
 
+@pytest.mark.parametrize("receipt", ["forged", "A" * 43, "0" * 64])
+def test_a_forged_receipt_is_refused(client, s3, bucket, digits, receipt):
+    key = predicted(client, digits[0][0])["image"]["key"]
+    document = {"key": key, "label": 1, "receipt": receipt}
+    assert error_of(client.post("/feedback", json=document)) == (403, "forbidden")
+    assert labels_by_key(s3, bucket) == {}
+
+
+R = "a-receipt"
 FEEDBACK_ERRORS = [
-    ("unknown key", {"key": KEY, "label": 3}, 404, "not_found"),
-    ("key not ours", {"key": "../../etc/passwd", "label": 3}, 404, "not_found"),
-    ("label too big", {"key": KEY, "label": 10}, 400, "bad_request"),
-    ("label negative", {"key": KEY, "label": -1}, 400, "bad_request"),
-    ("label a string", {"key": KEY, "label": "3"}, 400, "bad_request"),
-    ("label a float", {"key": KEY, "label": 3.0}, 400, "bad_request"),
-    ("label a boolean", {"key": KEY, "label": True}, 400, "bad_request"),
-    ("label missing", {"key": KEY}, 400, "bad_request"),
-    ("key missing", {"label": 3}, 400, "bad_request"),
-    ("key not a string", {"key": 12, "label": 3}, 400, "bad_request"),
+    ("unknown key", {"key": KEY, "label": 3, "receipt": R}, 404, "not_found"),
+    ("key not ours", {"key": "../../etc/passwd", "label": 3, "receipt": R}, 404, "not_found"),
+    ("label too big", {"key": KEY, "label": 10, "receipt": R}, 400, "bad_request"),
+    ("label negative", {"key": KEY, "label": -1, "receipt": R}, 400, "bad_request"),
+    ("label a string", {"key": KEY, "label": "3", "receipt": R}, 400, "bad_request"),
+    ("label a float", {"key": KEY, "label": 3.0, "receipt": R}, 400, "bad_request"),
+    ("label a boolean", {"key": KEY, "label": True, "receipt": R}, 400, "bad_request"),
+    ("label missing", {"key": KEY, "receipt": R}, 400, "bad_request"),
+    ("key missing", {"label": 3, "receipt": R}, 400, "bad_request"),
+    ("key not a string", {"key": 12, "label": 3, "receipt": R}, 400, "bad_request"),
+    ("receipt missing", {"key": KEY, "label": 3}, 400, "bad_request"),
+    ("receipt empty", {"key": KEY, "label": 3, "receipt": ""}, 400, "bad_request"),
+    ("receipt not a string", {"key": KEY, "label": 3, "receipt": 5}, 400, "bad_request"),
 ]
 
 
@@ -479,7 +499,7 @@ def test_framework_404_carries_cors_too(client):
 
 
 @pytest.mark.parametrize(
-    ("path", "methods"), [("/predict", "POST, OPTIONS"), ("/images", "GET, HEAD, OPTIONS")]
+    ("path", "methods"), [("/predict", "POST, OPTIONS"), ("/health", "GET, HEAD, OPTIONS")]
 )
 def test_preflight_for_an_allowed_origin(client, path, methods):
     response = client.options(

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from PIL import Image
 
+from infra.collected import newest_images
 from infra.local_stack import start_stack
 from model import mnist
 
@@ -122,20 +123,20 @@ def test_concurrent_predictions_each_keep_their_own_object(stack, test_digits):
     assert right >= 0.9 * CONCURRENT
 
 
-def test_images_and_feedback_over_http(stack, test_digits):
+def test_feedback_with_the_receipt_over_http_and_no_listing(stack, test_digits):
     images, labels = test_digits
     body, content_type = encode("raw", png(images[0]))
     status, _, answer = request(stack, "POST", "/predict", body, {"Content-Type": content_type})
-    key = json.loads(answer)["image"]["key"]
-    feedback = json.dumps({"key": key, "label": int(labels[0])}).encode()
+    key, receipt = json.loads(answer)["image"]["key"], json.loads(answer)["receipt"]
+    feedback = json.dumps({"key": key, "label": int(labels[0]), "receipt": receipt}).encode()
     status, _, _ = request(
         stack, "POST", "/feedback", feedback, {"Content-Type": "application/json"}
     )
     assert status == 200
-    status, _, listing = request(stack, "GET", "/images?limit=1")
-    assert status == 200
-    assert json.loads(listing)["images"][0]["key"] == key
-    assert json.loads(listing)["images"][0]["label"] == int(labels[0])
+    [row] = [image for image in newest_images(stack.s3_client(), stack.bucket) if image.key == key]
+    assert [label.label for label in row.labels] == [int(labels[0])]
+    status, _, _ = request(stack, "GET", "/images?limit=1")
+    assert status == 404
 
 
 def test_cors_over_http(stack):

@@ -34,7 +34,7 @@ EXPECTED = {
     "bad-request-text-plain.json": (415, None),
     "bad-request-invalid-json.json": (400, None),
     "health-get.json": (200, None),
-    "images-list.json": (200, None),
+    "images-gone.json": (404, None),
     "feedback-unknown-key.json": (404, None),
 }
 COMPARED_HEADERS = (
@@ -145,9 +145,8 @@ def comparable(document: dict | None) -> dict | None:
         assert storage.KEY_PATTERN.fullmatch(image["key"]), image["key"]
         assert PRESIGNED.fullmatch(image["url"]), image["url"]
         document["image"] = {"key": "<generated key>", "url": "<presigned url>"}
-    for row in document.get("images", []):
-        assert PRESIGNED.fullmatch(row["url"]), row["url"]
-        row["url"] = "<presigned url>"
+    if document.get("receipt"):
+        document["receipt"] = "<receipt>"
     return document
 
 
@@ -170,9 +169,6 @@ def local_answer(response) -> tuple[int, dict, dict | None]:
 def test_handler_answers_every_event_as_the_local_function(name, handler, local, s3):
     event = load_event(name)
     status, digit = EXPECTED[name]
-    if name == "images-list.json":
-        # Something to list: one image saved through the handler first.
-        assert invoke(handler, load_event("predict-raw-png.json"))["statusCode"] == 200
 
     lambda_status, lambda_headers, lambda_body = lambda_answer(invoke(handler, event))
     local_status, local_headers, local_body = local_answer(ask_local(local, event))

@@ -23,6 +23,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 from PIL import Image
 
+from digits.receipts import receipt_digest
 from infra.local_stack import start_stack
 from infra.servers import FAKE_CREDENTIALS, HOST, REGION, free_port
 from model import mnist
@@ -135,6 +136,7 @@ def test_a_thousand_mixed_requests_keep_every_image(digits):
                 "confidence": f"{answer['confidence']:.6f}",
                 "source": kind,
                 "model-version": answer["model"]["version"],
+                "receipt-sha256": receipt_digest(answer["receipt"]),
             }
 
         with ThreadPoolExecutor(8) as pool:

@@ -1,5 +1,6 @@
 """Storage under moto: key layout and uniqueness, metadata, listing order, feedback, failures."""
 
+import json
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -9,12 +10,14 @@ import pytest
 
 from digits import instance, storage
 from digits.config import Settings
-from digits.errors import NotFound
+from digits.errors import Forbidden, NotFound
+from digits.receipts import new_receipt, receipt_digest
 from digits.storage import ImageStore, StorageError
 from infra.local_stack import free_port
 
 MOMENT = datetime(2026, 11, 24, 6, 15, 2, 123456, tzinfo=UTC)
 PNG = b"\x89PNG\r\n\x1a\n not decoded by storage"
+RECEIPT = new_receipt()
 
 
 def save(store: ImageStore, data: bytes = PNG, now: datetime = MOMENT, **overrides):
@@ -25,6 +28,7 @@ def save(store: ImageStore, data: bytes = PNG, now: datetime = MOMENT, **overrid
         "confidence": 0.875,
         "source": "canvas",
         "model_version": "test-1",
+        "receipt_digest": receipt_digest(RECEIPT),
         **overrides,
     }
     return store.save_image(data, now=now, **fields)
@@ -64,7 +68,11 @@ def test_saved_object_has_the_original_bytes_content_type_and_metadata(store, s3
         "confidence": "0.875000",
         "source": "canvas",
         "model-version": "test-1",
+        "receipt-sha256": receipt_digest(RECEIPT),
     }
+    assert RECEIPT not in str(stored["Metadata"])  # only the digest is kept
+    tags = s3.get_object_tagging(Bucket=store.bucket, Key=saved.key)["TagSet"]
+    assert tags == [{"Key": "retention", "Value": "unlabelled"}]
     assert saved.url is not None
     assert saved.key in saved.url
 
@@ -100,62 +108,62 @@ def test_an_unknown_source_is_refused(store):
         save(store, source="email")
 
 
-def test_listing_is_newest_first_across_days_months_and_years(store):
-    moments = [
-        datetime(2025, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
-        datetime(2026, 1, 1, 0, 0, 0, 0, tzinfo=UTC),
-        datetime(2026, 2, 1, 12, 0, 0, 0, tzinfo=UTC),
-        datetime(2026, 2, 1, 12, 0, 0, 1, tzinfo=UTC),
-        datetime(2026, 11, 9, 8, 0, 0, 0, tzinfo=UTC),
-        datetime(2026, 11, 10, 8, 0, 0, 0, tzinfo=UTC),
+def label_objects(s3, bucket: str, key: str) -> list[dict]:
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=storage.labels_prefix(key))
+    return [
+        json.loads(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read())
+        for o in sorted(listed.get("Contents", []), key=lambda o: o["Key"])
     ]
-    for digit, moment in sorted(enumerate(moments), key=lambda p: p[1].microsecond % 7):
-        save(store, now=moment, prediction=digit)
-    rows = store.list_images(limit=100)
-    assert [row.digit for row in rows] == [5, 4, 3, 2, 1, 0]
-    assert [row.created_at for row in rows] == sorted((r.created_at for r in rows), reverse=True)
-    assert rows[0].created_at == "2026-11-10T08:00:00.000000Z"
-    assert [row.digit for row in store.list_images(limit=2)] == [5, 4]
 
 
-def test_listing_rows_carry_prediction_url_and_no_label_yet(store):
-    saved = save(store, prediction=8, confidence=0.5)
-    [row] = store.list_images(limit=10)
-    assert row.to_dict() == {
-        "key": saved.key,
-        "digit": 8,
-        "confidence": 0.5,
-        "created_at": "2026-11-24T06:15:02.123456Z",
-        "url": row.url,
-        "label": None,
-    }
-    assert saved.key in row.url
-
-
-def test_listing_an_empty_bucket_is_empty(store):
-    assert store.list_images(limit=5) == []
-
-
-def test_listing_ignores_objects_that_are_not_ours(store, s3):
-    s3.put_object(Bucket=store.bucket, Key="images/2026/11/24/notes.txt", Body=b"x")
-    s3.put_object(Bucket=store.bucket, Key="elsewhere/a.png", Body=b"x")
-    saved = save(store)
-    assert [row.key for row in store.list_images(limit=10)] == [saved.key]
-
-
-def test_feedback_label_is_kept_with_the_image(store, s3):
+def test_labels_are_added_beside_the_image_never_replacing_one(store, s3):
     saved = save(store, b"the bytes", content_type="image/png")
-    store.record_label(saved.key, 5)
+    first = store.record_label(saved.key, 5, RECEIPT, now=MOMENT + timedelta(minutes=1))
+    second = store.record_label(saved.key, 6, RECEIPT, now=MOMENT + timedelta(minutes=2))
+    assert (first, second) == ("2026-11-24T06:16:02.123456Z", "2026-11-24T06:17:02.123456Z")
+    assert label_objects(s3, store.bucket, saved.key) == [
+        {"key": saved.key, "label": 5, "labelled_at": first},
+        {"key": saved.key, "label": 6, "labelled_at": second},
+    ]
     stored = s3.get_object(Bucket=store.bucket, Key=saved.key)
-    assert stored["Body"].read() == b"the bytes"
-    assert stored["ContentType"] == "image/png"
-    assert stored["Metadata"]["label"] == "5"
+    assert stored["Body"].read() == b"the bytes"  # the image itself never changes
     assert stored["Metadata"]["prediction"] == "3"
-    assert stored["Metadata"]["model-version"] == "test-1"
-    [row] = store.list_images(limit=1)
-    assert (row.digit, row.label) == (3, 5)
-    store.record_label(saved.key, 6)
-    assert store.list_images(limit=1)[0].label == 6
+    # A labelled image is kept as long as its labels.
+    for key in [saved.key] + [
+        o["Key"] for o in s3.list_objects_v2(Bucket=store.bucket, Prefix="labels/")["Contents"]
+    ]:
+        tags = s3.get_object_tagging(Bucket=store.bucket, Key=key)["TagSet"]
+        assert tags == [{"Key": "retention", "Value": "labelled"}]
+
+
+@pytest.mark.parametrize(
+    "receipt",
+    ["forged", new_receipt(), RECEIPT[:-1], RECEIPT + "x", RECEIPT.upper()],
+    ids=["word", "another-fresh-receipt", "cut-short", "extended", "case-changed"],
+)
+def test_a_receipt_not_given_for_the_image_is_forbidden(store, s3, receipt):
+    saved = save(store)
+    with pytest.raises(Forbidden):
+        store.record_label(saved.key, 1, receipt)
+    assert label_objects(s3, store.bucket, saved.key) == []
+
+
+def test_the_receipt_of_one_image_does_not_label_another(store, s3):
+    mine = save(store, receipt_digest=receipt_digest(RECEIPT))
+    other_receipt = new_receipt()
+    theirs = save(store, receipt_digest=receipt_digest(other_receipt))
+    with pytest.raises(Forbidden):
+        store.record_label(theirs.key, 1, RECEIPT)
+    store.record_label(mine.key, 1, RECEIPT)
+    store.record_label(theirs.key, 2, other_receipt)
+    assert [d["label"] for d in label_objects(s3, store.bucket, theirs.key)] == [2]
+
+
+def test_an_image_stored_without_a_receipt_digest_takes_no_label(store, s3):
+    s3.put_object(Bucket=store.bucket, Key=storage.new_key("png", MOMENT), Body=b"x")
+    [key] = [o["Key"] for o in s3.list_objects_v2(Bucket=store.bucket)["Contents"]]
+    with pytest.raises(Forbidden):
+        store.record_label(key, 1, RECEIPT)
 
 
 @pytest.mark.parametrize(
@@ -170,7 +178,7 @@ def test_feedback_label_is_kept_with_the_image(store, s3):
 def test_feedback_for_an_unknown_key_is_not_found(store, s3, key):
     s3.put_object(Bucket=store.bucket, Key="elsewhere/a.png", Body=b"not an image of ours")
     with pytest.raises(NotFound):
-        store.record_label(key, 1)
+        store.record_label(key, 1, RECEIPT)
 
 
 def test_a_missing_bucket_is_a_storage_error(s3):
@@ -178,9 +186,9 @@ def test_a_missing_bucket_is_a_storage_error(s3):
     with pytest.raises(StorageError):
         save(store)
     with pytest.raises(StorageError):
-        store.list_images(limit=3)
-    with pytest.raises(StorageError):
-        store.record_label("images/2026/11/24/20261124T061502123456Z-0123456789abcdef.png", 1)
+        store.record_label(
+            "images/2026/11/24/20261124T061502123456Z-0123456789abcdef.png", 1, RECEIPT
+        )
 
 
 def test_an_unreachable_endpoint_is_a_storage_error_after_the_retries(aws_credentials, monkeypatch):

@@ -8,6 +8,7 @@ import pytest
 from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode import decode_str
 
+from digits import storage
 from digits.config import Settings
 from infra.runtime import runtime_version
 
@@ -82,10 +83,14 @@ def test_function_may_do_exactly_what_storage_does(function):
     statements = [s for policy in function["Policies"] for s in policy["Statement"]]
     granted = {(action, str(s["Resource"])) for s in statements for action in _list(s["Action"])}
     objects = str({"Fn::Sub": "${ImagesBucket.Arn}/images/*"})
+    labels = str({"Fn::Sub": "${ImagesBucket.Arn}/labels/*"})
     bucket = str({"Fn::GetAtt": ["ImagesBucket", "Arn"]})
     assert granted == {
         ("s3:GetObject", objects),
         ("s3:PutObject", objects),
+        ("s3:PutObjectTagging", objects),
+        ("s3:PutObject", labels),
+        ("s3:PutObjectTagging", labels),
         ("s3:ListBucket", bucket),
     }
     assert all(s["Effect"] == "Allow" for s in statements)
@@ -183,3 +188,36 @@ def test_boto3_is_not_shipped():
 
 def _list(value: str | list[str]) -> list[str]:
     return value if isinstance(value, list) else [value]
+
+
+def _rule(resources, rule_id: str) -> dict:
+    rules = resources["ImagesBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    return next(rule for rule in rules if rule["Id"] == rule_id)
+
+
+def test_unlabelled_images_expire_after_image_retention_days(template, resources):
+    parameter = template["Parameters"]["ImageRetentionDays"]
+    assert (parameter["Default"], parameter["MinValue"]) == (30, 0)
+    rule = _rule(resources, "ExpireUnlabelledImages")
+    # The tag storage puts on every new image; 0 days turns the rule off (keep forever).
+    assert rule["TagFilters"] == [{"Key": storage.RETENTION_TAG, "Value": storage.UNLABELLED}]
+    assert rule["Prefix"] == storage.PREFIX
+    assert rule["Status"] == {"Fn::If": ["ExpireUnlabelled", "Enabled", "Disabled"]}
+    assert rule["ExpirationInDays"] == {
+        "Fn::If": ["ExpireUnlabelled", {"Ref": "ImageRetentionDays"}, 1]
+    }
+    assert template["Conditions"]["ExpireUnlabelled"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "ImageRetentionDays"}, 0]}]
+    }
+
+
+def test_labelled_images_and_labels_have_their_own_longer_retention(template, resources):
+    parameter = template["Parameters"]["LabelledImageRetentionDays"]
+    assert (parameter["Default"], parameter["MinValue"]) == (0, 0)  # kept, as training data
+    rule = _rule(resources, "ExpireLabelledImagesAndLabels")
+    assert rule["TagFilters"] == [{"Key": storage.RETENTION_TAG, "Value": storage.LABELLED}]
+    assert "Prefix" not in rule  # the images and their label objects alike
+    assert rule["Status"] == {"Fn::If": ["ExpireLabelled", "Enabled", "Disabled"]}
+    assert rule["ExpirationInDays"] == {
+        "Fn::If": ["ExpireLabelled", {"Ref": "LabelledImageRetentionDays"}, 1]
+    }

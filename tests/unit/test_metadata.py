@@ -1,0 +1,129 @@
+"""Stripping identifying metadata: every format, what goes, what stays, pixels unchanged."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, PngImagePlugin
+
+from digits.errors import InvalidImage
+from digits.formats import BMP, GIF, JPEG, PNG, WEBP, image_type
+from digits.metadata import strip_metadata
+
+ORIENTATION, MAKE, MODEL, SERIAL, DATE = 0x0112, 0x010F, 0x0110, 0xA431, 0x0132
+GPS_IFD = 0x8825
+SECRETS = (b"Canon", b"EOS 5D", b"SERIAL-1234", b"2026:11:30", b"Home Street", b"secret place")
+
+
+def picture(mode: str = "RGB") -> Image.Image:
+    rng = np.random.default_rng(7)
+    return Image.fromarray((rng.random((48, 36, 3)) * 255).astype(np.uint8)).convert(mode)
+
+
+def camera_exif(orientation: int = 1) -> bytes:
+    exif = Image.Exif()
+    exif[MAKE], exif[MODEL], exif[SERIAL], exif[DATE] = (
+        "Canon",
+        "EOS 5D",
+        "SERIAL-1234",
+        ("2026:11:30 10:00:00"),
+    )
+    if orientation != 1:
+        exif[ORIENTATION] = orientation
+    gps = exif.get_ifd(GPS_IFD)
+    gps[1], gps[2], gps[3], gps[4] = "N", (52.0, 30.0, 12.5), "E", (13.0, 24.0, 5.0)
+    return exif.tobytes()
+
+
+def encode(image: Image.Image, fmt: str, **options) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, **options)
+    return buffer.getvalue()
+
+
+def pixels(data: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGBA"))
+
+
+def png_text() -> PngImagePlugin.PngInfo:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "drawn at 12 Home Street")
+    info.add_itxt("Location", "12 Home Street", zip=True)
+    info.add_text("Where", "secret place", zip=True)
+    return info
+
+
+CASES = {
+    "jpeg": (
+        JPEG,
+        lambda: encode(picture(), "JPEG", quality=90, exif=camera_exif(), comment=b"secret place"),
+    ),
+    "png": (PNG, lambda: encode(picture(), "PNG", exif=camera_exif(), pnginfo=png_text())),
+    "png-palette": (PNG, lambda: encode(picture("P"), "PNG", pnginfo=png_text(), transparency=3)),
+    "webp-lossless": (
+        WEBP,
+        lambda: encode(
+            picture(),
+            "WEBP",
+            lossless=True,
+            exif=camera_exif(),
+            xmp=b"<x:xmpmeta>secret place</x:xmpmeta>",
+        ),
+    ),
+    "webp-lossy": (WEBP, lambda: encode(picture(), "WEBP", quality=80, exif=camera_exif())),
+    "gif": (GIF, lambda: encode(picture("P"), "GIF", comment=b"drawn at 12 Home Street")),
+}
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_identifying_metadata_goes_and_pixels_stay(name):
+    kind, make = CASES[name]
+    data = make()
+    assert any(secret in data for secret in SECRETS)
+    stripped = strip_metadata(data, kind)
+    assert not [secret for secret in SECRETS if secret in stripped]
+    opened = Image.open(io.BytesIO(stripped))
+    assert dict(opened.getexif()) == {}
+    assert opened.getexif().get_ifd(GPS_IFD) == {}
+    assert not {"comment", "Comment", "Location", "Where", "xmp", "exif"} & set(opened.info)
+    assert np.array_equal(pixels(stripped), pixels(data))
+    assert image_type(stripped) is kind
+
+
+def test_a_jpeg_is_not_re_encoded():
+    data = CASES["jpeg"][1]()
+    stripped = strip_metadata(data, JPEG)
+    # The same compressed scan, byte for byte, after the kept headers.
+    scan = data.index(b"\xff\xda")
+    assert stripped.endswith(data[scan:])
+
+
+@pytest.mark.parametrize(
+    ("fmt", "options"), [("JPEG", {}), ("PNG", {}), ("WEBP", {"lossless": True})]
+)
+def test_orientation_is_kept_as_the_only_tag(fmt, options):
+    data = encode(picture(), fmt, exif=camera_exif(orientation=6), **options)
+    stripped = strip_metadata(data, image_type(data))
+    assert not [secret for secret in SECRETS if secret in stripped]
+    assert dict(Image.open(io.BytesIO(stripped)).getexif()) == {ORIENTATION: 6}
+
+
+def test_a_bmp_has_nothing_to_strip():
+    data = encode(picture(), "BMP")
+    assert strip_metadata(data, BMP) == data
+
+
+def test_data_after_the_end_of_a_png_is_dropped():
+    data = encode(picture(), "PNG")
+    assert strip_metadata(data + b"appended: secret place", PNG) == data
+
+
+@pytest.mark.parametrize("kind", [PNG, JPEG, WEBP, GIF])
+def test_a_container_that_does_not_parse_is_refused_not_stored(kind):
+    good = {PNG: "PNG", JPEG: "JPEG", WEBP: "WEBP", GIF: "GIF"}[kind]
+    data = encode(picture("P" if kind is GIF else "RGB"), good)
+    broken = data[: len(data) // 3] if kind is not JPEG else data[:2] + b"\x00" + data[3:40]
+    with pytest.raises(InvalidImage):
+        strip_metadata(broken, kind)
