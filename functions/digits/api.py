@@ -18,8 +18,8 @@ from werkzeug.wrappers import Request, Response
 from digits import openapi
 from digits.errors import BadRequest, MethodNotAllowed, NotFound
 from digits.instance import Instance
-from digits.recognise import recognise
-from digits.request_body import limit_body, read_image, read_json
+from digits.recognise import recognise, recognise_batch
+from digits.request_body import limit_body, read_image, read_images, read_json
 from digits.responses import error_response, json_response, with_cors
 
 # Reading an oversized body to its end lets the client see the 413 instead of a reset
@@ -32,6 +32,12 @@ def predict(request: Request, instance: Instance) -> Response:
     """Predict the digit in the request's image and keep the image in S3."""
     data, source = read_image(request, instance.settings.max_body_bytes)
     return json_response(recognise(instance, data, source))
+
+
+def predict_batch(request: Request, instance: Instance) -> Response:
+    """Predict and keep each image of a batch; answer each in the order sent."""
+    items = read_images(request, instance.settings.max_body_bytes)
+    return json_response({"results": recognise_batch(instance, items)})
 
 
 def health(request: Request, instance: Instance) -> Response:
@@ -67,6 +73,7 @@ def openapi_document(request: Request, instance: Instance) -> Response:
 View = Callable[[Request, Instance], Response]
 VIEWS: dict[str, View] = {
     "predict": predict,
+    "predict_batch": predict_batch,
     "health": health,
     "feedback": feedback,
     "openapi": openapi_document,
@@ -75,6 +82,7 @@ ROUTES = Map(
     [
         Rule("/", endpoint="predict", methods=["POST"]),
         Rule("/predict", endpoint="predict", methods=["POST"]),
+        Rule("/predict/batch", endpoint="predict_batch", methods=["POST"]),
         Rule("/health", endpoint="health", methods=["GET"]),
         Rule("/feedback", endpoint="feedback", methods=["POST"]),
         Rule("/openapi.json", endpoint="openapi", methods=["GET"]),

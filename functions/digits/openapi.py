@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from digits.formats import ACCEPTED, ACCEPTED_NAMES
+from digits.request_body import MAX_BATCH_IMAGES
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 
@@ -58,6 +59,71 @@ _PREDICT = {
     },
 }
 
+_PREDICT_BATCH = {
+    "operationId": "predictBatch",
+    "summary": "Recognise and keep several images in one request",
+    "description": f"At most {MAX_BATCH_IMAGES} images, within the body limit. Each result is "
+    "what POST /predict answers for that image, or its own error: one bad image never fails the "
+    "others.",
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["images"],
+                    "properties": {
+                        "images": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": MAX_BATCH_IMAGES,
+                            "items": {"type": "string", "description": "data URL or base64"},
+                        }
+                    },
+                }
+            },
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {
+                        "file": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "description": "the field repeated, one image each",
+                        }
+                    },
+                }
+            },
+        },
+    },
+    "responses": {
+        "200": {
+            "description": "one result per image, in the order sent",
+            "content": _json(
+                {
+                    "type": "object",
+                    "required": ["results"],
+                    "properties": {
+                        "results": {
+                            "type": "array",
+                            "items": {
+                                "oneOf": [
+                                    {"$ref": "#/components/schemas/Prediction"},
+                                    {"$ref": "#/components/schemas/Error"},
+                                ]
+                            },
+                        }
+                    },
+                }
+            ),
+        },
+        "400": _ERROR,
+        "413": _ERROR,
+        "415": _ERROR,
+    },
+}
+
 _DOCUMENT = {
     "openapi": "3.0.3",
     "info": {
@@ -67,6 +133,7 @@ _DOCUMENT = {
     },
     "paths": {
         "/predict": {"post": {**_PREDICT, "operationId": "predict"}},
+        "/predict/batch": {"post": _PREDICT_BATCH},
         "/": {"post": {**_PREDICT, "operationId": "predictAtRoot"}},
         "/health": {
             "get": {
@@ -191,9 +258,11 @@ _DOCUMENT = {
             },
             "Error": {
                 "type": "object",
+                "required": ["error"],
                 "properties": {
                     "error": {
                         "type": "object",
+                        "required": ["code", "message"],
                         "properties": {
                             "code": {"type": "string"},
                             "message": {"type": "string"},

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from digits import decoding, formats, normalise
+from digits.errors import ClientError
 from digits.instance import Instance
 from digits.metadata import strip_metadata
 from digits.receipts import new_receipt, receipt_digest
@@ -57,3 +59,28 @@ def recognise(instance: Instance, data: bytes, source: str) -> dict:
         body["receipt"] = receipt
         body["saved"] = True
     return body
+
+
+# Images of one batch are recognised on a few threads: their S3 puts overlap.
+BATCH_THREADS = 4
+
+
+def recognise_batch(instance: Instance, items: list[tuple[bytes | ClientError, str]]) -> list[dict]:
+    """Return, in order, ``recognise``'s answer or the error of each image of a batch.
+
+    One image's failure, of whatever kind, is that image's answer alone.
+    """
+    with ThreadPoolExecutor(max_workers=min(BATCH_THREADS, len(items))) as pool:
+        return list(pool.map(lambda item: _one_of_batch(instance, *item), items))
+
+
+def _one_of_batch(instance: Instance, data: bytes | ClientError, source: str) -> dict:
+    if isinstance(data, ClientError):
+        return data.to_dict()
+    try:
+        return recognise(instance, data, source)
+    except ClientError as error:
+        return error.to_dict()
+    except Exception:  # one image's crash must not fail the others; it is logged
+        log.exception("unexpected error on one image of a batch")
+        return {"error": {"code": "internal", "message": "internal error; it has been logged"}}

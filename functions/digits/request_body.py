@@ -14,12 +14,15 @@ import re
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
-from digits.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from digits.errors import BadRequest, ClientError, PayloadTooLarge, UnsupportedMediaType
 from digits.formats import ACCEPTED_CONTENT_TYPES, ACCEPTED_NAMES
 
 # Bodies labelled only as "some bytes" are sniffed; curl --data-binary sends the form type.
 SNIFFED_TYPES = frozenset({"", "application/octet-stream", "application/x-www-form-urlencoded"})
 MAX_FORM_PARTS = 50
+MAX_BATCH_IMAGES = 32
+# One image of a batch: its bytes, or the client error that makes it unusable, and its source.
+BatchItem = tuple[bytes | ClientError, str]
 
 
 def limit_body(request: Request, limit: int) -> None:
@@ -60,6 +63,45 @@ def read_image(request: Request, limit: int) -> tuple[bytes, str]:
         f"unsupported Content-Type {mimetype!r}: send application/json, multipart/form-data "
         f"or a {ACCEPTED_NAMES} body"
     )
+
+
+def read_images(request: Request, limit: int) -> list[BatchItem]:
+    """Return the images of a batch in the order sent: multipart ``file`` fields or JSON images.
+
+    The batch as a whole is refused (an empty one, one of more than MAX_BATCH_IMAGES, a body over
+    ``limit``); an unusable image is returned as its error, so that it fails alone.
+    """
+    body = read_body(request, limit)
+    mimetype = request.mimetype
+    if _is_json(mimetype):
+        values = _parse_json(body).get("images")
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise BadRequest("field 'images' (a list of data URLs or base64 strings) is required")
+        items = [(_image_value(value), "canvas") for value in values]
+    elif mimetype == "multipart/form-data":
+        uploads = _uploaded_files(request)
+        items = [(data or BadRequest("the uploaded file is empty"), "upload") for data in uploads]
+    else:
+        raise UnsupportedMediaType(
+            f"unsupported Content-Type {mimetype!r} for a batch: send application/json "
+            "({\"images\": [...]}) or multipart/form-data (field 'file', repeated)"
+        )
+    if not items:
+        raise BadRequest("the batch has no images")
+    if len(items) > MAX_BATCH_IMAGES:
+        raise BadRequest(
+            f"a batch holds at most {MAX_BATCH_IMAGES} images; this one has {len(items)}"
+        )
+    return items
+
+
+def _image_value(value: str) -> bytes | ClientError:
+    if not value.strip():
+        return BadRequest("this image is empty: send a data URL or base64 string")
+    try:
+        return decode_base64_image(value)
+    except ClientError as error:
+        return error
 
 
 def read_json(request: Request, limit: int) -> dict:
@@ -111,20 +153,25 @@ def _parse_json(body: bytes) -> dict:
 
 
 def _uploaded_file(request: Request) -> bytes:
-    """Return the file in field ``file``; Werkzeug parses the body read (and bounded) already."""
+    """Return the file in field ``file``."""
+    data = _uploaded_files(request)[0]
+    if not data:
+        raise BadRequest("the uploaded file is empty")
+    return data
+
+
+def _uploaded_files(request: Request) -> list[bytes]:
+    """Return the files in fields ``file``, in order; Werkzeug parses the body already read."""
     if not request.mimetype_params.get("boundary"):
         raise BadRequest("multipart/form-data without a boundary")
     try:
-        upload, form = request.files.get("file"), request.form
+        uploads, form = request.files.getlist("file"), request.form
     except RequestEntityTooLarge as error:
         raise PayloadTooLarge(
             f"the form has more than {MAX_FORM_PARTS} parts "
             f"or a text field over {request.max_form_memory_size} bytes"
         ) from error
-    if upload is None:
+    if not uploads:
         where = "as text, not a file" if "file" in form else "missing"
         raise BadRequest(f"multipart field 'file' is {where}")
-    data = upload.read()
-    if not data:
-        raise BadRequest("the uploaded file is empty")
-    return data
+    return [upload.read() for upload in uploads]
