@@ -48,18 +48,27 @@ PEN_COPIES = 4000
 
 
 def with_printed_and_pens(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Add printed digits and thin- and thick-pen redrawings of MNIST digits (model.redrawn)."""
+    """Add printed digits and thin- and thick-pen redrawings of MNIST digits (model.redrawn).
+
+    The three sets are drawn in separate processes, each from its own seed: the same images as
+    drawing them one after the other.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    from model.printed import printed_digits  # renders with fonts from a dev dependency
     from model.redrawn import redrawn_digits  # uses SciPy, a training-only dependency
 
-    with_printed, with_printed_labels = with_printed_digits(images, labels)
     rng = np.random.default_rng(0)
-    parts, part_labels = [with_printed], [with_printed_labels]
-    for seed, pen in enumerate(("thin", "thick"), start=1):
-        chosen = rng.choice(len(images), min(PEN_COPIES, len(images)), replace=False)
-        redrawn, redrawn_labels = redrawn_digits(images[chosen], labels[chosen], pen, seed=seed)
-        parts.append(redrawn)
-        part_labels.append(redrawn_labels)
-    return np.concatenate(parts), np.concatenate(part_labels)
+    with ProcessPoolExecutor(2) as pool:
+        jobs = [pool.submit(printed_digits, PRINTED_DIGITS, 0)]
+        for seed, pen in enumerate(("thin", "thick"), start=1):
+            chosen = rng.choice(len(images), min(PEN_COPIES, len(images)), replace=False)
+            jobs.append(pool.submit(redrawn_digits, images[chosen], labels[chosen], pen, seed))
+        parts = [job.result() for job in jobs]
+    return (
+        np.concatenate([images] + [p[0] for p in parts]),
+        np.concatenate([labels] + [p[1] for p in parts]),
+    )
 
 
 PLANS: dict[str, Plan] = {
@@ -68,3 +77,54 @@ PLANS: dict[str, Plan] = {
     "printed": with_printed_digits,
     "printed+pens": with_printed_and_pens,
 }
+
+
+def _served(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from PIL import Image
+
+    from digits.errors import NothingDrawn
+    from digits.normalise import to_mnist
+
+    out = np.zeros_like(images)
+    kept = np.ones(len(images), dtype=bool)
+    for i, image in enumerate(images):
+        try:
+            out[i] = to_mnist(Image.fromarray(image))
+        except NothingDrawn:
+            kept[i] = False
+    return out, kept
+
+
+def as_served(images: np.ndarray, labels: np.ndarray, jobs: int = 2) -> tuple[np.ndarray, ...]:
+    """Pass 28x28 digits through the serving preprocessing (to_mnist), in ``jobs`` processes.
+
+    What the function serves is never a raw MNIST array but to_mnist's re-cropped, re-centred,
+    stroke-normalised image; training copies made this way show the network that distribution.
+    Digits that to_mnist refuses are left out, labels too.
+    """
+    out, kept = served_or_blank(images, jobs)
+    return out[kept], np.asarray(labels)[kept]
+
+
+def served_or_blank(images: np.ndarray, jobs: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Return to_mnist of every digit (blank where refused) and which ones it accepted."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunks = np.array_split(images, max(1, jobs) * 8)
+    if jobs > 1:
+        with ProcessPoolExecutor(jobs) as pool:
+            parts = list(pool.map(_served, chunks))
+    else:
+        parts = [_served(chunk) for chunk in chunks]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def served_and_distorted(
+    images: np.ndarray, labels: np.ndarray, jobs: int = 2, seed: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return MNIST digits as served plus one elastically distorted copy of each, as served."""
+    from model.distort import distort
+
+    served, served_labels = as_served(images, labels, jobs)
+    distorted, distorted_labels = as_served(distort(images, seed), labels, jobs)
+    return np.concatenate([served, distorted]), np.concatenate([served_labels, distorted_labels])

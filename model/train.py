@@ -1,8 +1,11 @@
-"""Train the digit forest on MNIST and write the artifact, its metrics and its model card.
+"""Train the served digit model on MNIST and write the artifact, its metrics and its model card.
 
     python -m model.train --data-dir ../shared/data/mnist      # or MNIST_DIR=...
+    MODEL=forest python -m model.train                          # the forest alone (--model)
 
-Deterministic: the same data, seed and library versions give the same forest, byte for byte.
+Members: ``mlp`` (a perceptron), ``forest`` (the random forest), or ``mlp+forest`` (their
+probabilities averaged). The forest is trained in every run, so the card can set it beside the
+served model. Deterministic: the same data, seed and library versions give the same version.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import platform
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,20 +24,31 @@ import joblib
 import numpy as np
 import PIL
 import sklearn
-from sklearn.ensemble import RandomForestClassifier
 
 from digits import features
 from digits.forest import export_sklearn_forest
-from digits.inference import artifact, load_model
-from model import augment, card, mnist
+from digits.inference import Model, artifact, kind_of, load_model
+from digits.mlp import export_sklearn_mlp
+from model import augment, card, evaluate, mnist
+from model.fit import fit_forest, fit_mlp, log, mlp_inputs
 
 MODEL_DIR = Path(__file__).resolve().parent
+ARTIFACT = "forest.joblib"  # the name template.yaml and the Lambda package expect
+MODELS = ("mlp", "forest", "mlp+forest")
+MLP_EXTRAS = ("none", "served", "served+distorted")
 DEFAULTS = {
+    "model": "mlp",
     "trees": 100,
     "seed": 0,
     "feature_set": "deskewed+hog",
     "augment": "printed+pens",
     "max_features": "sqrt",
+    "hidden": 800,
+    "epochs": 10,
+    "learning_rate": 1e-3,
+    "batch_size": 256,
+    "mlp_extra": "served+distorted",
+    "forest_weight": 0.5,
 }
 
 
@@ -41,124 +57,209 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", help="directory of the four MNIST .gz files (or MNIST_DIR)")
     parser.add_argument("--out-dir", type=Path, default=MODEL_DIR, help="where to write outputs")
+    parser.add_argument(
+        "--model", default=os.environ.get("MODEL") or DEFAULTS["model"], choices=MODELS
+    )
     parser.add_argument("--trees", type=int, default=DEFAULTS["trees"])
     parser.add_argument("--seed", type=int, default=DEFAULTS["seed"])
     parser.add_argument("--feature-set", default=DEFAULTS["feature_set"])
     parser.add_argument("--augment", default=DEFAULTS["augment"], choices=sorted(augment.PLANS))
     parser.add_argument("--max-features", default=DEFAULTS["max_features"])
+    parser.add_argument("--hidden", type=int, default=DEFAULTS["hidden"])
+    parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
+    parser.add_argument("--learning-rate", type=float, default=DEFAULTS["learning_rate"])
+    parser.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
+    parser.add_argument("--mlp-extra", default=DEFAULTS["mlp_extra"], choices=MLP_EXTRAS)
+    parser.add_argument("--forest-weight", type=float, default=DEFAULTS["forest_weight"])
     parser.add_argument("--jobs", type=int, default=-1, help="training processes (-1: all cores)")
     parser.add_argument("--subset", type=int, help="train on the first N images only (for tests)")
+    parser.add_argument(
+        "--realistic", type=int, default=200, help="inputs per realistic kind (0: skip them)"
+    )
     return parser.parse_args(argv)
 
 
-def log(message: str) -> None:
-    """Print a progress line to stderr."""
-    print(f"[train] {message}", file=sys.stderr, flush=True)
-
-
-def fit_forest(x: np.ndarray, y: np.ndarray, args: argparse.Namespace) -> RandomForestClassifier:
-    """Fit the forest in steps of ten trees, reporting progress; same trees as one fit."""
-    max_features = args.max_features
-    if max_features not in ("sqrt", "log2"):
-        max_features = float(max_features) if "." in max_features else int(max_features)
-    forest = RandomForestClassifier(
-        n_estimators=0,
-        max_features=max_features,
-        random_state=args.seed,
-        n_jobs=args.jobs,
-        warm_start=True,
-    )
-    started = time.perf_counter()
-    for n_trees in range(min(10, args.trees), args.trees + 10, 10):
-        forest.n_estimators = min(n_trees, args.trees)
-        forest.fit(x, y)
-        log(f"trees {forest.n_estimators}/{args.trees}  {time.perf_counter() - started:.0f}s")
-        if forest.n_estimators == args.trees:
-            break
-    return forest
-
-
-def classification_metrics(labels: np.ndarray, predicted: np.ndarray) -> dict:
-    """Return accuracy, per-class precision/recall and the confusion matrix."""
-    confusion = np.zeros((10, 10), dtype=np.int64)
-    np.add.at(confusion, (labels, predicted), 1)
-    true_positive = np.diag(confusion)
-    return {
-        "accuracy": float(true_positive.sum() / confusion.sum()),
-        "precision": [float(v) for v in true_positive / np.maximum(confusion.sum(axis=0), 1)],
-        "recall": [float(v) for v in true_positive / np.maximum(confusion.sum(axis=1), 1)],
-        "confusion_matrix": confusion.tolist(),
-    }
-
-
-def forest_version(arrays: dict) -> str:
-    """Name a forest by a hash of its arrays, so identical training gives the same version."""
+def model_version(kind: str, saved: dict) -> str:
+    """Name a model by a hash of its artifact's arrays, so identical training gives one version."""
     digest = hashlib.sha256()
-    for name in sorted(arrays):
-        digest.update(name.encode())
-        digest.update(np.ascontiguousarray(arrays[name]).tobytes())
-    return f"rf-{digest.hexdigest()[:12]}"
+
+    def feed(value) -> None:
+        if isinstance(value, dict):
+            for key in sorted(value):
+                digest.update(str(key).encode())
+                feed(value[key])
+        elif isinstance(value, list | tuple):
+            for item in value:
+                feed(item)
+        elif isinstance(value, np.ndarray):
+            digest.update(np.ascontiguousarray(value).tobytes())
+        else:
+            digest.update(repr(value).encode())
+
+    feed(saved)
+    prefix = {"forest": "rf", "mlp": "mlp", "mlp+forest": "mlp+rf"}[kind]
+    return f"{prefix}-{digest.hexdigest()[:12]}"
+
+
+def extra_mlp_images(images, labels, extra: str, jobs: int):
+    """Return the copies only the perceptron trains on (see augment.served_and_distorted)."""
+    if extra == "served":
+        return augment.as_served(images, labels, jobs)
+    if extra == "served+distorted":
+        return augment.served_and_distorted(images, labels, jobs)
+    return images[:0], labels[:0]
+
+
+def figures(model: Model, data: mnist.Mnist, served_test: np.ndarray, realistic: int) -> dict:
+    """Return a model's figures: MNIST test raw and as served, and each realistic kind."""
+    result = {
+        "test": evaluate.summary(model.predict_proba(data.test_images), data.test_labels),
+        "test_served": evaluate.summary(model.predict_proba(served_test), data.test_labels),
+    }
+    if realistic:
+        from bench import realistic as kinds  # renders with fonts from a dev dependency
+
+        result["realistic_seed"] = kinds.BENCH_SEED
+        result["realistic"] = {}
+        for name, generate in kinds.KINDS.items():
+            samples = generate(realistic, kinds.BENCH_SEED)
+            result["realistic"][name] = kinds.accuracy(model, samples)
+    return result
+
+
+def save(members: list, weights: list[float], args, path: Path) -> tuple[str, int]:
+    """Write an artifact; return its version and size in bytes."""
+    kind = "+".join(sorted((kind_of(member) for member in members), reverse=True))
+    saved = artifact(members, weights, args.feature_set, "")
+    version = model_version(kind, saved)
+    saved["version"] = version
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(saved, path)
+    return version, path.stat().st_size
 
 
 def main(argv: list[str] | None = None) -> dict:
     """Train, export, evaluate and write artifact, metrics, confusion matrix and model card."""
     args = parse_args(argv)
     started = time.perf_counter()
+    jobs = os.cpu_count() if args.jobs == -1 else args.jobs
     data = mnist.load(args.data_dir)
-    train_images, train_labels = data.train_images, data.train_labels
+    mnist_images, mnist_labels = data.train_images, data.train_labels
     if args.subset:
-        train_images, train_labels = train_images[: args.subset], train_labels[: args.subset]
-    train_images, train_labels = augment.PLANS[args.augment](train_images, train_labels)
+        mnist_images, mnist_labels = mnist_images[: args.subset], mnist_labels[: args.subset]
+    train_images, train_labels = augment.PLANS[args.augment](mnist_images, mnist_labels)
     log(f"training set: {len(train_images)} images ({args.augment}), features {args.feature_set}")
     x_train = features.extract(train_images, args.feature_set)
-    x_test = features.extract(data.test_images, args.feature_set)
+    served_test, _ = augment.served_or_blank(data.test_images, jobs)
+    seconds = {}
 
     fit_started = time.perf_counter()
-    forest = fit_forest(x_train, train_labels, args)
-    fit_seconds = time.perf_counter() - fit_started
+    sk_forest = fit_forest(
+        x_train, train_labels, args.trees, args.max_features, args.seed, args.jobs
+    )
+    seconds["forest"] = time.perf_counter() - fit_started
+    forest = export_sklearn_forest(sk_forest)
+    x_test = features.extract(data.test_images, args.feature_set)
+    differences = {
+        "forest": float(
+            np.abs(forest.predict_proba(x_test) - sk_forest.predict_proba(x_test)).max()
+        )
+    }
+    members, weights = [forest], [1.0]
+    mlp_images = len(train_images)
 
-    flat = export_sklearn_forest(forest)
-    arrays = flat.to_dict()
-    version = forest_version(arrays)
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    artifact_path = args.out_dir / "forest.joblib"
-    joblib.dump(artifact(flat, args.feature_set, version), artifact_path)
-    log(f"wrote {artifact_path} ({artifact_path.stat().st_size / 1e6:.2f} MB), version {version}")
+    if args.model != "forest":
+        extra_images, extra_labels = extra_mlp_images(
+            mnist_images, mnist_labels, args.mlp_extra, jobs
+        )
+        x_mlp = np.vstack([x_train, features.extract(extra_images, args.feature_set)])
+        y_mlp = np.concatenate([train_labels, extra_labels])
+        mlp_images = len(x_mlp)
+        log(f"perceptron training set: {mlp_images} images (+{args.mlp_extra})")
+        fit_started = time.perf_counter()
+        check = (x_test[::5], data.test_labels[::5])
+        sk_mlp = fit_mlp(
+            x_mlp,
+            y_mlp,
+            args.hidden,
+            args.epochs,
+            args.seed,
+            args.learning_rate,
+            args.batch_size,
+            check,
+        )
+        seconds["mlp"] = time.perf_counter() - fit_started
+        perceptron = export_sklearn_mlp(sk_mlp)
+        expected = sk_mlp.predict_proba(mlp_inputs(x_test))
+        differences["mlp"] = float(np.abs(perceptron.predict_proba(x_test) - expected).max())
+        if args.model == "mlp":
+            members, weights = [perceptron], [1.0]
+        else:
+            members = [perceptron, forest]
+            weights = [1 - args.forest_weight, args.forest_weight]
+    log(
+        "exported vs scikit-learn, max abs difference: "
+        + ", ".join(f"{k} {v:.1e}" for k, v in differences.items())
+    )
 
+    artifact_path = args.out_dir / ARTIFACT
+    version, size = save(members, weights, args, artifact_path)
+    log(f"wrote {artifact_path} ({size / 1e6:.2f} MB), version {version}")
     model = load_model(artifact_path)
-    probabilities = model.predict_proba(data.test_images)
-    reference = forest.predict_proba(x_test)
-    max_abs_difference = float(np.abs(probabilities - reference).max())
-    log(f"exported forest vs scikit-learn: max abs difference {max_abs_difference:.2e}")
+    log("evaluating the served model")
+    served = figures(model, data, served_test, args.realistic)
+    if args.model == "forest":
+        compared = None
+    else:
+        log("evaluating the forest alone")
+        with tempfile.TemporaryDirectory() as folder:
+            forest_version, forest_size = save([forest], [1.0], args, Path(folder) / ARTIFACT)
+            forest_model = load_model(Path(folder) / ARTIFACT)
+        compared = {
+            "version": forest_version,
+            "artifact_bytes": forest_size,
+            **figures(forest_model, data, served_test, args.realistic),
+        }
 
     metrics = {
         "version": version,
-        "test": classification_metrics(data.test_labels, probabilities.argmax(axis=1)),
-        "export_max_abs_difference": max_abs_difference,
+        "model": args.model,
+        **served,
+        "forest": compared,
+        "realistic_n": args.realistic,
+        "export_max_abs_difference": differences,
         "training": {
             "images": len(train_images),
-            "seconds": round(fit_seconds, 1),
+            "mlp_images": mlp_images,
+            "seconds": {k: round(v, 1) for k, v in seconds.items()},
             "total_seconds": round(time.perf_counter() - started, 1),
             "command": " ".join(
                 ["python -m model.train", *(argv if argv is not None else sys.argv[1:])]
             ),
         },
         "parameters": {
+            "model": args.model,
+            "weights": weights,
             "trees": args.trees,
             "seed": args.seed,
             "feature_set": args.feature_set,
             "augment": args.augment,
             "max_features": args.max_features,
+            "criterion": sk_forest.criterion,
+            "bootstrap": sk_forest.bootstrap,
+            "hidden": args.hidden,
+            "epochs": args.epochs,
+            "learning_rate": args.learning_rate,
+            "batch_size": args.batch_size,
+            "mlp_extra": args.mlp_extra,
             "subset": args.subset,
-            "criterion": forest.criterion,
-            "bootstrap": forest.bootstrap,
         },
-        "forest": {
-            "nodes": flat.n_nodes,
-            "max_depth": flat.depth,
-            "distinct_leaf_values": len(flat.values),
+        "forest_shape": {
+            "trees": forest.n_trees,
+            "nodes": forest.n_nodes,
+            "max_depth": forest.depth,
         },
-        "artifact": {"path": artifact_path.name, "bytes": artifact_path.stat().st_size},
+        "artifact": {"path": artifact_path.name, "bytes": size},
         "data_md5": data.md5,
         "versions": {
             "python": platform.python_version(),
@@ -169,9 +270,14 @@ def main(argv: list[str] | None = None) -> dict:
         },
     }
     (args.out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    card.write_confusion_png(metrics["test"]["confusion_matrix"], args.out_dir / "confusion.png")
+    card.write_confusion_png(
+        metrics["test_served"]["confusion_matrix"], args.out_dir / "confusion.png"
+    )
     card.write_model_card(metrics, args.out_dir / "README.md")
-    log(f"test accuracy {metrics['test']['accuracy']:.4f}; wrote metrics.json, confusion.png")
+    log(
+        f"MNIST test accuracy as served {metrics['test_served']['accuracy']:.4f}, raw arrays"
+        f" {metrics['test']['accuracy']:.4f}; total {metrics['training']['total_seconds']:.0f}s"
+    )
     return metrics
 
 

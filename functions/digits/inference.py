@@ -1,18 +1,33 @@
-"""Load the exported forest once and map 28x28 MNIST-style images to digits and probabilities."""
+"""Load the exported model once and map 28x28 MNIST-style images to digits and probabilities.
+
+A model is one or more members, each a NumPy evaluator of the same features: the forest
+(``digits.forest``) and the perceptron (``digits.mlp``). Their probabilities are averaged with
+fixed weights; the artifact says which members the trainer chose (see model/README.md).
+"""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import joblib
 import numpy as np
 
 from digits import features
 from digits.forest import FlatForest
+from digits.mlp import Perceptron
 
-ARTIFACT_FORMAT = 1
+ARTIFACT_FORMAT = 2
+
+
+class Member(Protocol):
+    def predict_proba(self, x: np.ndarray) -> np.ndarray: ...
+    def to_dict(self) -> dict: ...
+
+
+MEMBER_KINDS: dict[str, type] = {"forest": FlatForest, "mlp": Perceptron}
 
 
 @dataclass(frozen=True)
@@ -36,9 +51,10 @@ class Prediction:
 
 @dataclass(frozen=True)
 class Model:
-    """The exported forest with the feature set it was trained on."""
+    """The exported members, their weights in the average, and the feature set they read."""
 
-    forest: FlatForest
+    members: tuple[Member, ...]
+    weights: tuple[float, ...]
     feature_set: str
     version: str
     load_seconds: float = 0.0
@@ -46,20 +62,33 @@ class Model:
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """Return probabilities (n, 10) for uint8 images (n, 28, 28), white ink on black."""
         images = np.asarray(images, dtype=np.uint8).reshape(-1, 28, 28)
-        return self.forest.predict_proba(features.extract(images, self.feature_set))
+        x = features.extract(images, self.feature_set)
+        total = None
+        for member, weight in zip(self.members, self.weights, strict=True):
+            part = member.predict_proba(x)
+            total = part * weight if total is None else total + part * weight
+        return total
 
     def predict(self, image: np.ndarray) -> Prediction:
         """Return the prediction for one uint8 image (28, 28), white ink on black."""
         return Prediction.from_probabilities(self.predict_proba(image)[0])
 
 
-def artifact(forest: FlatForest, feature_set: str, version: str) -> dict:
+def kind_of(member: Member) -> str:
+    """Return the artifact's name for a member's type."""
+    return next(name for name, cls in MEMBER_KINDS.items() if isinstance(member, cls))
+
+
+def artifact(members: list[Member], weights: list[float], feature_set: str, version: str) -> dict:
     """Return the dict that is saved with joblib as the model artifact."""
     return {
         "format": ARTIFACT_FORMAT,
         "version": version,
         "feature_set": feature_set,
-        "forest": forest.to_dict(),
+        "members": [
+            {"kind": kind_of(member), "weight": float(weight), "arrays": member.to_dict()}
+            for member, weight in zip(members, weights, strict=True)
+        ],
     }
 
 
@@ -67,12 +96,23 @@ def load_model(path: str | Path) -> Model:
     """Load a model artifact written by ``model.train``."""
     started = time.perf_counter()
     data = joblib.load(path)
+    if isinstance(data, dict) and data.get("format") == 1:  # TEMPORARY until the new artifact
+        data = {
+            **data,
+            "format": 2,
+            "members": [{"kind": "forest", "weight": 1.0, "arrays": data["forest"]}],
+        }
     if not isinstance(data, dict) or data.get("format") != ARTIFACT_FORMAT:
         raise ValueError(f"{path} is not a digits model artifact of format {ARTIFACT_FORMAT}")
-    forest = FlatForest.from_dict(data["forest"])
-    forest.walk  # noqa: B018 - build the traversal tables now, at cold start, not on a request
+    members = []
+    for entry in data["members"]:
+        member = MEMBER_KINDS[entry["kind"]].from_dict(entry["arrays"])
+        if isinstance(member, FlatForest):
+            member.walk  # noqa: B018 - build the traversal tables now, at cold start
+        members.append(member)
     return Model(
-        forest=forest,
+        members=tuple(members),
+        weights=tuple(float(entry["weight"]) for entry in data["members"]),
         feature_set=data["feature_set"],
         version=data["version"],
         load_seconds=time.perf_counter() - started,

@@ -3,16 +3,27 @@ import json
 import numpy as np
 import pytest
 
+from digits.forest import FlatForest
 from digits.inference import load_model
+from digits.mlp import Perceptron
 from model import mnist, train
 
 SMALL = ["--subset", "2000", "--trees", "12", "--augment", "none", "--jobs", "1"]
+FOREST = [*SMALL, "--model", "forest", "--realistic", "0"]
+ENSEMBLE = [*SMALL, "--model", "mlp+forest", "--hidden", "32", "--epochs", "3", "--realistic", "5"]
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, mnist_dir):
     out = tmp_path_factory.mktemp("model")
-    metrics = train.main(["--data-dir", str(mnist_dir), "--out-dir", str(out), *SMALL])
+    metrics = train.main(["--data-dir", str(mnist_dir), "--out-dir", str(out), *FOREST])
+    return out, metrics
+
+
+@pytest.fixture(scope="module")
+def ensemble(tmp_path_factory, mnist_dir):
+    out = tmp_path_factory.mktemp("ensemble")
+    metrics = train.main(["--data-dir", str(mnist_dir), "--out-dir", str(out), *ENSEMBLE])
     return out, metrics
 
 
@@ -31,22 +42,25 @@ def test_training_writes_artifact_metrics_card_and_confusion_matrix(trained):
     assert set(metrics["versions"]) >= {"numpy", "scikit-learn", "joblib", "python"}
     card = (out / "README.md").read_text()
     assert metrics["version"] in card
-    assert f"{metrics['test']['accuracy'] * 100:.2f}%" in card
+    assert f"{metrics['test_served']['accuracy'] * 100:.2f}%" in card
 
 
 def test_small_forest_learns_and_export_is_exact(trained):
     _, metrics = trained
+    assert metrics["version"].startswith("rf-")
     assert metrics["test"]["accuracy"] > 0.85
-    assert metrics["export_max_abs_difference"] <= 1e-6
+    assert metrics["test_served"]["accuracy"] > 0.85
+    assert metrics["export_max_abs_difference"] == {"forest": 0.0}
     confusion = np.array(metrics["test"]["confusion_matrix"])
     assert confusion.sum() == 10000
     assert confusion.trace() / 10000 == pytest.approx(metrics["test"]["accuracy"])
     assert len(metrics["test"]["precision"]) == len(metrics["test"]["recall"]) == 10
+    assert 0 <= metrics["test"]["ece"] < 0.2
 
 
 def test_training_is_deterministic(trained, tmp_path, mnist_dir):
     _, metrics = trained
-    again = train.main(["--data-dir", str(mnist_dir), "--out-dir", str(tmp_path), *SMALL])
+    again = train.main(["--data-dir", str(mnist_dir), "--out-dir", str(tmp_path), *FOREST])
     assert again["version"] == metrics["version"]
     assert again["test"] == metrics["test"]
 
@@ -55,9 +69,26 @@ def test_trained_artifact_loads_and_predicts(trained, mnist_dir):
     out, metrics = trained
     model = load_model(out / "forest.joblib")
     assert model.version == metrics["version"]
+    assert [type(m) for m in model.members] == [FlatForest]
     data = mnist.load(mnist_dir)
     predicted = model.predict_proba(data.test_images[:200]).argmax(axis=1)
     assert (predicted == data.test_labels[:200]).mean() > 0.8
+
+
+def test_ensemble_is_exported_exactly_and_set_beside_the_forest(ensemble, trained):
+    out, metrics = ensemble
+    assert metrics["version"].startswith("mlp+rf-")
+    assert metrics["export_max_abs_difference"]["mlp"] <= 1e-6
+    assert metrics["forest"]["version"] == trained[1]["version"]
+    assert metrics["forest"]["test"] == trained[1]["test"]
+    assert set(metrics["realistic"]) == set(metrics["forest"]["realistic"])
+    assert metrics["test_served"]["accuracy"] > 0.85
+    model = load_model(out / "forest.joblib")
+    assert [type(m) for m in model.members] == [Perceptron, FlatForest]
+    assert model.weights == (0.5, 0.5)
+    card = (out / "README.md").read_text()
+    assert trained[1]["version"] in card
+    assert "realistic: low_resolution" in card
 
 
 def test_augmentation_adds_shifted_copies():
@@ -73,3 +104,18 @@ def test_augmentation_adds_shifted_copies():
         (10, 11),
         (10, 9),
     }
+
+
+def test_distorted_copies_keep_ink_and_are_reproducible(mnist_dir):
+    from model.distort import distort
+
+    data = mnist.load(mnist_dir)
+    copies = distort(data.test_images[:50], seed=3)
+    assert copies.shape == (50, 28, 28)
+    assert copies.dtype == np.uint8
+    assert np.array_equal(copies, distort(data.test_images[:50], seed=3))
+    assert not np.array_equal(copies, data.test_images[:50])
+    ink = copies.reshape(50, -1).sum(axis=1) / data.test_images[:50].reshape(50, -1).sum(axis=1)
+    # Scaling changes the amount of ink a little; a digit pushed off the edge would lose most.
+    assert 0.8 < np.median(ink) < 1.25
+    assert (ink > 0.4).all()

@@ -70,3 +70,15 @@ def test_redrawn_training_digits_keep_their_labels(pen, model):
 def test_unknown_pen_is_refused():
     with pytest.raises(ValueError, match="unknown pen"):
         redrawn.redrawn_digits(np.zeros((1, 28, 28), dtype=np.uint8), np.zeros(1), "crayon")
+
+
+def test_low_resolution_digits_are_small_or_enlarged_thumbnails():
+    from digits.decoding import decode_image
+
+    samples = realistic.low_resolution(30, 2)
+    assert samples == realistic.low_resolution(30, 2)
+    sizes = [decode_image(s.data, max_pixels=10**7).size for s in samples]
+    # Native captures are a few dozen pixels; thumbnails are enlarged 3-8 times.
+    assert min(min(size) for size in sizes) < 40
+    assert any(min(size) >= 3 * 16 for size in sizes)
+    assert all(max(size) <= 8 * (16 + 2 * 6 + 2) for size in sizes)

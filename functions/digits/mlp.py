@@ -1,0 +1,62 @@
+"""A fitted multi-layer perceptron as NumPy arrays, evaluated without scikit-learn.
+
+The arithmetic is scikit-learn's ``MLPClassifier`` forward pass for ReLU hidden layers and a
+softmax output, in the dtype the network was trained in: inputs scaled by ``1 / 255``, then
+``relu(x @ W + b)`` per hidden layer, ``x @ W + b`` for the logits, softmax. The result equals
+scikit-learn's ``predict_proba`` (tests/unit/test_mlp.py); the model card shows it is calibrated
+as it is, so no temperature is applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Perceptron:
+    """Weights (in, out) and biases (out,) of each layer, the last one giving the logits."""
+
+    weights: tuple[np.ndarray, ...]
+    biases: tuple[np.ndarray, ...]
+
+    def to_dict(self) -> dict:
+        """Return the arrays as a plain dict, the form the artifact stores."""
+        return {"weights": list(self.weights), "biases": list(self.biases)}
+
+    @classmethod
+    def from_dict(cls, arrays: dict) -> Perceptron:
+        """Rebuild a perceptron from the artifact's dict."""
+        return cls(weights=tuple(arrays["weights"]), biases=tuple(arrays["biases"]))
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """Return the output layer's values (n, classes) for uint8 features x (n, inputs)."""
+        dtype = self.weights[0].dtype
+        # Divided, not multiplied by 1/255: the same rounding as the trainer's scaling.
+        activation = x.astype(dtype) / dtype.type(255)
+        last = len(self.weights) - 1
+        for layer, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
+            activation = activation @ weight
+            activation += bias
+            if layer < last:
+                np.maximum(activation, 0, out=activation)
+        return activation
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """Return class probabilities (n, classes) for uint8 features x (n, inputs)."""
+        logits = self.logits(x)
+        logits -= logits.max(axis=1, keepdims=True)
+        np.exp(logits, out=logits)
+        logits /= logits.sum(axis=1, keepdims=True)
+        return logits.astype(np.float64)
+
+
+def export_sklearn_mlp(network) -> Perceptron:
+    """Copy a fitted scikit-learn MLPClassifier (ReLU, several classes) into a Perceptron."""
+    if network.activation != "relu" or network.out_activation_ != "softmax":
+        raise ValueError("only ReLU networks with a softmax output are exported")
+    return Perceptron(
+        weights=tuple(np.ascontiguousarray(w) for w in network.coefs_),
+        biases=tuple(np.ascontiguousarray(b) for b in network.intercepts_),
+    )
