@@ -46,8 +46,13 @@ def forget_dev_stack(path: Path = DEV_STACK_FILE) -> None:
     path.unlink(missing_ok=True)
 
 
-def find_bucket(bucket: str | None = None, dev_stack: Path = DEV_STACK_FILE) -> Bucket:
-    """Return the images bucket to read, as described above; raise NoBucket if there is none."""
+def find_bucket(
+    bucket: str | None = None, dev_stack: Path = DEV_STACK_FILE, deployed: Path | None = None
+) -> Bucket:
+    """Return the images bucket to read, as described above; raise NoBucket if there is none.
+
+    ``deployed`` is samconfig.toml, where ``make deploy`` keeps the stack's name.
+    """
     named = bucket or os.environ.get("IMAGES_BUCKET")
     if named:
         return Bucket(boto3.client("s3"), named, f"s3://{named}")
@@ -60,7 +65,7 @@ def find_bucket(bucket: str | None = None, dev_stack: Path = DEV_STACK_FILE) -> 
         )
     from infra.deploy import samconfig, stack_outputs  # only needed when deployed
 
-    stack_name = samconfig().get("stack_name")
+    stack_name = samconfig(deployed).get("stack_name")
     if not stack_name:
         raise NoBucket(
             "no bucket: pass --bucket or set IMAGES_BUCKET, run `make dev` beside this, "
