@@ -111,7 +111,7 @@ def _background(luminance: np.ndarray) -> np.ndarray:
 def quantile(values: np.ndarray, q: float) -> float:
     """Return the ``q`` quantile of ``values``, interpolated linearly as np.quantile does.
 
-    np.median and np.percentile import numpy.ma on first use, 15 ms of a cold start, and cost
+    np.median and np.percentile import numpy.ma on first use (a cost on every cold start), and cost
     several times this one partition per call.
     """
     flat = values.ravel()
