@@ -101,7 +101,7 @@ def summary(total: int, failed: Sequence[Outcome]) -> str:
     for (code, message), files in list(reasons.items())[:SUMMARY_REASONS]:
         shown = ", ".join(files[:SUMMARY_FILES])
         more = f" and {len(files) - SUMMARY_FILES} more" if len(files) > SUMMARY_FILES else ""
-        lines.append(f"  {code}: {message}: {shown}{more}")
+        lines.append(f"  {code} ({message}): {shown}{more}")
     if len(reasons) > SUMMARY_REASONS:
         lines.append(
             f"  ... {len(reasons) - SUMMARY_REASONS} other reasons; each file has its line"

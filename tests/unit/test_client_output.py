@@ -81,6 +81,6 @@ def test_the_summary_names_each_reason_and_its_files():
     ]
     text = summary(20, failed)
     assert text.splitlines()[0] == "9 of 20 files failed:"
-    assert "invalid_image: corrupt or truncated: scans/x.png" in text
-    assert "unreachable: down: 0.png, 1.png, 2.png, 3.png, 4.png and 3 more" in text
+    assert "invalid_image (corrupt or truncated): scans/x.png" in text
+    assert "unreachable (down): 0.png, 1.png, 2.png, 3.png, 4.png and 3 more" in text
     assert summary(3, []) == "3 files predicted"
