@@ -2,7 +2,7 @@
 
 import * as config from "./config.js";
 import { Api, ApiError, plainWords } from "./api.js";
-import { renderHistory } from "./history.js";
+import { refreshTimes, renderHistory } from "./history.js";
 import { HistoryStore } from "./history-store.js";
 import { DrawingPad } from "./pad.js";
 import { clearResult, percent, showResult } from "./result.js";
@@ -273,6 +273,7 @@ $("history-clear").addEventListener("click", () => {
   $("history-heading").focus();
 });
 localHistory.onOtherTabChange(showHistory);
+setInterval(() => refreshTimes($("history")), 60_000);
 
 updateTools();
 showHistory();

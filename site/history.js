@@ -21,6 +21,11 @@ export function when(iso, now = new Date()) {
   return dayAndTime.format(date);
 }
 
+/** Say again how long ago each entry of `list` was predicted ("just now" does not stay true). */
+export function refreshTimes(list) {
+  for (const time of list.querySelectorAll("time")) time.textContent = when(time.dateTime);
+}
+
 function labelText(label) {
   return `You said ${label}`;
 }

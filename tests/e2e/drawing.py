@@ -69,5 +69,7 @@ def predict_drawing(page: Page, strokes: list[list[tuple[float, float]]]) -> dic
     """Clear the pad, draw `strokes`, press Predict and return the answer's JSON."""
     page.get_by_label("Predict as I draw").uncheck()  # one request per drawing, the Predict one
     page.get_by_test_id("clear").click()
+    # Strokes off the screen are lost: the pad is in view, whatever the page scrolled to.
+    page.get_by_test_id("pad").evaluate("pad => pad.scrollIntoView({block: 'center'})")
     draw_with_mouse(page, strokes)
     return predict_response(page, page.get_by_test_id("predict").click)

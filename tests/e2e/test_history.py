@@ -233,3 +233,49 @@ def test_a_refused_label_is_explained_in_plain_words(
         site.screenshot("history-refused")
     # The browser logs the refused request itself; nothing else may appear.
     assert [e for e in site.errors(status or 0) if "ERR_INTERNET_DISCONNECTED" not in e] == []
+
+
+def test_another_tab_of_the_same_browser_shows_the_same_history(
+    site, open_site: Callable[..., Site]
+) -> None:
+    other = open_site(site.page.context.new_page())
+    key = predict_drawing(site.page, ONE)["image"]["key"]
+    expect(other.page.get_by_test_id("history-item")).to_have_count(1)
+    assert listed_keys(other.page) == [key]
+
+    other.page.get_by_test_id("history-clear").click()
+    expect(site.page.get_by_test_id("history-item")).to_have_count(0)
+    assert site.errors() == []
+    assert other.errors() == []
+
+
+def test_times_are_said_again_as_they_pass(page: Page, open_site: Callable[..., Site]) -> None:
+    page.clock.install()
+    site = open_site(page)
+    predict_drawing(page, ZERO)
+    time = page.get_by_test_id("history-item").locator("time")
+    expect(time).to_have_text("just now")
+    page.clock.fast_forward("05:00")
+    expect(time).to_have_text("5 min ago")
+    assert site.errors() == []
+
+
+def test_a_browser_that_keeps_nothing_still_lists_this_visit(
+    page: Page, open_site: Callable[..., Site]
+) -> None:
+    # Storage turned off for the site (as blocked cookies do): localStorage throws on use.
+    page.add_init_script(
+        """Object.defineProperty(window, 'localStorage', {
+             get() { throw new DOMException('storage is off', 'SecurityError'); },
+           });"""
+    )
+    site = open_site(page)
+    expect(page.locator("#history-status")).to_contain_text("not keeping data for pages")
+    answer = predict_drawing(page, SEVEN)
+    expect(page.get_by_test_id("history-item")).to_have_count(1)
+    assert pick_label(page, answer["image"]["key"], 1).status == 200
+    expect(page.get_by_test_id("history-label")).to_have_text("You said 1")
+
+    page.reload()
+    expect(page.get_by_test_id("history-item")).to_have_count(0)
+    assert site.errors() == []
