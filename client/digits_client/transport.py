@@ -16,6 +16,7 @@ from itertools import takewhile
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
 RETRY_STATUSES = frozenset({429, 503})
@@ -70,7 +71,10 @@ class ReportingRetry(Retry):
     def wait_before_retry(self, response=None) -> tuple[float, str]:
         """Return how long to wait before the next attempt, and why."""
         if self.respect_retry_after_header and response is not None:
-            retry_after = self.get_retry_after(response)
+            try:
+                retry_after = self.get_retry_after(response)
+            except InvalidHeader:  # neither seconds nor a date: as if there were none
+                retry_after = None
             if retry_after is not None:
                 return retry_after, "as the server's Retry-After asks"
         return self.get_backoff_time(), "backing off"

@@ -40,9 +40,10 @@ def test_a_retry_after_is_waited_for_instead_of_the_backoff_up_to_max_wait(heade
     assert "Retry-After" in why
 
 
-def test_without_retry_after_the_wait_is_the_backoff():
+@pytest.mark.parametrize("headers", [{}, {"Retry-After": "soon"}])
+def test_without_a_valid_retry_after_the_wait_is_the_backoff(headers):
     retry = after(make_retry(RetryPolicy(backoff=0.01)), [503])
-    wait, why = retry.wait_before_retry(response(503))
+    wait, why = retry.wait_before_retry(response(503, headers))
     assert 0.01 <= wait <= 0.02
     assert why == "backing off"
 
