@@ -21,6 +21,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from digits_client.files import collect
+from digits_client.predicting import predict
+from digits_client.transport import Client, RetryPolicy
+from infra.local_stack import start_stack
 from infra.servers import free_port
 from model import mnist
 
@@ -246,3 +250,81 @@ def test_every_file_gets_its_line_in_order_across_batches_in_flight(scripted, tm
     lines = lines_of(done.stdout)
     assert [line["file"] for line in lines] == files
     assert [line["digit"] for line in lines] == [(i + 1) % 10 for i in range(70)]
+
+
+# ---- the real local stack ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stack():
+    with start_stack(env={"IMAGES_BUCKET": BUCKET}) as running:
+        yield running
+
+
+def test_a_batch_of_good_corrupt_and_blank_images_is_answered_image_by_image(
+    stack, tmp_path, mnist_test
+):
+    sent = {
+        "one.png": paper_png(mnist_test.test_images[0]),
+        "corrupt.png": corrupt_png(),
+        "blank.png": BLANK,
+        "two.png": paper_png(mnist_test.test_images[1]),
+    }
+    for name, data in sent.items():
+        (tmp_path / name).write_bytes(data)
+    entries = collect([str(tmp_path / name) for name in sent])
+    outcomes = list(predict(entries, Client(stack.function_url, RetryPolicy(retries=0))))
+    assert [Path(o.file).name for o in outcomes] == list(sent)
+    first, corrupt, blank, second = outcomes
+    assert first.answer["digit"] == int(mnist_test.test_labels[0])
+    assert second.answer["digit"] == int(mnist_test.test_labels[1])
+    assert corrupt.error["code"] == "invalid_image"
+    assert blank.error["code"] == "nothing_drawn"
+    s3 = stack.s3_client()
+    for outcome, name in ((first, "one.png"), (second, "two.png")):
+        assert outcome.answer["saved"] is True
+        assert outcome.answer["receipt"]
+        stored = s3.get_object(Bucket=stack.bucket, Key=outcome.answer["image"]["key"])
+        assert stored["Body"].read() == sent[name]
+    assert first.answer["image"]["key"] != second.answer["image"]["key"]
+
+
+def test_every_image_of_a_batch_is_stored(stack, tmp_path, mnist_test):
+    for i in range(32):
+        (tmp_path / f"{i:02d}.png").write_bytes(paper_png(mnist_test.test_images[100 + i]))
+    outcomes = list(predict(collect([str(tmp_path)]), Client(stack.function_url)))
+    assert all(o.ok for o in outcomes)
+    keys = {o.answer["image"]["key"] for o in outcomes}
+    assert len(keys) == 32
+    s3 = stack.s3_client()
+    for outcome in outcomes:
+        stored = s3.get_object(Bucket=stack.bucket, Key=outcome.answer["image"]["key"])
+        assert stored["Body"].read() == Path(outcome.file).read_bytes()
+
+
+def test_the_cli_on_a_folder_prints_one_line_per_file_with_the_right_digits(stack, folder):
+    root, labels = folder
+    console_script = (str(Path(sys.executable).parent / "digits"),)
+    done = run_cli("predict", "--url", stack.function_url, str(root), program=console_script)
+    assert done.returncode == 0, done.stderr
+    lines = lines_of(done.stdout)
+    assert [line["file"] for line in lines] == sorted(labels, key=lambda f: Path(f).parts)
+    right = sum(line["digit"] == labels[line["file"]] for line in lines)
+    # The model's accuracy on scan-like MNIST digits is ~99% (bench/RESULTS.md).
+    assert right >= 0.95 * len(labels)
+    assert all(line["key"] and line["receipt"] and line["saved"] for line in lines)
+
+
+def test_feedback_with_the_receipt_from_predict_is_recorded(stack, tmp_path, mnist_test):
+    image = tmp_path / "seven.png"
+    image.write_bytes(paper_png(mnist_test.test_images[0]))
+    (line,) = lines_of(run_cli("predict", "--url", stack.function_url, str(image)).stdout)
+    url = ("--url", stack.function_url)
+    done = run_cli("feedback", *url, line["key"], "3", "--receipt", line["receipt"])
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert (answer["key"], answer["label"]) == (line["key"], 3)
+    wrong = run_cli("feedback", *url, line["key"], "3", "--receipt", "not-the-receipt")
+    assert wrong.returncode != 0
+    assert wrong.stdout == ""
+    assert "feedback refused: HTTP 4" in wrong.stderr
