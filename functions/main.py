@@ -3,9 +3,11 @@
 import flask
 import functions_framework
 
-from digits import api, instance
+from digits import api, instance, request_log
 from digits.responses import error_response, with_cors
 
+# One JSON line per request on stdout, the keys Lambda's JSON log format shows (make dev's output).
+request_log.log_to_stdout()
 # Cold start: settings, the model and the S3 client, once per instance, never per request.
 INSTANCE = instance.build()
 

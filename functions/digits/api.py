@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import time
 from collections.abc import Callable
 
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
@@ -15,7 +17,7 @@ from werkzeug.exceptions import NotFound as WerkzeugNotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from digits import openapi
+from digits import request_log
 from digits.errors import BadRequest, MethodNotAllowed, NotFound
 from digits.instance import Instance
 from digits.recognise import recognise, recognise_batch
@@ -67,6 +69,10 @@ def feedback(request: Request, instance: Instance) -> Response:
 
 def openapi_document(request: Request, instance: Instance) -> Response:
     """Return the OpenAPI 3 description of this API."""
+    # Imported here: only this route needs it, and the first answer after a cold start should
+    # not wait for it.
+    from digits import openapi
+
     return json_response(openapi.document())
 
 
@@ -90,18 +96,44 @@ ROUTES = Map(
     # //predict is not /predict: no redirect, no second name for a route.
     merge_slashes=False,
 )
+# Where _dispatch leaves the matched endpoint for the request's log line.
+ENDPOINT = "digits.endpoint"
 
 
 def handle(request: Request, instance: Instance) -> Response:
-    """Answer one request to the function, whatever its route; never raise."""
+    """Answer one request to the function, whatever its route; never raise. Log one line."""
+    started = time.perf_counter()
     limit_body(request, instance.settings.max_body_bytes)
     try:
         response = _dispatch(request, instance)
     except Exception as error:  # noqa: BLE001 -- error_response logs everything unexpected
         response = error_response(error)
+    answer = _json_of(response)
     if not _body_within(request, instance.settings.max_body_bytes):
         response = _answer_without_reading_on(request, response)
-    return with_cors(response, request, instance.settings.allowed_origins)
+    response = with_cors(response, request, instance.settings.allowed_origins)
+    request_log.emit(
+        request_log.fields(
+            route=request.environ.get(ENDPOINT),
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            answer=answer,
+            request_id=request_log.request_id(request.environ),
+        )
+    )
+    return response
+
+
+def _json_of(response: Response) -> dict | None:
+    """Return the JSON answer of a response that holds one, for the log line; else None."""
+    if response.mimetype != "application/json" or response.is_streamed:
+        return None
+    try:
+        return json.loads(response.get_data())
+    except ValueError:
+        return None
 
 
 def _dispatch(request: Request, instance: Instance) -> Response:
@@ -113,6 +145,7 @@ def _dispatch(request: Request, instance: Instance) -> Response:
         return Response(status=204, headers={"Allow": ", ".join([*sorted(allowed), "OPTIONS"])})
     try:
         endpoint, _ = routes.match()
+        request.environ[ENDPOINT] = endpoint
     except WerkzeugNotFound as error:
         raise NotFound(f"no route {request.path}; see GET /openapi.json") from error
     except WerkzeugMethodNotAllowed as error:
