@@ -131,7 +131,7 @@ def test_publish_site_uploads_the_page_pointing_at_the_function(aws, outputs, si
         ("index.html", "text/html; charset=utf-8"),
         ("app.js", "text/javascript; charset=utf-8"),
         ("config.js", "text/javascript; charset=utf-8"),
-        ("style.css", "text/css; charset=utf-8"),
+        ("base.css", "text/css; charset=utf-8"),
         ("openapi.json", "application/json"),
         ("icon.svg", "image/svg+xml"),
         ("digit.png", "image/png"),
