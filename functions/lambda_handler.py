@@ -1,20 +1,43 @@
-"""AWS Lambda entry point: the functions-framework app from main.py, wrapped by apig-wsgi.
+"""AWS Lambda entry point: the digits API as a bare Werkzeug WSGI app, wrapped by apig-wsgi.
 
-The Function URL sends payload format 2.0 events; apig-wsgi turns each into a WSGI request for the
-same Flask app that functions-framework serves locally, so routing, validation, CORS and errors
-exist once. Executing main.py, at init, builds the instance: settings, model and S3 client.
+The Function URL sends payload format 2.0 events; apig-wsgi turns each into a WSGI request.
+Routing, validation, CORS, errors and the log line are ``digits.api.handle``'s, the same function
+``main.py`` serves through functions-framework locally: only the adapter differs. Lambda needs
+neither Flask nor functions-framework, so its init does not import them.
+
+Init builds the instance (settings, model, S3 client). With SnapStart, the snapshot is taken after
+init and ``digits.snapstart``'s hooks run around it.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import apig_wsgi
-from functions_framework import create_app
+from werkzeug.wrappers import Request, Response
 
-SOURCE = Path(__file__).resolve().parent / "main.py"
+from digits import api, instance, snapstart
 
-app = create_app("predict", str(SOURCE))
+INSTANCE = instance.build()
+
+
+@Request.application
+def app(request: Request) -> Response:
+    """Answer one request with the instance of this process."""
+    return api.handle(request, INSTANCE)
+
+
 # binary_support: bodies that are not text or JSON (none today) go back base64-encoded; with
 # payload 2.0 apig-wsgi does this regardless, and decodes isBase64Encoded request bodies.
 handler = apig_wsgi.make_lambda_handler(app, binary_support=True)
+
+
+@snapstart.register_before_snapshot
+def before_snapshot() -> None:
+    """Run the image path once, so that the snapshot holds what it loads lazily."""
+    snapstart.warm(INSTANCE)
+
+
+@snapstart.register_after_restore
+def after_restore() -> None:
+    """Give this restored copy its own S3 client and random state."""
+    global INSTANCE
+    INSTANCE = snapstart.renew(INSTANCE)

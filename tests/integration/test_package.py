@@ -170,7 +170,7 @@ def test_package_runs_on_the_runtime_python(package, tmp_path_factory):
     assert report["peak_rss_mb"] < memory / 2
 
 
-def test_deployed_function_url_has_no_cors_and_two_public_permissions(sam):
+def test_deployed_function_url_is_the_alias_with_no_cors_and_two_public_permissions(sam):
     answer = subprocess.run(
         [str(SAM_VENV / "bin" / "python"), "-c", TRANSLATE, str(TEMPLATE)],
         env=sam_env(),
@@ -181,9 +181,17 @@ def test_deployed_function_url_has_no_cors_and_two_public_permissions(sam):
     )
     resources = json.loads(answer.stdout)["Resources"]
     (url,) = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Url"]
-    assert url["Properties"] == {"TargetFunctionArn": {"Ref": "DigitsFunction"}, "AuthType": "NONE"}
+    # On the alias SAM publishes (AutoPublishAlias), never on $LATEST: SnapStart serves versions.
+    (alias_id,) = [k for k, r in resources.items() if r["Type"] == "AWS::Lambda::Alias"]
+    assert resources[alias_id]["Properties"]["Name"] == "live"
+    assert url["Properties"] == {"TargetFunctionArn": {"Ref": alias_id}, "AuthType": "NONE"}
     permissions = sorted(
         (r["Properties"]["Action"], r["Properties"]["Principal"])
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::Permission"
+    )
+    assert all(
+        r["Properties"]["FunctionName"] == {"Ref": alias_id}
         for r in resources.values()
         if r["Type"] == "AWS::Lambda::Permission"
     )
@@ -196,7 +204,7 @@ def test_deployed_function_url_has_no_cors_and_two_public_permissions(sam):
         for s in statements
         for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     )
-    assert actions == ["s3:GetObject", "s3:ListBucket", "s3:PutObject"]
+    assert set(actions) == {"s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:PutObjectTagging"}
     assert role["ManagedPolicyArns"] == [
         "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
     ]
