@@ -221,3 +221,115 @@ def test_labelled_images_and_labels_have_their_own_longer_retention(template, re
     assert rule["ExpirationInDays"] == {
         "Fn::If": ["ExpireLabelled", {"Ref": "LabelledImageRetentionDays"}, 1]
     }
+
+
+def test_snapstart_on_published_versions_behind_the_live_alias_unless_turned_off(
+    template, function
+):
+    parameter = template["Parameters"]["SnapStart"]
+    assert (parameter["Default"], parameter["AllowedValues"]) == (
+        "Enabled",
+        ["Enabled", "Disabled"],
+    )
+    assert template["Conditions"]["UseSnapStart"] == {
+        "Fn::Equals": [{"Ref": "SnapStart"}, "Enabled"]
+    }
+    assert function["SnapStart"] == {
+        "ApplyOn": {"Fn::If": ["UseSnapStart", "PublishedVersions", "None"]}
+    }
+    # SnapStart never applies to $LATEST: the URL must be on a published version's alias, which
+    # SAM puts it on when the function has AutoPublishAlias.
+    assert function["AutoPublishAlias"] == "live"
+    assert "FunctionUrlConfig" in function
+
+
+def test_logs_are_json_at_info(function):
+    logging = function["LoggingConfig"]
+    assert logging["LogFormat"] == "JSON"
+    assert logging["ApplicationLogLevel"] == "INFO"
+    assert logging["LogGroup"] == {"Ref": "DigitsFunctionLogs"}
+
+
+def _alarm(resources, name: str) -> dict:
+    alarm = resources[name]
+    assert alarm["Type"] == "AWS::CloudWatch::Alarm"
+    properties = alarm["Properties"]
+    assert properties["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    assert properties["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    assert properties["Threshold"] == 1
+    assert properties["TreatMissingData"] == "notBreaching"
+    return properties
+
+
+@pytest.mark.parametrize(
+    ("name", "metric"), [("FunctionErrorsAlarm", "Errors"), ("ThrottlesAlarm", "Throttles")]
+)
+def test_lambda_errors_and_throttles_raise_an_alarm(resources, name, metric):
+    alarm = _alarm(resources, name)
+    assert (alarm["Namespace"], alarm["MetricName"], alarm["Statistic"]) == (
+        "AWS/Lambda",
+        metric,
+        "Sum",
+    )
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "DigitsFunction"}}]
+
+
+@pytest.mark.parametrize(
+    ("alarm_name", "filter_name", "metric", "fields"),
+    [
+        ("ImagesNotSavedAlarm", "ImagesNotSavedMetric", "ImagesNotSaved", ("route", "saved")),
+        ("ServerErrorsAlarm", "ServerErrorsMetric", "ServerErrors", ("status",)),
+    ],
+)
+def test_alarms_on_the_request_lines(resources, alarm_name, filter_name, metric, fields):
+    from digits import request_log
+
+    metric_filter = resources[filter_name]["Properties"]
+    assert metric_filter["LogGroupName"] == {"Ref": "DigitsFunctionLogs"}
+    pattern = metric_filter["FilterPattern"]
+    # The pattern reads the keys request_log writes, on its lines only.
+    assert f'$.message = "{request_log.MESSAGE}"' in pattern
+    line = request_log.fields(
+        route="predict",
+        method="POST",
+        path="/predict",
+        status=200,
+        latency_ms=1.0,
+        answer={"digit": 1, "confidence": 1.0, "saved": False},
+        request_id="r",
+    )
+    for field in fields:
+        assert f"$.{field}" in pattern
+        assert field in line
+    (transformation,) = metric_filter["MetricTransformations"]
+    alarm = _alarm(resources, alarm_name)
+    assert (alarm["Namespace"], alarm["MetricName"]) == (
+        transformation["MetricNamespace"],
+        transformation["MetricName"],
+    )
+    assert transformation["MetricName"] == metric
+    assert alarm["Statistic"] == "Sum"
+
+
+def test_images_not_saved_counts_predictions_only(resources):
+    pattern = resources["ImagesNotSavedMetric"]["Properties"]["FilterPattern"]
+    assert '$.route = "predict"' in pattern
+    assert '$.route = "predict_batch"' in pattern
+    assert "$.saved IS FALSE" in pattern
+
+
+def test_alarm_email_is_optional(template, resources):
+    parameter = template["Parameters"]["AlarmEmail"]
+    assert parameter["Default"] == ""
+    assert template["Conditions"]["NotifyByEmail"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "AlarmEmail"}, ""]}]
+    }
+    subscription = resources["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "NotifyByEmail"
+    assert subscription["Properties"] == {
+        "TopicArn": {"Ref": "AlarmTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "AlarmEmail"},
+    }
+    assert resources["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
+    assert "Condition" not in resources["AlarmTopic"]
