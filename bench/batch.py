@@ -84,6 +84,7 @@ def measure(
         ),
     }
     runs: dict[str, list[float]] = {name: [] for name in sides}
+    load_before = os.getloadavg()[0]
     for path, chunks in sides.values():  # warm both routes and the connections
         _round(functools.partial(_send, client, path), chunks[:concurrency], concurrency)
     for _ in range(rounds):
@@ -95,6 +96,8 @@ def measure(
         "batch_size": batch_size,
         "rounds": rounds,
         "cpus": os.cpu_count(),
+        # Both sides share the machine: a busy one (load over the CPU count) blurs the figures.
+        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
     for name, figures in runs.items():
         result[name] = {
@@ -121,7 +124,8 @@ def markdown(result: dict) -> str:
     rows.append(
         f"\n{result['images']} images, {result['concurrency']} requests in flight, batches of "
         f"{result['batch_size']}: the batch route predicts {result['speedup']:.1f}x as many "
-        "images per second."
+        f"images per second (load average {result['load_average'][0]:.1f} before, "
+        f"{result['load_average'][1]:.1f} after, {result['cpus']} CPUs)."
     )
     return "\n".join(rows)
 
