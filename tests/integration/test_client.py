@@ -7,12 +7,18 @@ Waits are kept tiny with --backoff; only the Retry-After test waits the 1 s the 
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
+import fcntl
 import io
 import json
+import os
+import pty
+import struct
 import subprocess
 import sys
+import termios
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -250,6 +256,37 @@ def test_every_file_gets_its_line_in_order_across_batches_in_flight(scripted, tm
     lines = lines_of(done.stdout)
     assert [line["file"] for line in lines] == files
     assert [line["digit"] for line in lines] == [(i + 1) % 10 for i in range(70)]
+
+
+def run_with_terminal_stderr(*args: str) -> str:
+    """Run the client with stderr on a pseudo-terminal of 100 columns; return what it showed."""
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    with subprocess.Popen(
+        [sys.executable, "-m", "digits_client", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=terminal,
+    ) as process:
+        os.close(terminal)
+        shown = b""
+        with contextlib.suppress(OSError):  # EIO once the client has exited
+            while chunk := os.read(controller, 65536):
+                shown += chunk
+        process.wait(60)
+    os.close(controller)
+    return shown.decode(errors="replace")
+
+
+def test_a_progress_bar_on_a_terminal_but_not_when_piped(scripted, tmp_path):
+    for i in range(12):
+        (tmp_path / f"{i:02d}.png").write_bytes(b"x" * (i + 1))
+    server = scripted([])
+    shown = run_with_terminal_stderr("predict", "--url", server.url, str(tmp_path))
+    assert "12/12" in shown
+    piped = run_cli("predict", "--url", server.url, str(tmp_path))
+    assert piped.returncode == 0
+    assert piped.stderr == ""
+    assert len(piped.stdout.splitlines()) == 12
 
 
 # ---- the real local stack ---------------------------------------------------------------
