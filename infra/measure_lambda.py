@@ -5,7 +5,9 @@ child process of the runtime's Python version (python3.13, from pyenv here) that
 package in .aws-sam/build/DigitsFunction plus boto3 (which Lambda provides). The child imports
 lambda_handler as Lambda's init phase does, then invokes the handler with every event in
 tests/events/, and reports the init seconds, each event's status and milliseconds, and the peak
-RSS: the figures template.yaml's MemorySize and Timeout are chosen from. Run on a quiet machine.
+RSS: the figures template.yaml's MemorySize and Timeout are chosen from. Then it runs the
+handler's SnapStart hooks as a snapshot and a restore would, and times the first answer after.
+Run on a quiet machine.
 """
 
 from __future__ import annotations
@@ -56,8 +58,25 @@ for path in sys.argv[1:]:
         results.append({"event": path.rsplit("/", 1)[-1], "attempt": attempt,
                         "status": answer["statusCode"], "ms": round(took * 1000, 2),
                         "cpu_ms": round(took_cpu * 1000, 2)})
+# SnapStart: Lambda runs the before-snapshot hooks after init, the after-restore hooks in each
+# restored copy; here both run in this process, then the first event is answered once more.
+restore = {}
+if hasattr(lambda_handler, "after_restore"):
+    began = time.perf_counter()
+    lambda_handler.before_snapshot()
+    restore["before_snapshot_seconds"] = round(time.perf_counter() - began, 3)
+    began = time.perf_counter()
+    lambda_handler.after_restore()
+    restore["after_restore_seconds"] = round(time.perf_counter() - began, 3)
+    names = [p for p in sys.argv[1:] if p.rsplit("/", 1)[-1].startswith("predict")]
+    event = json.load(open((names or sys.argv[1:])[0]))
+    began = time.perf_counter()
+    status = lambda_handler.handler(event, None)["statusCode"]
+    restore["first_after_restore_ms"] = round((time.perf_counter() - began) * 1000, 2)
+    restore["first_after_restore_status"] = status
 print(json.dumps({
     "python": sys.version.split()[0],
+    "snapstart": restore,
     "init_seconds": round(init_seconds, 3),
     "init_cpu_seconds": round(init_cpu_seconds, 3),
     "init_rss_mb": round(init_rss_mb, 1),

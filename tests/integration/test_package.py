@@ -32,7 +32,7 @@ STATUSES = {
     "bad-request-text-plain.json": 415,
     "bad-request-invalid-json.json": 400,
     "health-get.json": 200,
-    "images-list.json": 200,
+    "images-gone.json": 404,
     "feedback-unknown-key.json": 404,
 }
 # Translate the SAM template to plain CloudFormation with SAM's own translator (in .venv-sam).
@@ -166,6 +166,8 @@ def test_package_runs_on_the_runtime_python(package, tmp_path_factory):
     report = measure_lambda.run_package(package, python, boto3_dir, events)
     assert report["python"].startswith(version)
     assert {r["event"]: r["status"] for r in report["results"]} == STATUSES
+    # The SnapStart hooks run on the package as built, and a restored copy still answers.
+    assert report["snapstart"]["first_after_restore_status"] == 200
     memory = int(re.search(r"MemorySize:\s*(\d+)", TEMPLATE.read_text())[1])
     assert report["peak_rss_mb"] < memory / 2
 

@@ -1,0 +1,180 @@
+"""The Lambda handler against the seed's design at its leanest (bench/lean_reference.py).
+
+    python -m bench.lambda_compare [--cold-runs 9] [--requests 200]
+
+Cold: from spawning a Python process to the handler's answer to the canvas Function URL event,
+S3 on a moto server: our handler (functions/lambda_handler.py), the lean reference, and the
+served reference's Lambda path (bench/cold_start.py's, functions-framework's app under apig-wsgi),
+interleaved run by run. Warm: both handlers in this process, alternating, each request timed, and
+each side's own S3 storage step timed alone on the same images: what a request adds above it is
+the handler's median less the storage step's median.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import importlib.util
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench import cold_start, reference, servers, warm
+
+REPO = servers.REPO
+OUR_HANDLER = REPO / "functions" / "lambda_handler.py"
+LEAN_HANDLER = REPO / "bench" / "lean_reference.py"
+CANVAS_EVENT = cold_start.CANVAS_EVENT
+
+# Run in a fresh interpreter: import a handler module, answer one event, report.
+SNIPPET = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+handler = __import__(sys.argv[2]).handler
+with open(sys.argv[3]) as f:
+    event = json.load(f)
+response = handler(event, None)
+body = json.loads(response["body"])
+print(json.dumps({"status": response["statusCode"], "saved": body.get("saved")}), flush=True)
+"""
+
+
+def spawn_and_answer(module: Path, env: dict[str, str]) -> float:
+    """Return seconds from spawning Python to the answer of ``module``'s handler to one event."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-c", SNIPPET, str(module.parent), module.stem, str(CANVAS_EVENT)],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    line = process.stdout.readline()
+    elapsed = time.perf_counter() - started
+    process.stdout.close()
+    process.wait(60)
+    answer = json.loads(line)
+    if answer["status"] != 200 or not answer["saved"]:
+        raise RuntimeError(f"{module.name} answered {answer}")
+    return elapsed
+
+
+def measure_cold(env: dict[str, str], runs: int) -> dict[str, list[float]]:
+    """Return each side's cold starts, interleaved so that a busy moment hits all alike."""
+    runs_s: dict[str, list[float]] = {"digits": [], "lean_reference": [], "reference": []}
+    for _ in range(runs):
+        runs_s["digits"].append(spawn_and_answer(OUR_HANDLER, env))
+        runs_s["lean_reference"].append(spawn_and_answer(LEAN_HANDLER, env))
+        runs_s["reference"].append(
+            cold_start.cold_start_lambda(servers.REFERENCE_MAIN, "reference", env)[0]
+        )
+    return runs_s
+
+
+def load(path: Path, name: str):
+    """Import the module at ``path`` afresh (its init runs now) and return it."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def measure_warm(env: dict[str, str], payloads: list[bytes], requests: int) -> dict[str, dict]:
+    """Return each handler's warm milliseconds and its own S3 storage step's, medians."""
+    template = json.loads(CANVAS_EVENT.read_text())
+    events = []
+    for payload in payloads:
+        event = json.loads(json.dumps(template))
+        event["body"] = payload.decode()
+        event["headers"]["content-length"] = str(len(payload))
+        events.append(event)
+    images = [base64.b64decode(json.loads(p)["image"].split(",", 1)[1]) for p in payloads]
+    with warm.environment(env):
+        ours = load(OUR_HANDLER, "bench_lambda_handler")
+        lean = load(LEAN_HANDLER, "bench_lean_reference")
+        store = ours.INSTANCE.store
+
+        def our_put(i: int) -> int:
+            store.save_image(
+                images[i % len(images)],
+                content_type="image/png",
+                extension="png",
+                prediction=1,
+                confidence=0.5,
+                source="canvas",
+                model_version="bench",
+                receipt_digest="0" * 64,
+            )
+            return 200
+
+        def lean_put(i: int) -> int:
+            key = f"images/bench-{i}.png"
+            lean.S3.put_object(
+                Bucket=lean.BUCKET, Key=key, Body=images[i % len(images)], ContentType="image/png"
+            )
+            return 200
+
+        senders = {
+            "digits": lambda i: ours.handler(events[i % len(events)], None)["statusCode"],
+            "lean_reference": lambda i: lean.handler(events[i % len(events)], None)["statusCode"],
+            "digits_put": our_put,
+            "lean_reference_put": lean_put,
+        }
+        figures = warm.interleaved_latency(senders, requests)
+    results = {}
+    for side in ("digits", "lean_reference"):
+        total, put = figures[side]["p50_ms"], figures[f"{side}_put"]["p50_ms"]
+        results[side] = {
+            "handler_p50_ms": total,
+            "handler_p99_ms": figures[side]["p99_ms"],
+            "errors": figures[side]["errors"],
+            "storage_p50_ms": put,
+            "above_storage_ms": total - put,
+        }
+    return results
+
+
+def measure(env: dict[str, str], payloads: list[bytes], cold_runs: int, requests: int) -> dict:
+    """Return the cold and warm comparison of the Lambda handlers."""
+    cold = measure_cold(env, cold_runs)
+    results = {
+        side: {"cold_start_lambda_s": statistics.median(r), "cold_start_lambda_runs_s": r}
+        for side, r in cold.items()
+    }
+    for side, figures in measure_warm(env, payloads, requests).items():
+        results[side]["warm"] = figures
+    return results
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Measure and print the comparison as JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cold-runs", type=int, default=9)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    reference_path = reference.ensure()
+    payloads = servers.canvas_payloads(20, args.seed)
+    with contextlib.ExitStack() as stack:
+        endpoint = stack.enter_context(servers.s3())
+        env = servers.environment(endpoint, reference_path)
+        results = measure(env, payloads, args.cold_runs, args.requests)
+    ours, lean, served = results["digits"], results["lean_reference"], results["reference"]
+    results["ratios"] = {
+        "cold_vs_lean_reference": lean["cold_start_lambda_s"] / ours["cold_start_lambda_s"],
+        "cold_vs_reference": served["cold_start_lambda_s"] / ours["cold_start_lambda_s"],
+        "warm_above_storage_vs_lean_reference": lean["warm"]["above_storage_ms"]
+        / ours["warm"]["above_storage_ms"],
+    }
+    json.dump(results, sys.stdout, indent=2)
+    print()
+    return results
+
+
+if __name__ == "__main__":
+    main()
