@@ -57,8 +57,8 @@ import numpy
 marks.append(("import numpy", time.perf_counter()))
 import PIL.Image
 marks.append(("import Pillow", time.perf_counter()))
-import flask, functions_framework, apig_wsgi
-marks.append(("import flask, functions-framework, apig-wsgi", time.perf_counter()))
+import werkzeug.wrappers, apig_wsgi
+marks.append(("import werkzeug, apig-wsgi", time.perf_counter()))
 import joblib
 marks.append(("import joblib", time.perf_counter()))
 import botocore.session

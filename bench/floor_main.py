@@ -13,6 +13,7 @@ import numpy  # noqa: F401
 import PIL.Image  # noqa: F401
 
 from digits.config import Settings
+from digits.receipts import new_receipt, receipt_digest
 from digits.storage import ImageStore
 
 store = ImageStore.connect(Settings.from_env())
@@ -28,5 +29,6 @@ def predict(request: flask.Request) -> flask.Response:
         confidence=0.0,
         source="canvas",
         model_version="floor",
+        receipt_digest=receipt_digest(new_receipt()),
     )
     return flask.jsonify(saved=True, key=saved.key)

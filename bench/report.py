@@ -225,11 +225,15 @@ def notes(results: dict) -> list[str]:
     steps = ours.get("cold_start_steps_ms")
     if steps:
         imports = sum(ms for name, ms in steps.items() if name.startswith("import"))
+        libraries = ", ".join(
+            name.removeprefix("import ")
+            for name in steps
+            if name.startswith("import ") and not name.startswith("import digits")
+        )
         lines[0] += (
-            f" A cold start is {imports / sum(steps.values()):.0%} imports (numpy, flask and"
-            " functions-framework, botocore, joblib: none of them optional for the first answer,"
-            " which is a saved prediction); loading the model takes"
-            f" {steps.get('load the model', 0):.0f} ms."
+            f" A cold start is {imports / sum(steps.values()):.0%} imports ({libraries}: none of"
+            " them optional for the first answer, which is a saved prediction); loading the model"
+            f" takes {steps.get('load the model', 0):.0f} ms."
         )
     return lines
 

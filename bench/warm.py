@@ -18,6 +18,7 @@ from bench import memory
 from bench.servers import FLOOR_MAIN, READY_SECONDS, Variant, post_predict, start
 from digits.config import Settings
 from digits.decoding import decode_image
+from digits.receipts import new_receipt, receipt_digest
 from digits.storage import ImageStore
 from infra.servers import HOST, free_port, stop_group, wait_ready
 
@@ -229,6 +230,7 @@ def phase_breakdown(
                 confidence=prediction.confidence,
                 source="canvas",
                 model_version=model.version,
+                receipt_digest=receipt_digest(new_receipt()),
             )
             marks.append(time.perf_counter())
             for step, begin, end in zip(steps, marks[:-1], marks[1:], strict=True):
