@@ -18,7 +18,8 @@ from model import mnist
 
 @pytest.fixture(scope="module")
 def stack():
-    with start_stack() as running:
+    # A bucket of its own: moto's state is shared by every in-process server of the test run.
+    with start_stack(env={"IMAGES_BUCKET": "digits-images-command"}) as running:
         yield running
 
 

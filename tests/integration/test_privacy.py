@@ -25,7 +25,8 @@ SECRETS = (b"Canon", b"EOS 5D", b"SERIAL-1234", b"Home Street")
 
 @pytest.fixture(scope="module")
 def stack():
-    with start_stack() as running:
+    # A bucket of its own: moto's state is shared by every in-process server of the test run.
+    with start_stack(env={"IMAGES_BUCKET": "digits-privacy"}) as running:
         yield running
 
 
