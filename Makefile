@@ -18,7 +18,7 @@ export SITE_PORT ?= 8000
 export MNIST_DIR ?= $(wildcard $(abspath ../shared/data/mnist))
 
 .DEFAULT_GOAL := help
-.PHONY: help dev test quick lint format model bench images deploy destroy clean
+.PHONY: help dev test quick lint format model bench images retrain deploy destroy clean
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -65,6 +65,9 @@ bench: $(STAMP) ## measure accuracy, speed and memory: bench/results.json, RESUL
 
 images: $(STAMP) ## list collected images, newest first, with labels (beside make dev, or deployed)
 	$(BIN)/python -m infra.images $(IMAGES_ARGS)
+
+retrain: $(STAMP) ## fine-tune on labelled images; promote if the guard agrees (exit 0; 3 refused, 2 error)
+	$(BIN)/python -m model.retrain $(RETRAIN_ARGS)
 
 deploy: $(STAMP) $(SAM_STAMP) ## deploy to AWS (guided the first time) and publish the page
 	$(BIN)/python -m infra.deploy deploy --sam $(SAM)

@@ -170,6 +170,6 @@ def read_labelled(s3, bucket: str, progress: Callable[[int, int], None] | None =
 
 
 def print_progress(done: int, total: int) -> None:
-    """Show reading progress on stderr, one line rewritten in place."""
-    end = "\n" if done == total else ""
-    print(f"\r[retrain] reading labelled images {done}/{total}", end=end, file=sys.stderr)
+    """Show reading progress on stderr, about every twentieth image and at the end."""
+    if done % max(1, total // 20) == 0 or done == total:
+        print(f"[retrain] read {done}/{total} labelled images", file=sys.stderr, flush=True)

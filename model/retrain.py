@@ -1,0 +1,345 @@
+"""``make retrain``: fine-tune the served model on labelled images; promote it if the guard agrees.
+
+    make retrain                                  # beside `make dev`: its S3, no flags
+    IMAGES_BUCKET=my-images-bucket make retrain   # the deployed bucket, the operator's credentials
+    RETRAIN_ARGS="--report /tmp/report.md" make retrain
+
+1. Every labelled image is read from the images bucket (infra/bucket.py finds it), its label
+   history resolved, duplicates removed and the rest split by a hash of the key
+   (model/labelled.py says the rules).
+2. The images go through serving's decode_image and to_mnist. The served perceptron is
+   fine-tuned from its exported arrays (model/finetune.py) on replayed MNIST and synthetic
+   digits (model/replay.py) plus the labelled training part, each repeated ``--weight`` times.
+   A model with no perceptron gets one trained from scratch beside its other members.
+3. model/guard.py compares candidate and current model on MNIST test as served, each realistic
+   kind and the held-out labelled images; the before/after table is printed and written to
+   ``--report``. Promoted: artifact, metrics.json, model card and confusion matrix replace those
+   in ``--out-dir`` (a new version). Refused: nothing there changes.
+
+Exit status: 0 promoted, 3 refused by the guard (the report says why), 2 an error (no bucket, no
+labelled images, unreadable bucket or model; nothing is written).
+
+``--weight``: each labelled training image counts as this many replayed images. The default is
+the one the outlined-digit scenario measured best (model/README's retrain section and the
+scenario command, ``python -m model.scenario``, show the figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import joblib
+import numpy as np
+from botocore.exceptions import BotoCoreError, ClientError
+
+from digits import features
+from digits.config import DEFAULT_MODEL_PATH
+from digits.inference import Model, artifact, kind_of, load_model
+from digits.mlp import Perceptron
+from infra.bucket import NoBucket, find_bucket
+from model import card, finetune, guard, labelled, measure, mnist, replay, train
+
+PROMOTED, ERROR, REFUSED = 0, 2, 3
+MODEL_DIR = Path(__file__).resolve().parent
+CACHE = MODEL_DIR.parent / ".cache" / "retrain"
+DEFAULTS = {
+    "weight": 5,
+    "epochs": 3,
+    "learning_rate": 2e-4,
+    "batch_size": 256,
+    "replay": 10000,
+    "hidden": 800,
+    "forest_weight": 0.5,
+    "realistic": 200,
+}
+
+
+def log(message: str) -> None:
+    """Print a progress line to stderr."""
+    print(f"[retrain] {message}", file=sys.stderr, flush=True)
+
+
+class RetrainError(Exception):
+    """Retraining cannot go on; the message says why. Nothing has been written."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a retrain decided, its table, and the candidate's version."""
+
+    code: int
+    promoted: bool
+    reasons: tuple[str, ...]
+    current: guard.Scores
+    candidate: guard.Scores
+    report: str
+    counts: dict
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(prog="make retrain", description=__doc__.splitlines()[0])
+    parser.add_argument("--bucket", help="the images bucket (default: see infra/bucket.py)")
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL_PATH, help="current artifact")
+    parser.add_argument(
+        "--out-dir", type=Path, help="where a promoted model goes (default: beside --model)"
+    )
+    parser.add_argument("--report", type=Path, default=MODEL_DIR / "retrain-report.md")
+    parser.add_argument("--data-dir", help="directory of the four MNIST .gz files (or MNIST_DIR)")
+    parser.add_argument("--weight", type=int, default=DEFAULTS["weight"])
+    parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
+    parser.add_argument("--learning-rate", type=float, default=DEFAULTS["learning_rate"])
+    parser.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
+    parser.add_argument(
+        "--replay", type=int, default=DEFAULTS["replay"], help="MNIST digits replayed"
+    )
+    parser.add_argument(
+        "--hidden", type=int, default=DEFAULTS["hidden"], help="a new perceptron's size"
+    )
+    parser.add_argument("--held-out", type=float, default=labelled.HELD_OUT)
+    parser.add_argument("--mnist-test", type=int, help="first N MNIST test digits (default all)")
+    parser.add_argument(
+        "--realistic", type=int, default=DEFAULTS["realistic"], help="inputs per kind"
+    )
+    parser.add_argument("--augment", default="printed+pens", help="replayed synthetic sets")
+    parser.add_argument("--mlp-extra", default="served+distorted", choices=train.MLP_EXTRAS)
+    parser.add_argument("--cache", type=Path, default=CACHE, help="replay cache ('' for none)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    return parser.parse_args(argv)
+
+
+def read_bucket(bucket_name: str | None) -> tuple[labelled.Collected, str]:
+    """Return the labelled images of the operator's bucket and where they came from."""
+    try:
+        bucket = find_bucket(bucket_name)
+        log(f"reading labels from {bucket.where}")
+        collected = labelled.read_labelled(bucket.s3, bucket.name, labelled.print_progress)
+    except NoBucket as error:
+        raise RetrainError(str(error)) from error
+    except (BotoCoreError, ClientError) as error:
+        raise RetrainError(f"cannot read the images bucket: {error}") from error
+    if not collected.images:
+        raise RetrainError(
+            f"no labelled images in {bucket.where} ({collected.labelled_keys} labelled keys,"
+            f" left out: {collected.skipped or 'none'}): nothing to train on"
+        )
+    return collected, bucket.where
+
+
+def candidate_model(current: Model, x: np.ndarray, y: np.ndarray, args) -> Model:
+    """Return the current model with its perceptron fine-tuned (or a new one added)."""
+    members = list(current.members)
+    weights = list(current.weights)
+    found = [i for i, member in enumerate(members) if isinstance(member, Perceptron)]
+    if found:
+        index, start = found[0], members[found[0]]
+        log(f"fine-tuning the served perceptron (member {index}) from its arrays")
+    else:
+        start = finetune.new_perceptron(x.shape[1], args.hidden, args.seed)
+        members.append(start)
+        # Beside the other members with the trainer's default share (model.train's --forest-weight).
+        share = DEFAULTS["forest_weight"]
+        weights = [w * share for w in weights] + [1 - share]
+        index = len(members) - 1
+        log(f"the current model has no perceptron: training one of {args.hidden} units")
+    members[index] = finetune.fine_tune(
+        start, x, y, args.epochs, args.learning_rate, args.batch_size, args.seed, log
+    )
+    kind = "+".join(sorted((kind_of(member) for member in members), reverse=True))
+    saved = artifact(members, weights, current.feature_set, "")
+    version = train.model_version(kind, saved)
+    return Model(tuple(members), tuple(weights), current.feature_set, version)
+
+
+def training_rows(current: Model, data: mnist.Mnist, train_images, train_labels, args):
+    """Return the fine-tuning features and labels: replay plus weighted labelled images."""
+    started = time.perf_counter()
+    cache = args.cache if args.cache and str(args.cache) else None
+    x_replay, y_replay = replay.replay_features(
+        data,
+        args.replay,
+        args.seed,
+        args.augment,
+        args.mlp_extra,
+        current.feature_set,
+        args.jobs,
+        cache,
+    )
+    x_labelled = features.extract(train_images, current.feature_set)
+    x = np.vstack([x_replay, np.repeat(x_labelled, args.weight, axis=0)])
+    y = np.concatenate([y_replay, np.repeat(train_labels, args.weight)])
+    log(
+        f"training rows: {len(x_replay)} replayed + {len(x_labelled)} labelled x {args.weight}"
+        f" ({time.perf_counter() - started:.0f}s)"
+    )
+    return x, y
+
+
+def run(args: argparse.Namespace) -> Outcome:
+    """Retrain, judge and (if the guard agrees) promote; raise RetrainError on errors."""
+    started = time.perf_counter()
+    out_dir = args.out_dir or args.model.parent
+    try:
+        current = load_model(args.model)
+    except (OSError, ValueError, KeyError) as error:
+        raise RetrainError(f"cannot load the current model {args.model}: {error}") from error
+    if args.data_dir:  # bench/realistic.py finds MNIST through MNIST_DIR alone
+        os.environ["MNIST_DIR"] = str(args.data_dir)
+    try:
+        data = mnist.load(args.data_dir)
+    except mnist.MnistError as error:
+        raise RetrainError(str(error)) from error
+    collected, where = read_bucket(args.bucket)
+    train_part, held_part = labelled.split(collected.images, args.held_out)
+    train_images, train_labels, refused_train = labelled.served_arrays(train_part)
+    held_images, held_labels, refused_held = labelled.served_arrays(held_part)
+    collected.skip("refused by serving's preprocessing", refused_train + refused_held)
+    if not len(train_images):
+        raise RetrainError(
+            f"none of the {len(collected.images)} labelled images in {where} could be used for"
+            f" training (left out: {collected.skipped}): nothing to train on"
+        )
+    counts = {
+        "labelled_keys": collected.labelled_keys,
+        "training": len(train_images),
+        "held_out": len(held_images),
+        "left_out": dict(collected.skipped),
+    }
+    log(
+        f"labelled images: {len(train_images)} training, {len(held_images)} held out;"
+        f" left out {counts['left_out'] or 'none'}"
+    )
+    x, y = training_rows(current, data, train_images, train_labels, args)
+    fit_started = time.perf_counter()
+    candidate = candidate_model(current, x, y, args)
+    fit_seconds = time.perf_counter() - fit_started
+    log("measuring current and candidate")
+    sets = measure.prepare(
+        data, held_images, held_labels, args.mnist_test, args.realistic, args.jobs
+    )
+    before, after = measure.scores(current, sets), measure.scores(candidate, sets)
+    decision = guard.decide(before, after, len(held_images))
+    table = guard.table(before, after, len(held_images), len(sets.mnist_labels))
+    seconds = time.perf_counter() - started
+    report = render_report(decision, table, counts, where, args, out_dir, seconds, fit_seconds)
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(report)
+    print(report)
+    if decision.promote:
+        promote(candidate, current, sets, out_dir, args, counts, table, seconds)
+        log(f"promoted {candidate.version}: {out_dir / train.ARTIFACT}; report {args.report}")
+    else:
+        log(f"refused, {current.version} stays: {'; '.join(decision.reasons)}")
+    return Outcome(
+        code=PROMOTED if decision.promote else REFUSED,
+        promoted=decision.promote,
+        reasons=decision.reasons,
+        current=before,
+        candidate=after,
+        report=report,
+        counts=counts,
+    )
+
+
+def render_report(decision, table, counts, where, args, out_dir, seconds, fit_seconds) -> str:
+    """Return the Markdown report: the decision, its reasons, the table and what was used."""
+    if decision.promote:
+        verdict = f"**Promoted**: the candidate replaces `{out_dir / train.ARTIFACT}`."
+    else:
+        verdict = "**Refused**: the current model stays. " + " ".join(
+            f"{reason[0].upper()}{reason[1:]}." for reason in decision.reasons
+        )
+    left_out = ", ".join(f"{k} {v}" for k, v in counts["left_out"].items()) or "none"
+    return f"""# Retrain report
+
+{verdict}
+
+{table}
+
+Labelled images from {where}: {counts["labelled_keys"]} labelled keys; {counts["training"]}
+for training, {counts["held_out"]} held out (hash of the key, fraction {args.held_out}); left
+out: {left_out}. Label rule: the latest label wins (model/labelled.py).
+Fine-tuned {args.epochs} epochs at learning rate {args.learning_rate}, each labelled image
+weighted {args.weight}, beside {args.replay} replayed MNIST digits and their synthetic copies;
+fit {fit_seconds:.0f} s, whole retrain {seconds:.0f} s.
+"""
+
+
+def promote(candidate, current, sets, out_dir: Path, args, counts, table, seconds) -> None:
+    """Write the candidate's artifact, metrics, card and confusion matrix into ``out_dir``."""
+    # The current model's own metrics carry what the card says about its training.
+    previous_path = args.model.parent / "metrics.json"
+    previous = json.loads(previous_path.read_text()) if previous_path.is_file() else {}
+    if previous.get("version") != current.version:
+        previous = {}
+    metrics = {**previous, **measure.card_figures(candidate, sets), "version": candidate.version}
+    metrics["realistic_n"] = args.realistic
+    metrics["retrain"] = {
+        "from_version": current.version,
+        "labelled": counts,
+        "weight": args.weight,
+        "epochs": args.epochs,
+        "learning_rate": args.learning_rate,
+        "replay": args.replay,
+        "mnist_test": len(sets.mnist_labels),
+        "seconds": round(seconds, 1),
+        "command": " ".join(["python -m model.retrain", *getattr(args, "argv", [])]),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir) as folder:
+        staged = Path(folder)
+        saved = artifact(
+            list(candidate.members),
+            list(candidate.weights),
+            candidate.feature_set,
+            candidate.version,
+        )
+        joblib.dump(saved, staged / train.ARTIFACT)
+        metrics["artifact"] = {
+            "path": train.ARTIFACT,
+            "bytes": (staged / train.ARTIFACT).stat().st_size,
+        }
+        (staged / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+        card.write_confusion_png(
+            metrics["test_served"]["confusion_matrix"], staged / "confusion.png"
+        )
+        section = (
+            f"\n## Retrained on labelled images\n\nFine-tuned from `{current.version}` by"
+            f" `make retrain` (model/retrain.py); the guard's table:\n\n{table}\n"
+        )
+        try:
+            card.write_model_card(metrics, staged / "README.md")
+            (staged / "README.md").write_text((staged / "README.md").read_text() + section)
+        except KeyError as error:  # metrics.json of another kind of training: a card of its own
+            log(f"model card: metrics.json lacks {error}; writing the retrain section alone")
+            (staged / "README.md").write_text(
+                f"# Model card: digit model `{candidate.version}`\n{section}"
+            )
+        for name in ("metrics.json", "confusion.png", "README.md", train.ARTIFACT):
+            os.replace(staged / name, out_dir / name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run make retrain; return 0 promoted, 3 refused, 2 on errors."""
+    args = parse_args(argv)
+    args.argv = list(argv if argv is not None else sys.argv[1:])
+    try:
+        return run(args).code
+    except mnist.MnistError as error:  # MNIST_DIR missing when bench/realistic.py reads it
+        print(f"error: {error}", file=sys.stderr)
+        return ERROR
+    except RetrainError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())
