@@ -5,9 +5,10 @@
 Cold: from spawning a Python process to the handler's answer to the canvas Function URL event,
 S3 on a moto server: our handler (functions/lambda_handler.py), the lean reference, and the
 served reference's Lambda path (bench/cold_start.py's, functions-framework's app under apig-wsgi),
-interleaved run by run. Warm: both handlers in this process, alternating, each request timed, and
-each side's own S3 storage step timed alone on the same images: what a request adds above it is
-the handler's median less the storage step's median.
+interleaved run by run. Warm: the three handlers in this process, alternating, each request
+timed, and each side's own S3 storage step timed alone on the same images (the served reference
+stores through digits.storage as ours does): what a request adds above it is the handler's
+median less the storage step's median.
 """
 
 from __future__ import annotations
@@ -20,21 +21,23 @@ import json
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from bench import cold_start, reference, servers, warm
 
 REPO = servers.REPO
+BENCH = servers.BENCH
 OUR_HANDLER = REPO / "functions" / "lambda_handler.py"
 LEAN_HANDLER = REPO / "bench" / "lean_reference.py"
 CANVAS_EVENT = cold_start.CANVAS_EVENT
 
 # Run in a fresh interpreter: import a handler module, answer one event, report.
 SNIPPET = """
-import json, sys
+import importlib, json, sys
 sys.path.insert(0, sys.argv[1])
-handler = __import__(sys.argv[2]).handler
+handler = importlib.import_module(sys.argv[2]).handler
 with open(sys.argv[3]) as f:
     event = json.load(f)
 response = handler(event, None)
@@ -45,19 +48,27 @@ print(json.dumps({"status": response["statusCode"], "saved": body.get("saved")})
 
 def spawn_and_answer(module: Path, env: dict[str, str]) -> float:
     """Return seconds from spawning Python to the answer of ``module``'s handler to one event."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-c", SNIPPET, str(module.parent), module.stem, str(CANVAS_EVENT)],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
+    # bench/ itself is never put on the path: its modules would shadow the standard library's.
+    root, name = (
+        (REPO, "bench." + module.stem) if module.parent == BENCH else (module.parent, module.stem)
     )
-    line = process.stdout.readline()
-    elapsed = time.perf_counter() - started
-    process.stdout.close()
-    process.wait(60)
+    with tempfile.TemporaryFile("w+") as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            [sys.executable, "-c", SNIPPET, str(root), name, str(CANVAS_EVENT)],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
+        line = process.stdout.readline()
+        elapsed = time.perf_counter() - started
+        process.stdout.close()
+        process.wait(60)
+        if not line:
+            errors.seek(0)
+            raise RuntimeError(f"{module.name} gave no answer:\n{errors.read()[-3000:]}")
     answer = json.loads(line)
     if answer["status"] != 200 or not answer["saved"]:
         raise RuntimeError(f"{module.name} answered {answer}")
@@ -95,8 +106,15 @@ def measure_warm(env: dict[str, str], payloads: list[bytes], requests: int) -> d
         events.append(event)
     images = [base64.b64decode(json.loads(p)["image"].split(",", 1)[1]) for p in payloads]
     with warm.environment(env):
+        import apig_wsgi
+        from functions_framework import create_app
+
         ours = load(OUR_HANDLER, "bench_lambda_handler")
         lean = load(LEAN_HANDLER, "bench_lean_reference")
+        # The served reference's Lambda path, as bench/cold_start.py builds it.
+        served = apig_wsgi.make_lambda_handler(
+            create_app("predict", str(servers.REFERENCE_MAIN)), binary_support=True
+        )
         store = ours.INSTANCE.store
 
         def our_put(i: int) -> int:
@@ -122,12 +140,15 @@ def measure_warm(env: dict[str, str], payloads: list[bytes], requests: int) -> d
         senders = {
             "digits": lambda i: ours.handler(events[i % len(events)], None)["statusCode"],
             "lean_reference": lambda i: lean.handler(events[i % len(events)], None)["statusCode"],
+            "reference": lambda i: served(events[i % len(events)], None)["statusCode"],
             "digits_put": our_put,
             "lean_reference_put": lean_put,
         }
         figures = warm.interleaved_latency(senders, requests)
+    # The served reference stores through the same digits.storage code as ours.
+    figures["reference_put"] = figures["digits_put"]
     results = {}
-    for side in ("digits", "lean_reference"):
+    for side in ("digits", "lean_reference", "reference"):
         total, put = figures[side]["p50_ms"], figures[f"{side}_put"]["p50_ms"]
         results[side] = {
             "handler_p50_ms": total,
@@ -169,6 +190,8 @@ def main(argv: list[str] | None = None) -> dict:
         "cold_vs_lean_reference": lean["cold_start_lambda_s"] / ours["cold_start_lambda_s"],
         "cold_vs_reference": served["cold_start_lambda_s"] / ours["cold_start_lambda_s"],
         "warm_above_storage_vs_lean_reference": lean["warm"]["above_storage_ms"]
+        / ours["warm"]["above_storage_ms"],
+        "warm_above_storage_vs_reference": served["warm"]["above_storage_ms"]
         / ours["warm"]["above_storage_ms"],
     }
     json.dump(results, sys.stdout, indent=2)
