@@ -130,6 +130,13 @@ def markdown(result: dict) -> str:
     return "\n".join(rows)
 
 
+def run(images: int = 256, concurrency: int = 4, rounds: int = 3) -> dict:
+    """Start the local stack and measure both sides on ``images`` MNIST test scans."""
+    pngs = scan_pngs(images, os.environ.get("MNIST_DIR") or None)
+    with start_stack(env={"IMAGES_BUCKET": BUCKET}) as stack:
+        return measure(stack.function_url, pngs, concurrency=concurrency, rounds=rounds)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Start the local stack, measure both sides, write bench/batch.json, print the table."""
     parser = argparse.ArgumentParser(prog="python -m bench.batch", description=__doc__)
@@ -138,11 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args(argv)
-    images = scan_pngs(args.images, os.environ.get("MNIST_DIR") or None)
-    with start_stack(env={"IMAGES_BUCKET": BUCKET}) as stack:
-        result = measure(
-            stack.function_url, images, concurrency=args.concurrency, rounds=args.rounds
-        )
+    result = run(args.images, args.concurrency, args.rounds)
     args.output.write_text(json.dumps(result, indent=2) + "\n")
     print(markdown(result))
     return 0

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bench.batch import markdown as batch_markdown
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS_JSON = REPO / "bench" / "results.json"
 RESULTS_MD = REPO / "bench" / "RESULTS.md"
@@ -184,6 +186,9 @@ def render(results: dict) -> str:
     lines += ["", "| input kind | digits | reference |", "| --- | --- | --- |"]
     for kind in ours["accuracy"]:
         lines.append(f"| {kind} | {ours['accuracy'][kind]:.1%} | {ref['accuracy'][kind]:.1%} |")
+    if "batch" in results:
+        lines += ["", "Batches (bench/batch.py, target: at least 2x the images per second):", ""]
+        lines.append(batch_markdown(results["batch"]))
     return "\n".join(lines) + "\n"
 
 

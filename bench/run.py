@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 
-from bench import accuracy, cold_start, package, reference, report, servers, warm
+from bench import accuracy, batch, cold_start, package, reference, report, servers, warm
 from digits.config import Settings
 
 # What this run writes: a previous run leaves them changed, which does not make the commit dirty.
@@ -129,6 +129,8 @@ def main(argv: list[str] | None = None) -> dict:
             all_variants, models, payloads, args.requests, env
         ).items():
             results[name]["in_process"] = figures
+    print("batches over HTTP")
+    results["batch"] = batch.run()
     results["digits"]["artifact_bytes"] = Settings.from_env().model_path.stat().st_size
     results["reference"]["artifact_bytes"] = reference_path.stat().st_size
     results["lambda_package"] = package.lambda_package()
