@@ -5,7 +5,8 @@ import { Api, ApiError, plainWords } from "./api.js";
 import { refreshTimes, renderHistory } from "./history.js";
 import { HistoryStore } from "./history-store.js";
 import { DrawingPad } from "./pad.js";
-import { clearResult, percent, showResult } from "./result.js";
+import { clearBoxes, showBoxes, shownImageFrame } from "./boxes.js";
+import { clearResult, percent, readConfidence, readText, showResult } from "./result.js";
 
 const LIVE_DELAY_MS = 450; // long enough to start the next stroke of a 4 or a 7
 const HISTORY_SIZE = 12; // entries this browser keeps; each is under a kilobyte
@@ -30,13 +31,17 @@ const state = {
 const pad = new DrawingPad($("pad"), {
   onStrokeStart() {
     cancelPending();
+    clearBoxes($("boxes"));
     if (state.file) dropFile();
     hideError();
   },
   onStrokeEnd() {
     if ($("live").checked) schedulePrediction();
   },
-  onChange: updateTools,
+  onChange() {
+    updateTools();
+    clearBoxes($("boxes")); // they mark the drawing as it was
+  },
 });
 
 function updateTools() {
@@ -106,9 +111,10 @@ async function predict() {
       : await api.predictDrawing(pad.toDataURL(), controller.signal);
     if (mine !== state.sequence) return; // a newer request owns the panel
     showResult(body);
+    markDigits(body);
     if (body.saved) state.shownInput = input; // an unsaved image may be sent again
     const saved = body.saved ? "" : " The image was not saved.";
-    announce(`Predicted ${body.digit}, ${percent(body.confidence)} sure.${saved}`);
+    announce(`Predicted ${readText(body)}, ${percent(readConfidence(body))} sure.${saved}`);
     if (body.saved && localHistory.add(body)) showHistory();
   } catch (error) {
     if (error.name === "AbortError" || mine !== state.sequence) return;
@@ -120,6 +126,27 @@ async function predict() {
       setBusy(false);
     }
   }
+}
+
+/** Box each digit of a number where it was found, on the drawing or the uploaded image. */
+function markDigits(body) {
+  const digits = body.digits ?? [];
+  if (digits.length < 2) {
+    clearBoxes($("boxes"));
+    return;
+  }
+  if (state.file) {
+    const img = $("upload-preview-img");
+    if (!img.naturalWidth) return; // the browser cannot show this file: nothing to box
+    showBoxes($("boxes"), digits, shownImageFrame(img), {
+      width: img.naturalWidth,
+      height: img.naturalHeight,
+    });
+    return;
+  }
+  const canvas = $("pad");
+  const frame = { left: canvas.offsetLeft, top: canvas.offsetTop };
+  showBoxes($("boxes"), digits, { ...frame, width: canvas.clientWidth, height: canvas.clientHeight }, pad.exportSize());
 }
 
 // ---- uploads: picker, drag and drop, paste --------------------------------------------------

@@ -9,11 +9,12 @@ const PREVIEW_PREFIX = "data:image/png;base64,";
  * @typedef {object} Entry
  * @property {string} key the stored image's key, from the answer's image.key
  * @property {string} receipt proof that this browser sent that image, from the answer
- * @property {number} digit
+ * @property {number|string} digit the digit read, or a number's digits ("42")
  * @property {number} confidence
- * @property {string} preview the 28x28 PNG the model saw, as a data URL
+ * @property {string} preview the 28x28 PNG the model saw, as a data URL (a number's first digit)
+ * @property {string[]} previews a number's digits as the model saw them, left to right
  * @property {string} at when it was predicted (ISO 8601, this browser's clock)
- * @property {number|null} label the digit the person said it really is, if they did
+ * @property {number|string|null} label what the person said it really is, if they did
  */
 
 /** Return `value` as an entry, or null when it is not one (an old or hand-edited record). */
@@ -21,12 +22,15 @@ function asEntry(value) {
   if (!value || typeof value !== "object") return null;
   const { key, receipt, digit, confidence, preview, at } = value;
   const isDigit = (d) => Number.isInteger(d) && d >= 0 && d <= 9;
-  if (typeof key !== "string" || !key || typeof receipt !== "string" || !receipt) return null;
-  if (!isDigit(digit) || typeof confidence !== "number") return null;
+  const isRead = (d) => isDigit(d) || (typeof d === "string" && /^[0-9]{1,12}$/.test(d));
   // Only a data URL is ever shown: nothing kept here makes the page fetch anything.
-  if (typeof preview !== "string" || !preview.startsWith(PREVIEW_PREFIX)) return null;
-  const label = isDigit(value.label) ? value.label : null;
-  return { key, receipt, digit, confidence, preview, at: String(at ?? ""), label };
+  const isPreview = (p) => typeof p === "string" && p.startsWith(PREVIEW_PREFIX);
+  if (typeof key !== "string" || !key || typeof receipt !== "string" || !receipt) return null;
+  if (!isRead(digit) || typeof confidence !== "number") return null;
+  if (!isPreview(preview)) return null;
+  const previews = Array.isArray(value.previews) ? value.previews.filter(isPreview) : [];
+  const label = isRead(value.label) ? value.label : null;
+  return { key, receipt, digit, confidence, preview, previews, at: String(at ?? ""), label };
 }
 
 function browserStorage() {
@@ -69,9 +73,11 @@ export class HistoryStore {
     const entry = asEntry({
       key: answer?.image?.key,
       receipt: answer?.receipt,
-      digit: answer?.digit,
-      confidence: answer?.confidence,
-      preview: answer?.preview,
+      // A number (several digits) has no top-level digit: its digits, read left to right, instead.
+      digit: answer?.digit ?? answer?.number,
+      confidence: answer?.confidence ?? answer?.number_confidence,
+      preview: answer?.preview ?? answer?.digits?.[0]?.preview,
+      previews: (answer?.digits?.length ?? 0) > 1 ? answer.digits.map((d) => d.preview) : [],
       at: now.toISOString(),
       label: null,
     });

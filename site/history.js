@@ -48,12 +48,16 @@ function historyItem(entry, sendLabel) {
 
   const thumb = document.createElement("div");
   thumb.className = "thumb";
-  const img = document.createElement("img");
-  img.src = entry.preview; // a data URL: the 28x28 image the model saw, never the upload itself
-  img.alt = `What the model saw for the digit predicted as ${entry.digit}`;
-  img.width = 28;
-  img.height = 28;
-  thumb.append(img);
+  const previews = entry.previews.length ? entry.previews : [entry.preview];
+  thumb.classList.toggle("thumb-number", previews.length > 1);
+  for (const preview of previews) {
+    const img = document.createElement("img");
+    img.src = preview; // a data URL: the 28x28 image the model saw, never the upload itself
+    img.alt = `What the model saw, read as ${entry.digit}`;
+    img.width = 28;
+    img.height = 28;
+    thumb.append(img);
+  }
 
   const meta = document.createElement("div");
   meta.className = "history-meta";
@@ -79,7 +83,66 @@ function historyItem(entry, sendLabel) {
   return item;
 }
 
+/** Record `value` as the entry's label on the server, then on the card; say why if it cannot. */
+async function recordLabel(entry, value, label, problem, sendLabel) {
+  problem.hidden = true;
+  try {
+    await sendLabel(entry, value);
+  } catch (error) {
+    problem.textContent = `Not recorded: ${error.message}`;
+    problem.hidden = false;
+    return false;
+  }
+  entry.label = value;
+  label.textContent = labelText(value);
+  label.hidden = false;
+  return true;
+}
+
+/** For a number: type the right digits, all of them, and send them as one label. */
+function numberPicker(entry, label, sendLabel) {
+  const details = document.createElement("details");
+  details.className = "feedback";
+  const summary = document.createElement("summary");
+  summary.textContent = "Wrong? Type the right number";
+  const form = document.createElement("form");
+  form.className = "feedback-number";
+  const input = document.createElement("input");
+  input.type = "text";
+  input.inputMode = "numeric";
+  input.pattern = "[0-9]{1,12}";
+  input.maxLength = 12;
+  input.required = true;
+  input.value = String(entry.label ?? entry.digit);
+  input.setAttribute("aria-label", `The right number for the image read as ${entry.digit}`);
+  input.dataset.testid = "number-label";
+  const send = document.createElement("button");
+  send.type = "submit";
+  send.className = "btn btn-small";
+  send.textContent = "Send";
+  const problem = document.createElement("p");
+  problem.className = "feedback-error small";
+  problem.setAttribute("role", "alert");
+  problem.hidden = true;
+  form.append(input, send);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!form.reportValidity()) return;
+    send.disabled = true;
+    if (await recordLabel(entry, input.value, label, problem, sendLabel)) {
+      details.open = false;
+      summary.focus();
+    }
+    send.disabled = false;
+  });
+  details.append(summary, form, problem);
+  return details;
+}
+
 function feedbackPicker(entry, label, sendLabel) {
+  if (typeof entry.digit === "string" && entry.digit.length > 1) {
+    return numberPicker(entry, label, sendLabel);
+  }
   const details = document.createElement("details");
   details.className = "feedback";
   const summary = document.createElement("summary");

@@ -1,10 +1,14 @@
 // The drawing pad: pointer input (mouse, touch, pen), smooth round strokes, undo, and a PNG export.
-// Strokes are kept in coordinates relative to the pad's side (0..1), so the pad can be redrawn
-// crisply at any size and pixel density, and the export does not depend on the screen.
+// Strokes are kept in coordinates relative to the pad (0..1 across and down; widths relative to
+// its height), so the pad can be redrawn crisply at any size and pixel density, and the export
+// does not depend on the screen. The pad is wider than tall (pad.css: aspect-ratio 4 / 3), room
+// for a few digits of a number while one digit is drawn as before.
 
 const INK = "#15192b";
-const REFERENCE_SIDE = 320; // brush sizes are CSS pixels on a pad this wide
-const EXPORT_SIDE = 280; // ten times MNIST's 28 pixels: plenty for the server's crop and resize
+const REFERENCE_HEIGHT = 320; // brush sizes are CSS pixels on a pad this tall
+// A digit drawn the pad's height is thirty times MNIST's 28 pixels: plenty for the server.
+const EXPORT_WIDTH = 400;
+const EXPORT_HEIGHT = 300;
 
 export class DrawingPad {
   /**
@@ -20,7 +24,8 @@ export class DrawingPad {
     this.brushSize = 22;
     this.activePointer = null;
     this.frameRequested = false;
-    this.side = 0;
+    this.width = 0;
+    this.height = 0;
 
     canvas.addEventListener("pointerdown", (e) => this.#down(e));
     canvas.addEventListener("pointermove", (e) => this.#move(e));
@@ -70,13 +75,18 @@ export class DrawingPad {
   /** Return the drawing as a PNG data URL: dark ink on white, a fixed size on every screen. */
   toDataURL() {
     const out = document.createElement("canvas");
-    out.width = EXPORT_SIDE;
-    out.height = EXPORT_SIDE;
+    out.width = EXPORT_WIDTH;
+    out.height = EXPORT_HEIGHT;
     const ctx = out.getContext("2d");
     ctx.fillStyle = "#ffffff";
-    ctx.fillRect(0, 0, EXPORT_SIDE, EXPORT_SIDE);
-    for (const stroke of this.strokes) drawStroke(ctx, stroke, EXPORT_SIDE);
+    ctx.fillRect(0, 0, EXPORT_WIDTH, EXPORT_HEIGHT);
+    for (const stroke of this.strokes) drawStroke(ctx, stroke, EXPORT_WIDTH, EXPORT_HEIGHT);
     return out.toDataURL("image/png");
+  }
+
+  /** Return the size of what toDataURL exports, in its pixels. */
+  exportSize() {
+    return { width: EXPORT_WIDTH, height: EXPORT_HEIGHT };
   }
 
   #point(e) {
@@ -92,7 +102,7 @@ export class DrawingPad {
     e.preventDefault();
     this.canvas.setPointerCapture?.(e.pointerId);
     this.activePointer = e.pointerId;
-    this.strokes.push({ width: this.brushSize / REFERENCE_SIDE, points: [this.#point(e)] });
+    this.strokes.push({ width: this.brushSize / REFERENCE_HEIGHT, points: [this.#point(e)] });
     this.revision++;
     this.hooks.onStrokeStart?.();
     this.hooks.onChange?.();
@@ -108,7 +118,8 @@ export class DrawingPad {
     for (const sample of samples.length ? samples : [e]) {
       const p = this.#point(sample);
       const last = stroke.points.at(-1);
-      if (Math.hypot(p[0] - last[0], p[1] - last[1]) * this.side >= 0.75) stroke.points.push(p);
+      const moved = Math.hypot((p[0] - last[0]) * this.width, (p[1] - last[1]) * this.height);
+      if (moved >= 0.75) stroke.points.push(p);
     }
     this.#schedule();
   }
@@ -133,7 +144,8 @@ export class DrawingPad {
   #resize() {
     const rect = this.canvas.getBoundingClientRect();
     const ratio = window.devicePixelRatio || 1;
-    this.side = rect.width;
+    this.width = rect.width;
+    this.height = rect.height;
     const w = Math.max(1, Math.round(rect.width * ratio));
     const h = Math.max(1, Math.round(rect.height * ratio));
     if (this.canvas.width !== w || this.canvas.height !== h) {
@@ -159,23 +171,23 @@ export class DrawingPad {
     const { ctx, canvas } = this;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, canvas.width, canvas.height);
-    for (const stroke of this.strokes) drawStroke(ctx, stroke, canvas.width);
+    for (const stroke of this.strokes) drawStroke(ctx, stroke, canvas.width, canvas.height);
   }
 }
 
-/** Draw one stroke at `side` pixels: quadratic curves through midpoints, round caps and joins. */
-function drawStroke(ctx, stroke, side) {
-  const pts = stroke.points.map(([x, y]) => [x * side, y * side]);
-  const width = stroke.width * side;
+/** Draw one stroke on `width` x `height` pixels: curves through midpoints, round caps and joins. */
+function drawStroke(ctx, stroke, width, height) {
+  const pts = stroke.points.map(([x, y]) => [x * width, y * height]);
+  const lineWidth = stroke.width * height;
   ctx.fillStyle = INK;
   ctx.strokeStyle = INK;
   if (pts.length === 1) {
     ctx.beginPath();
-    ctx.arc(pts[0][0], pts[0][1], width / 2, 0, Math.PI * 2);
+    ctx.arc(pts[0][0], pts[0][1], lineWidth / 2, 0, Math.PI * 2);
     ctx.fill();
     return;
   }
-  ctx.lineWidth = width;
+  ctx.lineWidth = lineWidth;
   ctx.lineCap = "round";
   ctx.lineJoin = "round";
   ctx.beginPath();

@@ -1,6 +1,8 @@
 // Showing one prediction: the digit, how sure, all ten probabilities, what the model saw, where
 // the image went.
 
+import { clearBoxes } from "./boxes.js";
+
 const $ = (id) => document.getElementById(id);
 
 /** Return a few words for a confidence between 0 and 1. */
@@ -38,15 +40,38 @@ function ensureBars(list) {
   }
 }
 
+/** Return what was read: the number, or the digit when there is one. */
+export function readText(body) {
+  return body.number ?? String(body.digit);
+}
+
+/** Return how sure the model is of all that was read. */
+export function readConfidence(body) {
+  return body.digit === null ? body.number_confidence : body.confidence;
+}
+
 /** Show a successful prediction body from POST /predict. */
 export function showResult(body) {
   $("result-empty").hidden = true;
   $("result").hidden = false;
 
-  $("digit").textContent = String(body.digit);
-  $("confidence-value").textContent = percent(body.confidence);
-  $("confidence-words").textContent = confidenceWords(body.confidence);
-  $("confidence-bar").style.setProperty("--p", String(body.confidence));
+  const several = (body.digits?.length ?? 1) > 1;
+  const confidence = readConfidence(body);
+  $("digit").textContent = readText(body);
+  $("digit").classList.toggle("is-number", several);
+  $("digit").style.setProperty("--length", String(readText(body).length));
+  $("digit-words").textContent = several ? "Predicted number: " : "Predicted digit: ";
+  $("confidence-value").textContent = percent(confidence);
+  $("confidence-words").textContent = confidenceWords(confidence);
+  $("confidence-bar").style.setProperty("--p", String(confidence));
+
+  showDigits(several ? body.digits : []);
+  $("probs-heading").hidden = several;
+  $("probs").hidden = several;
+  if (several) {
+    showSaved(body);
+    return;
+  }
 
   const list = $("probs");
   ensureBars(list);
@@ -59,6 +84,35 @@ export function showResult(body) {
     item.setAttribute("aria-label", `${d}: ${percent(p)}`);
   });
 
+  showSaved(body);
+}
+
+/** List each digit of a number: what the model saw, what it read, how sure. */
+function showDigits(digits) {
+  const list = $("digit-list");
+  list.replaceChildren(
+    ...digits.map((found) => {
+      const item = document.createElement("li");
+      item.className = "digit-item";
+      const img = document.createElement("img");
+      img.src = found.preview;
+      img.alt = `What the model saw for this digit, read as ${found.digit}`;
+      img.width = 42;
+      img.height = 42;
+      const digit = document.createElement("strong");
+      digit.textContent = String(found.digit);
+      const sure = document.createElement("span");
+      sure.className = "muted small";
+      sure.textContent = percent(found.confidence);
+      item.append(img, digit, sure);
+      return item;
+    }),
+  );
+  list.hidden = digits.length === 0;
+  $("digits-heading").hidden = digits.length === 0;
+}
+
+function showSaved(body) {
   const preview = $("preview");
   if (body.preview) {
     preview.src = body.preview;
@@ -66,6 +120,7 @@ export function showResult(body) {
   } else {
     preview.hidden = true;
   }
+  preview.closest("figure").hidden = !body.preview;
 
   const saved = $("saved");
   saved.replaceChildren();
@@ -96,8 +151,9 @@ export function showResult(body) {
   }
 }
 
-/** Go back to the empty result panel. */
+/** Go back to the empty result panel (and take the digits' boxes off the picture). */
 export function clearResult() {
+  clearBoxes($("boxes"));
   $("result").hidden = true;
   $("result-empty").hidden = false;
   $("digit").textContent = "";
