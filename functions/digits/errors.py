@@ -48,3 +48,7 @@ class NothingDrawn(ClientError):
 
 class Forbidden(ClientError):
     status, code = 403, "forbidden"
+
+
+class TooManyDigits(ClientError):
+    status, code = 422, "too_many_digits"

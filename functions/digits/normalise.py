@@ -7,6 +7,7 @@ width, fitted into 20x20 keeping the aspect ratio, and centred by centre of mass
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
@@ -32,13 +33,34 @@ THICK_RATIO = 0.16
 STROKE_SIDE = 80
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """An image's ink found on a reduced copy, and how its pixels map back to the image's."""
+
+    work: Image.Image  # the image brought to at most WORK_SIDE per side
+    work_factor: int  # image pixels per work pixel
+    factor: int  # work pixels per pixel of ``ink``
+    ink: np.ndarray  # ink strength in [0, 1], specks dropped
+
+
+# (left, top, right, bottom), ends exclusive.
+Box = tuple[int, int, int, int]
+
+
 def to_mnist(image: Image.Image) -> np.ndarray:
     """Return the uint8 (28, 28) white-on-black MNIST-style image of the digit in ``image``.
 
     The digit is found on a copy reduced to ANALYSIS_SIDE; only a digit too small there for its
     shape to survive is analysed again, from its own neighbourhood in the full-size image.
     """
-    image = _reduce(_eight_bit(image), WORK_SIDE)
+    return digit_of(analyse(image))[0]
+
+
+def analyse(image: Image.Image) -> Analysis:
+    """Find the ink of ``image`` on a copy at most ANALYSIS_SIDE pixels per side."""
+    eight_bit = _eight_bit(image)
+    work_factor = _reduction(eight_bit, WORK_SIDE)
+    image = _reduce(eight_bit, WORK_SIDE)
     factor = _reduction(image, ANALYSIS_SIDE)
     try:
         ink = digit_ink(_reduce(image, ANALYSIS_SIDE))
@@ -48,7 +70,14 @@ def to_mnist(image: Image.Image) -> np.ndarray:
         # Reduction can fade a digit of a few thin strokes into specks: look at every pixel.
         factor = 1
         ink = digit_ink(image)
+    return Analysis(work=image, work_factor=work_factor, factor=factor, ink=ink)
+
+
+def digit_of(analysis: Analysis) -> tuple[np.ndarray, Box]:
+    """Return the MNIST-style image of all the ink of ``analysis`` and its box in work pixels."""
+    image, factor, ink = analysis.work, analysis.factor, analysis.ink
     top, bottom, left, right = _bounds(ink)
+    box = (left * factor, top * factor, right * factor, bottom * factor)
     side = max(bottom - top, right - left)
     if factor > 1 and side < DETAIL:
         margin = MARGIN * side + 1
@@ -58,9 +87,21 @@ def to_mnist(image: Image.Image) -> np.ndarray:
             min(image.width, int((right + margin) * factor) + 1),
             min(image.height, int((bottom + margin) * factor) + 1),
         )
-        ink = digit_ink(_reduce(image.crop(box), ANALYSIS_SIDE))
+        near = image.crop(box)
+        detail = _reduction(near, ANALYSIS_SIDE)
+        ink = digit_ink(_reduce(near, ANALYSIS_SIDE))
         top, bottom, left, right = _bounds(ink)
-    crop = ink[top:bottom, left:right]
+        box = (
+            box[0] + left * detail,
+            box[1] + top * detail,
+            box[0] + right * detail,
+            box[1] + bottom * detail,
+        )
+    return crop_to_mnist(ink[top:bottom, left:right]), box
+
+
+def crop_to_mnist(crop: np.ndarray) -> np.ndarray:
+    """Return the uint8 (28, 28) MNIST-style image of a digit's ink cropped to its bounds."""
     if max(crop.shape) == BOX:
         # Already MNIST-sized (an MNIST digit, or a 28x28 export): keep its own antialiasing.
         return _centre(crop / max(float(crop.max()), 1e-6))
@@ -68,6 +109,14 @@ def to_mnist(image: Image.Image) -> np.ndarray:
     if not shape.any():
         raise NothingDrawn("no digit found: only specks")
     return _centre(_fit_box(shape))
+
+
+def reduce_by(image: Image.Image, factor: int) -> Image.Image:
+    """Reduce an L, RGB or RGBA image by a whole ``factor`` (RGBA comes back premultiplied)."""
+    if factor > 1:
+        image = image.convert("RGBa") if image.mode == "RGBA" else image
+        image = image.reduce(factor)
+    return image
 
 
 def preview_png(image28: np.ndarray) -> bytes:
@@ -109,11 +158,7 @@ def _reduce(image: Image.Image, side: int) -> Image.Image:
     A reduced RGBA image comes back premultiplied (RGBa): averaging premultiplied pixels keeps
     fully transparent ones, whatever colour they store, from tinting the edges of the strokes.
     """
-    factor = _reduction(image, side)
-    if factor > 1:
-        image = image.convert("RGBa") if image.mode == "RGBA" else image
-        image = image.reduce(factor)
-    return image
+    return reduce_by(image, _reduction(image, side))
 
 
 def _reduction(image: Image.Image, side: int) -> int:

@@ -1,0 +1,277 @@
+"""Find the digits of a number in an image, left to right (Pillow + NumPy only).
+
+A single digit, the usual case, is recognised from the columns of its ink alone and normalised
+exactly as ``normalise.to_mnist`` does. Otherwise the ink is split into connected pieces: pieces
+that overlap horizontally are one digit's strokes (a 4, 5 or 7 drawn in two strokes, a 1 and its
+base); pieces far smaller than the line of digits are specks, dots or fragments, kept only inside
+a digit's columns; a flat piece wider than a digit, below the others, is an underline. Where the
+reading is doubtful (two pieces close enough to be one broken digit, a piece wide enough to be two
+touching digits, cut along the cheapest paths through its ink) the classifier chooses: each
+candidate is normalised as a single digit is, and the reading whose digits the model is surest of
+wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from digits import normalise
+from digits.components import label_components
+from digits.errors import NothingDrawn, TooManyDigits
+from digits.ink import digit_ink
+from digits.layout import Page, Part, Plan, layout
+
+MAX_DIGITS = 12
+# Ink in one run of columns is one digit, with no segmentation, when it is at most NARROW times
+# as wide as it is tall, or at most SINGLE_WIDTH and the model is at least SURE of it: two digits
+# that touch are wide, and read as one they rarely look like any digit.
+NARROW = 0.8
+SINGLE_WIDTH = 2.0
+SURE = 0.4
+# Ink at least this strong belongs to a piece; fainter ink is a stroke's antialiased edge.
+MASK_LEVEL = 0.3
+# Digits are segmented at least SEGMENT_HEIGHT pixels tall when the image has that many.
+SEGMENT_HEIGHT = 48
+# A reading's score is the sum, over its digits, of the log of the model's confidence less
+# DIGIT_COST: a split must be clearly surer than the reading that keeps the pieces together.
+DIGIT_COST = 0.3
+# Reading one digit in a part wider than WIDE_FREE line heights costs WIDE_COST per line height
+# beyond: few digits are wider than tall, and two that touch are.
+WIDE_FREE = 1.0
+WIDE_COST = 2.0
+# A part wide enough for two digits is cut only if the model is less than CUT_SURE of it whole.
+CUT_SURE = 0.7
+# A lone piece of ink (no other tall one beside it) is read as several digits only if it is at
+# least LONE_WIDTH wide and the product of the model's confidences in them is at least LONE_SURE.
+LONE_WIDTH = 1.0
+LONE_SURE = 0.5
+# Leaving out a group too short to be a digit costs SHORT_DROP; a tall one, TALL_DROP.
+SHORT_DROP = 0.5
+TALL_DROP = 10.0
+
+# Images (n, 28, 28) -> probabilities (n, 10): the model's predict_proba.
+Classify = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Found:
+    """One digit found: what the model sees, and where the digit is."""
+
+    image28: np.ndarray
+    box: tuple[int, int, int, int]  # x, y, width, height in the decoded image's pixels
+    probabilities: np.ndarray  # the model's answer, (10,)
+
+
+def find_digits(image: Image.Image, classify: Classify) -> list[Found]:
+    """Return the digits in ``image`` from left to right (NothingDrawn when there are none).
+
+    A single digit is preprocessed exactly as ``normalise.to_mnist`` does. Each comes back with
+    the probabilities ``classify`` gave it. More than MAX_DIGITS raise TooManyDigits.
+    """
+    analysis = normalise.analyse(image)
+    whole = _whole(analysis, image.size, classify)
+    if _one_digit(analysis.ink, float(whole.probabilities.max())):
+        return [whole]
+    page = _page(analysis)
+    plan = layout(page.ink, label_components(page.ink >= MASK_LEVEL))
+    if plan.chains > MAX_DIGITS:
+        raise TooManyDigits(
+            f"at least {plan.chains} digits found; at most {MAX_DIGITS} are read in one image"
+        )
+    digits = _Reader(plan, classify).read()
+    if not digits:
+        raise NothingDrawn("no digit found: only specks")
+    if len(digits) == 1 and not plan.underline:
+        return [whole]
+    if len(digits) > MAX_DIGITS:
+        raise TooManyDigits(
+            f"{len(digits)} digits found; at most {MAX_DIGITS} are read in one image"
+        )
+    return [
+        Found(
+            image28=d.image28,
+            box=_decoded_box(analysis, _work_box(page, d.part), image.size),
+            probabilities=d.probabilities,
+        )
+        for d in digits
+    ]
+
+
+@dataclass(frozen=True)
+class _Digit:
+    part: Part
+    image28: np.ndarray | None
+    probabilities: np.ndarray | None
+    score: float
+
+    @property
+    def confidence(self) -> float:
+        return 0.0 if self.probabilities is None else float(self.probabilities.max())
+
+
+class _Reader:
+    """Choose the reading of a plan that the classifier is surest of."""
+
+    def __init__(self, plan: Plan, classify: Classify) -> None:
+        self.plan = plan
+        self.classify = classify
+        self.known: dict[int, _Digit] = {}
+
+    def read(self) -> list[_Digit]:
+        """Return the digits of the best reading, left to right."""
+        plan = self.plan
+        merges = {run: plan.merged(*run) for run in plan.merges()}
+        alone = self._best(plan.groups, list(merges.values()))
+        tall = [i for i, group in enumerate(plan.groups) if plan.is_digit(group)]
+        if len(tall) == 1 and not merges:
+            return self._lone(plan.groups[tall[0]], alone[tall[0]])
+        count = len(plan.groups)
+        best = [0.0] + [-np.inf] * count
+        came: list[tuple[int, list[_Digit]]] = [(0, [])] * (count + 1)
+        for last in range(1, count + 1):
+            group = plan.groups[last - 1]
+            drop = SHORT_DROP if not plan.is_digit(group) else TALL_DROP
+            options = [
+                (last - 1, alone[last - 1], sum(d.score for d in alone[last - 1])),
+                (last - 1, [], -drop),
+            ]
+            for (first, end), part in merges.items():
+                if end == last:
+                    options.append((first, [self.known[id(part)]], self.known[id(part)].score))
+            for first, digits, score in options:
+                if best[first] + score > best[last]:
+                    best[last], came[last] = best[first] + score, (first, digits)
+        reading, last = [], count
+        while last > 0:
+            last, digits = came[last]
+            reading = digits + reading
+        return reading
+
+    def _lone(self, group: Part, digits: list[_Digit]) -> list[_Digit]:
+        """Keep a single piece of ink one digit unless it is wide and clearly several.
+
+        Most drawings are one digit; a piece that touches no other is read as two only if it
+        is at least LONE_WIDTH wide and the model is sure enough of every digit in it.
+        """
+        if len(digits) == 1:
+            return digits
+        left = min(d.part.left for d in digits)
+        right = max(d.part.right for d in digits)
+        sure = float(np.prod([d.confidence for d in digits]))
+        if right - left >= LONE_WIDTH * self.plan.height and sure >= LONE_SURE:
+            return digits
+        return [self.known[id(group)]]
+
+    def _best(self, parts: list[Part], also: list[Part] = ()) -> list[list[_Digit]]:
+        """Return each part's best reading: itself, or cut in two, each side read again.
+
+        Only a part wide enough for two digits, of which the model is unsure, is cut.
+        """
+        plan = self.plan
+        self._score([*parts, *also])
+        options = []
+        for part in parts:
+            choices = [[part]]
+            if plan.is_wide(part) and self.known[id(part)].confidence < CUT_SURE:
+                choices += [list(cut) for cut in plan.cuts(part)]
+            options.append(choices)
+        self._score([p for choices in options for choice in choices[1:] for p in choice])
+        chosen = [
+            max(choices, key=lambda choice: sum(self.known[id(p)].score for p in choice))
+            for choices in options
+        ]
+        # A side of a cut that is wide itself may hold more digits that touch.
+        again = [p for choice in chosen if len(choice) > 1 for p in choice if plan.is_wide(p)]
+        better = dict(zip(map(id, again), self._best(again), strict=True)) if again else {}
+        return [
+            [d for p in choice for d in better.get(id(p), [self.known[id(p)]])] for choice in chosen
+        ]
+
+    def _score(self, parts: list[Part]) -> None:
+        """Read every part not read yet as one digit, in one call of the classifier."""
+        new = [p for p in {id(p): p for p in parts}.values() if id(p) not in self.known]
+        images, read = [], []
+        for part in new:
+            try:
+                images.append(normalise.crop_to_mnist(self.plan.crop(part)))
+                read.append(part)
+            except NothingDrawn:
+                self.known[id(part)] = _Digit(part, None, None, -np.inf)
+        if not read:
+            return
+        probabilities = self.classify(np.stack(images))
+        for part, image28, row in zip(read, images, probabilities, strict=True):
+            score = float(np.log(row.max() + 1e-12)) - DIGIT_COST
+            score -= WIDE_COST * max(0.0, part.width / self.plan.height - WIDE_FREE)
+            if not self.plan.is_digit(part):
+                score = -np.inf
+            self.known[id(part)] = _Digit(part, image28, row, score)
+
+
+def _one_digit(ink: np.ndarray, confidence: float) -> bool:
+    """Tell whether ``ink``, read as one digit with ``confidence``, is surely one digit."""
+    mask = ink >= MASK_LEVEL
+    columns = np.flatnonzero(mask.any(axis=0))
+    rows = np.flatnonzero(mask.any(axis=1))
+    if columns.size == 0:
+        return True
+    width = int(columns[-1] - columns[0]) + 1
+    height = int(rows[-1] - rows[0]) + 1
+    if width != columns.size:
+        return False
+    return width <= NARROW * height or (width <= SINGLE_WIDTH * height and confidence >= SURE)
+
+
+def _whole(analysis: normalise.Analysis, size: tuple[int, int], classify: Classify) -> Found:
+    """Return all the ink read as one digit, as normalise.to_mnist and the model read it."""
+    image28, box = normalise.digit_of(analysis)
+    probabilities = classify(image28[None])[0]
+    return Found(image28, _decoded_box(analysis, box, size), probabilities)
+
+
+def _page(analysis: normalise.Analysis) -> Page:
+    """Return the ink to segment: the analysis's own, or its region again at more detail."""
+    ink, factor = analysis.ink, analysis.factor
+    rows = np.flatnonzero((ink >= MASK_LEVEL).any(axis=1))
+    columns = np.flatnonzero((ink >= MASK_LEVEL).any(axis=0))
+    height = int(rows[-1] - rows[0]) + 1
+    if factor == 1 or height >= SEGMENT_HEIGHT:
+        return Page(ink=ink, origin=(0, 0), scale=factor)
+    margin = height // 4 + 2
+    left = max(0, (int(columns[0]) - margin) * factor)
+    top = max(0, (int(rows[0]) - margin) * factor)
+    right = min(analysis.work.width, (int(columns[-1]) + 1 + margin) * factor)
+    bottom = min(analysis.work.height, (int(rows[-1]) + 1 + margin) * factor)
+    scale = max(1, height * factor // SEGMENT_HEIGHT)
+    region = normalise.reduce_by(analysis.work.crop((left, top, right, bottom)), scale)
+    try:
+        return Page(ink=digit_ink(region), origin=(left, top), scale=scale)
+    except NothingDrawn:
+        return Page(ink=ink, origin=(0, 0), scale=factor)
+
+
+def _work_box(page: Page, part: Part) -> normalise.Box:
+    """Return the part's (left, top, right, bottom) in work pixels."""
+    top, bottom, left, right = part.top, part.bottom, part.left, part.right
+    x, y = page.origin
+    return (
+        x + left * page.scale,
+        y + top * page.scale,
+        x + right * page.scale,
+        y + bottom * page.scale,
+    )
+
+
+def _decoded_box(
+    analysis: normalise.Analysis, box: normalise.Box, size: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    """Turn (left, top, right, bottom) in work pixels into (x, y, width, height) in the image's."""
+    factor = analysis.work_factor
+    width, height = size
+    left, top = min(box[0] * factor, width - 1), min(box[1] * factor, height - 1)
+    right, bottom = min(box[2] * factor, width), min(box[3] * factor, height)
+    return left, top, max(1, right - left), max(1, bottom - top)
