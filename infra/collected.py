@@ -21,19 +21,21 @@ HEAD_THREADS = 8
 
 @dataclass(frozen=True)
 class Label:
-    """One label its sender gave an image, and when."""
+    """One label its sender gave an image, and when: a digit, or a number's digits."""
 
-    label: int
+    label: int | str
     labelled_at: str
+    # A number's label digit by digit, with where each digit was found: (digit, box) pairs.
+    digits: tuple[tuple[int, dict], ...] = ()
 
 
 @dataclass(frozen=True)
 class CollectedImage:
-    """A stored image: what was predicted, and every label given since, oldest first."""
+    """A stored image: what was read (a digit, or a number's digits), every label since."""
 
     key: str
     created_at: str
-    digit: int | None
+    prediction: str | None
     confidence: float | None
     source: str | None
     model_version: str | None
@@ -96,9 +98,20 @@ def _read_label(s3, bucket: str, label_key: str) -> tuple[str, Label] | None:
         raise
     except (ValueError, KeyError, TypeError):
         return None  # not a label this function wrote
-    if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key) or not isinstance(label, int):
+    if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key) or not _is_label(label):
         return None
-    return key, Label(label=label, labelled_at=str(when))
+    digits = tuple(
+        (entry["label"], entry["box"])
+        for entry in document.get("digits", [])
+        if isinstance(entry, dict) and isinstance(entry.get("label"), int) and "box" in entry
+    )
+    return key, Label(label=label, labelled_at=str(when), digits=digits)
+
+
+def _is_label(label: object) -> bool:
+    if isinstance(label, str):
+        return label.isascii() and label.isdigit()
+    return isinstance(label, int) and not isinstance(label, bool)
 
 
 def _image(s3, bucket: str, key: str) -> CollectedImage | None:
@@ -112,7 +125,7 @@ def _image(s3, bucket: str, key: str) -> CollectedImage | None:
     return CollectedImage(
         key=key,
         created_at=created_at(key),
-        digit=_number(metadata.get("prediction"), int),
+        prediction=metadata.get("prediction"),
         confidence=_number(metadata.get("confidence"), float),
         source=metadata.get("source"),
         model_version=metadata.get("model-version"),

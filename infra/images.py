@@ -20,9 +20,9 @@ from infra.collected import CollectedImage, newest_images
 def row(image: CollectedImage) -> str:
     """Return one table line: when, prediction, confidence, labels, key."""
     confidence = "" if image.confidence is None else f"{image.confidence:.0%}"
-    digit = "?" if image.digit is None else str(image.digit)
+    digit = image.prediction or "?"
     labels = ",".join(str(label.label) for label in image.labels) or "-"
-    return f"{image.created_at}  {digit:>5}  {confidence:>4}  {labels:<8}  {image.key}"
+    return f"{image.created_at}  {digit:>12}  {confidence:>4}  {labels:<12}  {image.key}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(image.to_dict()))
         return 0
     print(f"{len(images)} newest images in {bucket.where}", file=sys.stderr)
-    print(f"{'created (UTC)':<27}  {'digit':>5}  {'conf':>4}  {'labels':<8}  key")
+    print(f"{'created (UTC)':<27}  {'read':>12}  {'conf':>4}  {'labels':<12}  key")
     for image in images:
         print(row(image))
     return 0

@@ -67,7 +67,8 @@ class Collected:
 
 def resolve(history: Iterable[Label]) -> int | None:
     """Return the label an image's history resolves to (the latest valid one), or None."""
-    valid = [label for label in history if 0 <= label.label <= 9]
+    # A single digit's label; a number's labels (strings) are for training on numbers.
+    valid = [label for label in history if isinstance(label.label, int) and 0 <= label.label <= 9]
     if not valid:
         return None
     # sorted is stable: equal times keep the order given, oldest first.

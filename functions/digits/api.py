@@ -23,6 +23,7 @@ from digits.instance import Instance
 from digits.recognise import recognise, recognise_batch
 from digits.request_body import limit_body, read_image, read_images, read_json
 from digits.responses import error_response, json_response, with_cors
+from digits.segment import MAX_DIGITS
 
 # Reading an oversized body to its end lets the client see the 413 instead of a reset
 # connection; past this many bytes it is not worth the time and is left unread.
@@ -59,12 +60,21 @@ def feedback(request: Request, instance: Instance) -> Response:
     key, label, receipt = document.get("key"), document.get("label"), document.get("receipt")
     if not isinstance(key, str) or not key:
         raise BadRequest("field 'key' (the image key from /predict) is required")
-    if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label <= 9:
-        raise BadRequest("field 'label' must be an integer from 0 to 9")
+    if not _is_label(label):
+        raise BadRequest(
+            "field 'label' must be a digit (an integer from 0 to 9) or a number's digits as a "
+            f'string of at most {MAX_DIGITS} ("2026")'
+        )
     if not isinstance(receipt, str) or not receipt:
         raise BadRequest("field 'receipt' (the receipt from /predict) is required")
     labelled_at = instance.store.record_label(key, label, receipt)
     return json_response({"key": key, "label": label, "labelled_at": labelled_at})
+
+
+def _is_label(label: object) -> bool:
+    if isinstance(label, str):
+        return 1 <= len(label) <= MAX_DIGITS and label.isascii() and label.isdigit()
+    return isinstance(label, int) and not isinstance(label, bool) and 0 <= label <= 9
 
 
 def openapi_document(request: Request, instance: Instance) -> Response:

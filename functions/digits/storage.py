@@ -39,6 +39,7 @@ KEY_PATTERN = re.compile(
     r"(?P<ts>\d{8}T\d{12}Z)-[0-9a-f]{16}\.(?:png|jpg|webp|gif|bmp)"
 )
 RECEIPT_DIGEST = "receipt-sha256"
+BOXES = "boxes"
 RETENTION_TAG = "retention"
 UNLABELLED, LABELLED = "unlabelled", "labelled"
 # A fresh 64-bit suffix colliding is already negligible; a few retries make it impossible.
@@ -141,24 +142,35 @@ class ImageStore:
         *,
         content_type: str,
         extension: str,
-        prediction: int,
+        prediction: int | str,
         confidence: float,
         source: str,
         model_version: str,
         receipt_digest: str,
+        boxes: list[tuple[int, int, int, int]] | None = None,
         now: datetime | None = None,
     ) -> SavedImage:
-        """Store the bytes under a new key with the prediction and receipt digest as metadata."""
+        """Store the bytes under a new key with the prediction and receipt digest as metadata.
+
+        ``prediction`` is a digit, or the digits of a number as a string ("2026", "007").
+        """
         if source not in SOURCES:
             raise ValueError(f"unknown source {source!r}")
+        prediction = str(prediction)
+        if not (prediction.isascii() and prediction.isdigit()):
+            raise ValueError(f"a prediction is digits, not {prediction!r}")
         metadata = {
-            "prediction": str(int(prediction)),
+            "prediction": prediction,
             "confidence": f"{confidence:.6f}",
             "source": source,
             # S3 metadata must be ASCII; a version string is ours, but never trust it blindly.
             "model-version": model_version.encode("ascii", "replace").decode("ascii"),
             RECEIPT_DIGEST: receipt_digest,
         }
+        if boxes and len(boxes) > 1:
+            # Where each digit of a number was found, so that a label of the whole number can be
+            # split into one label per digit with its box.
+            metadata[BOXES] = ";".join(",".join(str(int(v)) for v in box) for box in boxes)
         for _ in range(PUT_ATTEMPTS):
             key = new_key(extension, now)
             if self._put_new(key, data, content_type, metadata, UNLABELLED):
@@ -200,11 +212,15 @@ class ImageStore:
             log.warning("could not presign %s", key, exc_info=True)
             return None
 
-    def record_label(self, key: str, label: int, receipt: str, now: datetime | None = None) -> str:
-        """Add ``label`` to the labels of image ``key`` if ``receipt`` is its receipt.
+    def record_label(
+        self, key: str, label: int | str, receipt: str, now: datetime | None = None
+    ) -> str:
+        """Add ``label`` (a digit, or a number's digits) to image ``key``'s labels, for its receipt.
 
-        Return when it was labelled (ISO 8601). NotFound for a key that is not a stored image,
-        Forbidden for a receipt that is not this image's.
+        A number's label is also kept digit by digit, each with the box where the digit was found,
+        when it has as many digits as were found. Return when it was labelled (ISO 8601).
+        NotFound for a key that is not a stored image, Forbidden for a receipt that is not this
+        image's.
         """
         if KEY_PATTERN.fullmatch(key) is None:
             raise NotFound(f"no stored image has the key {key[:120]!r}")
@@ -216,12 +232,20 @@ class ImageStore:
             raise StorageError(f"could not read {key}: {error}") from error
         except BotoCoreError as error:
             raise StorageError(f"could not read {key}: {error}") from error
-        digest = head.get("Metadata", {}).get(RECEIPT_DIGEST, "")
+        metadata = head.get("Metadata", {})
+        digest = metadata.get(RECEIPT_DIGEST, "")
         if not digest or not receipt_matches(receipt, digest):
             raise Forbidden("this receipt is not the one given for this image")
         moment = (now or datetime.now(UTC)).astimezone(UTC)
         labelled_at = iso(moment)
-        document = json.dumps({"key": key, "label": label, "labelled_at": labelled_at}).encode()
+        record: dict = {"key": key, "label": label, "labelled_at": labelled_at}
+        boxes = _boxes(metadata.get(BOXES, ""))
+        if isinstance(label, str) and boxes and len(label) == len(boxes):
+            record["digits"] = [
+                {"label": int(d), "box": dict(zip(("x", "y", "width", "height"), box, strict=True))}
+                for d, box in zip(label, boxes, strict=True)
+            ]
+        document = json.dumps(record).encode()
         for _ in range(PUT_ATTEMPTS):
             stamp = moment.strftime(TIMESTAMP_FORMAT)
             label_key = f"{labels_prefix(key)}{stamp}-{secrets.token_hex(8)}.json"
@@ -239,3 +263,12 @@ class ImageStore:
         except (BotoClientError, BotoCoreError) as error:
             raise StorageError(f"could not mark {key} as labelled: {error}") from error
         return labelled_at
+
+
+def _boxes(text: str) -> list[tuple[int, ...]]:
+    """Return the boxes ``save_image`` recorded ("x,y,w,h;..."), or [] if there are none."""
+    try:
+        boxes = [tuple(int(v) for v in part.split(",")) for part in text.split(";") if part]
+    except ValueError:
+        return []
+    return boxes if all(len(box) == 4 for box in boxes) else []

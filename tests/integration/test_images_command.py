@@ -73,7 +73,7 @@ def test_it_lists_newest_first_with_predictions_and_every_label(
     assert images.main(["--bucket", stack.bucket, "--json", "--limit", "0"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [row["key"] for row in rows] == [a["image"]["key"] for a in labelled][::-1]
-    assert [row["digit"] for row in rows] == [a["digit"] for a in labelled][::-1]
+    assert [row["prediction"] for row in rows] == [a["number"] for a in labelled][::-1]
     assert [[label["label"] for label in row["labels"]] for row in rows] == [[], [3, 8], []]
     assert "receipt" not in json.dumps(rows)  # nothing that lets its reader label
 

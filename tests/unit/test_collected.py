@@ -43,10 +43,10 @@ def test_images_come_newest_first_across_days_months_and_years(store, s3, bucket
     for digit, moment in sorted(enumerate(moments), key=lambda p: p[1].microsecond % 7):
         save(store, now=moment, prediction=digit)
     rows = newest_images(s3, bucket, limit=100)
-    assert [row.digit for row in rows] == [5, 4, 3, 2, 1, 0]
+    assert [row.prediction for row in rows] == ["5", "4", "3", "2", "1", "0"]
     assert [row.created_at for row in rows] == sorted((r.created_at for r in rows), reverse=True)
     assert rows[0].created_at == "2026-11-10T08:00:00.000000Z"
-    assert [row.digit for row in newest_images(s3, bucket, limit=2)] == [5, 4]
+    assert [row.prediction for row in newest_images(s3, bucket, limit=2)] == ["5", "4"]
     assert len(newest_images(s3, bucket)) == 6
 
 
@@ -56,7 +56,7 @@ def test_a_row_carries_the_prediction_and_every_label_oldest_first(store, s3, bu
     assert row == CollectedImage(
         key=saved.key,
         created_at="2026-11-24T06:15:02.123456Z",
-        digit=8,
+        prediction="8",
         confidence=0.5,
         source="canvas",
         model_version="test-1",

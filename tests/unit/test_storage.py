@@ -229,3 +229,27 @@ def test_an_instance_builds_one_client_that_concurrent_requests_share(s3, model,
     assert len(made) == 1
     assert {id(client) for _, client in answers} == {id(made[0])}
     assert len({key for key, _ in answers}) == 16
+
+
+def test_a_number_label_is_kept_digit_by_digit_with_the_boxes_found(store, s3):
+    boxes = [(10, 20, 30, 40), (50, 22, 28, 38)]
+    saved = save(store, prediction="47", boxes=boxes)
+    assert s3.head_object(Bucket=store.bucket, Key=saved.key)["Metadata"]["boxes"] == (
+        "10,20,30,40;50,22,28,38"
+    )
+    store.record_label(saved.key, "42", RECEIPT, now=MOMENT + timedelta(minutes=1))
+    store.record_label(saved.key, "421", RECEIPT, now=MOMENT + timedelta(minutes=2))
+    first, second = label_objects(s3, store.bucket, saved.key)
+    assert first["label"] == "42"
+    assert first["digits"] == [
+        {"label": 4, "box": {"x": 10, "y": 20, "width": 30, "height": 40}},
+        {"label": 2, "box": {"x": 50, "y": 22, "width": 28, "height": 38}},
+    ]
+    # Three digits for two boxes: the whole number is kept, but it cannot be split.
+    assert second["label"] == "421"
+    assert "digits" not in second
+
+
+def test_one_digit_records_no_boxes(store, s3):
+    saved = save(store, prediction="7", boxes=[(1, 2, 3, 4)])
+    assert "boxes" not in s3.head_object(Bucket=store.bucket, Key=saved.key)["Metadata"]
