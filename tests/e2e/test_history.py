@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.e2e
 
 STORAGE_KEY = "digits.history.v1"  # site/history-store.js
-ENTRY_FIELDS = {"key", "receipt", "digit", "confidence", "preview", "at", "label"}
+ENTRY_FIELDS = {"key", "receipt", "digit", "confidence", "preview", "at", "label", "previews"}
 
 
 def listed_keys(page: Page) -> list[str]:
@@ -84,6 +84,7 @@ def test_two_browsers_each_see_only_their_own_history(
     assert first.locator(".thumb img").get_attribute("src") == a_answers[1]["preview"]
     assert [set(entry) for entry in kept(a.page)] == [ENTRY_FIELDS, ENTRY_FIELDS]
     assert [entry["preview"] for entry in kept(a.page)] == [x["preview"] for x in a_answers[::-1]]
+    assert [entry["previews"] for entry in kept(a.page)] == [[], []]  # a number's digits only
     # Nothing but predictions went to the function: the history is never fetched.
     for site in (a, b):
         assert set(site.function_calls) == {"POST /predict"}, site.function_calls
