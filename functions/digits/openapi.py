@@ -6,6 +6,7 @@ import copy
 
 from digits.formats import ACCEPTED, ACCEPTED_NAMES
 from digits.request_body import MAX_BATCH_IMAGES
+from digits.segment import MAX_DIGITS
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 
@@ -15,9 +16,10 @@ def _json(schema: dict) -> dict:
 
 
 _PREDICT = {
-    "summary": "Recognise the digit in an image and keep the image in S3",
+    "summary": "Read the digit, or the number, in an image and keep the image in S3",
     "description": f"The image is {ACCEPTED_NAMES}: as JSON (a data URL), a multipart upload "
-    "(field file) or the raw body.",
+    f"(field file) or the raw body. Up to {MAX_DIGITS} digits are read left to right; more are "
+    "refused (422 too_many_digits), as is a blank image (422 nothing_drawn).",
     "requestBody": {
         "required": True,
         "content": {
@@ -129,7 +131,7 @@ _DOCUMENT = {
     "info": {
         "title": "digits",
         "version": "1.0.0",
-        "description": "Recognise a handwritten digit; every accepted image is kept in S3.",
+        "description": "Read a handwritten digit or number; every accepted image is kept in S3.",
     },
     "paths": {
         "/predict": {"post": {**_PREDICT, "operationId": "predict"}},
@@ -215,6 +217,10 @@ _DOCUMENT = {
         "schemas": {
             "Prediction": {
                 "type": "object",
+                "description": "What was read. One digit: digit, confidence, probabilities and "
+                "preview as always, and number and digits besides. Several digits (a number): "
+                "digit, confidence, probabilities and preview are null; number, "
+                "number_confidence and digits say what was read.",
                 "required": [
                     "digit",
                     "confidence",
@@ -224,15 +230,47 @@ _DOCUMENT = {
                     "saved",
                     "model",
                     "preview",
+                    "number",
+                    "number_confidence",
+                    "digits",
                 ],
                 "properties": {
-                    "digit": {"type": "integer", "minimum": 0, "maximum": 9},
-                    "confidence": {"type": "number"},
+                    "digit": {
+                        "type": "integer",
+                        "minimum": 0,
+                        "maximum": 9,
+                        "nullable": True,
+                        "description": "the digit; null when several were read",
+                    },
+                    "confidence": {
+                        "type": "number",
+                        "nullable": True,
+                        "description": "the digit's probability; null when several were read",
+                    },
                     "probabilities": {
                         "type": "array",
                         "items": {"type": "number"},
                         "minItems": 10,
                         "maxItems": 10,
+                        "nullable": True,
+                        "description": "one per digit 0-9; null when several were read",
+                    },
+                    "number": {
+                        "type": "string",
+                        "pattern": f"^[0-9]{{1,{MAX_DIGITS}}}$",
+                        "description": 'the digits read left to right ("2026"; "7" for one)',
+                    },
+                    "number_confidence": {
+                        "type": "number",
+                        "description": "the product of the digits' confidences (the chance that "
+                        "every digit is right, were they independent); confidence for one digit",
+                    },
+                    "digits": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": MAX_DIGITS,
+                        "items": {"$ref": "#/components/schemas/Digit"},
+                        "description": "each digit read, left to right",
                     },
                     "image": {
                         "type": "object",
@@ -250,6 +288,38 @@ _DOCUMENT = {
                     "saved": {"type": "boolean"},
                     "warning": {"type": "string"},
                     "model": {"type": "object", "properties": {"version": {"type": "string"}}},
+                    "preview": {
+                        "type": "string",
+                        "nullable": True,
+                        "description": "PNG data URL of the 28x28 image the model saw; null when "
+                        "several digits were read (each has its own)",
+                    },
+                },
+            },
+            "Digit": {
+                "type": "object",
+                "required": ["digit", "confidence", "probabilities", "box", "preview"],
+                "properties": {
+                    "digit": {"type": "integer", "minimum": 0, "maximum": 9},
+                    "confidence": {"type": "number"},
+                    "probabilities": {
+                        "type": "array",
+                        "items": {"type": "number"},
+                        "minItems": 10,
+                        "maxItems": 10,
+                    },
+                    "box": {
+                        "type": "object",
+                        "description": "where the digit is, in the pixels of the image sent "
+                        "(after its EXIF orientation is applied)",
+                        "required": ["x", "y", "width", "height"],
+                        "properties": {
+                            "x": {"type": "integer", "minimum": 0},
+                            "y": {"type": "integer", "minimum": 0},
+                            "width": {"type": "integer", "minimum": 1},
+                            "height": {"type": "integer", "minimum": 1},
+                        },
+                    },
                     "preview": {
                         "type": "string",
                         "description": "PNG data URL of the 28x28 image the model saw",

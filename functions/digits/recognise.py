@@ -1,14 +1,21 @@
-"""Recognise the digit in one image and keep the image: the core of ``POST /predict``."""
+"""Read the digits in one image and keep the image: the core of ``POST /predict``."""
 
 from __future__ import annotations
 
 import base64
+import io
 import logging
+import warnings
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
-from digits import decoding, formats, normalise
+import numpy as np
+from PIL import Image
+
+from digits import decoding, formats, normalise, segment
 from digits.errors import ClientError
-from digits.instance import Instance
+from digits.inference import Model, Prediction
+from digits.instance import Instance, Preprocess
 from digits.metadata import strip_metadata
 from digits.receipts import new_receipt, receipt_digest
 from digits.storage import StorageError
@@ -16,28 +23,59 @@ from digits.storage import StorageError
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class ReadDigit:
+    """One digit read: the model's prediction, the 28x28 image it saw, and where it is."""
+
+    prediction: Prediction
+    image28: np.ndarray
+    box: tuple[int, int, int, int]  # x, y, width, height in the decoded image's pixels
+
+
+def read_digits(
+    model: Model, image: Image.Image, preprocess: Preprocess = normalise.to_mnist
+) -> list[ReadDigit]:
+    """Return the digits of a decoded image, left to right, as ``model`` reads them.
+
+    Segmentation belongs to digits.normalise's preprocessing: another ``preprocess`` (the
+    benchmark's reference) reads the whole image as one digit, as it always has.
+    """
+    if preprocess is not normalise.to_mnist:
+        image28 = preprocess(image)
+        return [ReadDigit(model.predict(image28), image28, (0, 0, *image.size))]
+    found = segment.find_digits(image, model.predict_proba)
+    return [
+        ReadDigit(Prediction.from_probabilities(f.probabilities), f.image28, f.box) for f in found
+    ]
+
+
 def recognise(instance: Instance, data: bytes, source: str) -> dict:
     """Decode, preprocess and predict ``data``, store it, and return the answer's JSON body.
 
     What is stored is ``data`` without identifying metadata, under a new key; the answer carries
     the receipt that lets its sender, and no one else, label it. Client errors (bad image, nothing
-    drawn) raise; a storage failure does not: the prediction is still answered, with ``saved``
-    false and a warning, and the failure is logged.
+    drawn, too many digits) raise; a storage failure does not: the prediction is still answered,
+    with ``saved`` false and a warning, and the failure is logged.
     """
     image = decoding.decode_image(data, max_pixels=instance.settings.max_pixels)
-    image28 = instance.preprocess(image)
-    prediction = instance.model.predict(image28)
+    digits = read_digits(instance.model, image, instance.preprocess)
     kind = formats.image_type(data)
+    scale = _scale_to_sent(data, image)
+    number = "".join(str(d.prediction.digit) for d in digits)
+    number_confidence = float(np.prod([d.prediction.confidence for d in digits]))
+    one = digits[0] if len(digits) == 1 else None
     body = {
-        "digit": prediction.digit,
-        "confidence": prediction.confidence,
-        "probabilities": list(prediction.probabilities),
+        "digit": one.prediction.digit if one else None,
+        "confidence": one.prediction.confidence if one else None,
+        "probabilities": list(one.prediction.probabilities) if one else None,
         "image": {"key": None, "url": None},
         "receipt": None,
         "saved": False,
         "model": {"version": instance.model.version},
-        "preview": "data:image/png;base64,"
-        + base64.b64encode(normalise.preview_png(image28)).decode("ascii"),
+        "preview": _data_url(one.image28) if one else None,
+        "number": number,
+        "number_confidence": number_confidence,
+        "digits": [_digit_entry(d, scale) for d in digits],
     }
     receipt = new_receipt()
     try:
@@ -45,11 +83,12 @@ def recognise(instance: Instance, data: bytes, source: str) -> dict:
             strip_metadata(data, kind),
             content_type=kind.content_type,
             extension=kind.extension,
-            prediction=prediction.digit,
-            confidence=prediction.confidence,
+            prediction=number,
+            confidence=number_confidence,
             source=source,
             model_version=instance.model.version,
             receipt_digest=receipt_digest(receipt),
+            boxes=[tuple(entry["box"].values()) for entry in body["digits"]],
         )
     except StorageError:
         log.exception("could not save a %s image to bucket %s", source, instance.store.bucket)
@@ -59,6 +98,49 @@ def recognise(instance: Instance, data: bytes, source: str) -> dict:
         body["receipt"] = receipt
         body["saved"] = True
     return body
+
+
+def _data_url(image28: np.ndarray) -> str:
+    return "data:image/png;base64," + base64.b64encode(normalise.preview_png(image28)).decode(
+        "ascii"
+    )
+
+
+def _digit_entry(digit: ReadDigit, scale: tuple[float, float]) -> dict:
+    x, y, width, height = digit.box
+    return {
+        "digit": digit.prediction.digit,
+        "confidence": digit.prediction.confidence,
+        "probabilities": list(digit.prediction.probabilities),
+        "box": {
+            "x": int(x * scale[0]),
+            "y": int(y * scale[1]),
+            "width": max(1, round(width * scale[0])),
+            "height": max(1, round(height * scale[1])),
+        },
+        "preview": _data_url(digit.image28),
+    }
+
+
+def _scale_to_sent(data: bytes, image: Image.Image) -> tuple[float, float]:
+    """Return the sent image's pixels per decoded pixel, across and down.
+
+    Only a large JPEG is decoded at a reduced scale (decoding.decode_image). Its header gives the
+    stored size; whether EXIF turned it a quarter is told by which way the scales agree.
+    """
+    if max(image.size) < decoding.WORK_SIDE or formats.image_type(data) is not formats.JPEG:
+        return 1.0, 1.0
+    with warnings.catch_warnings():
+        # Malformed EXIF is reported as UserWarning, as when the image was decoded.
+        warnings.simplefilter("ignore", UserWarning)
+        with Image.open(io.BytesIO(data)) as header:
+            stored = header.size
+    width, height = image.size
+    across, down = stored[0] / width, stored[1] / height
+    turned_across, turned_down = stored[1] / width, stored[0] / height
+    if abs(turned_across - turned_down) < abs(across - down):
+        return turned_across, turned_down
+    return across, down
 
 
 # Images of one batch are recognised on a few threads: their S3 puts overlap.

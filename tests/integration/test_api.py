@@ -103,8 +103,18 @@ def check_prediction(response, label: int, s3, bucket, sent: bytes, source: str,
         "saved",
         "model",
         "preview",
+        "number",
+        "number_confidence",
+        "digits",
     }
     assert body["digit"] == label
+    assert body["number"] == str(label)
+    assert body["number_confidence"] == body["confidence"]
+    (one,) = body["digits"]
+    assert {k: one[k] for k in ("digit", "confidence", "probabilities", "preview")} == {
+        k: body[k] for k in ("digit", "confidence", "probabilities", "preview")
+    }
+    assert set(one["box"]) == {"x", "y", "width", "height"}
     assert len(body["probabilities"]) == 10
     assert sum(body["probabilities"]) == pytest.approx(1.0)
     assert body["confidence"] == max(body["probabilities"])
