@@ -56,6 +56,58 @@ def targets(ours: dict, ref: dict) -> dict:
     }
 
 
+def lambda_targets(lam: dict) -> dict:
+    """Return the Lambda handler's targets against the lean reference (bench/lambda_compare.py)."""
+    ours, lean = lam["digits"], lam["lean_reference"]
+    return {
+        "cold_start_lambda_lean": {
+            "goal": ">= 3.5x",
+            "met": lean["cold_start_lambda_s"] / ours["cold_start_lambda_s"] >= 3.5,
+        },
+        "warm_above_storage_lean": {
+            "goal": ">= 2x",
+            "met": lean["warm"]["above_storage_ms"] / ours["warm"]["above_storage_ms"] >= 2,
+        },
+    }
+
+
+def lambda_rows(lam: dict, verdict) -> list[tuple[str, str, str, str, str]]:
+    """Return the table rows comparing the Lambda handlers (ours, lean and served reference)."""
+    ours, lean, served = lam["digits"], lam["lean_reference"], lam["reference"]
+    cold = ours["cold_start_lambda_s"], lean["cold_start_lambda_s"]
+    rows = [
+        (
+            "cold start, Lambda handler vs the lean reference (bench/lean_reference.py: bare"
+            " handler, scikit-learn, Pillow, boto3), spawn to first saved answer, median",
+            f"{cold[0]:.2f} s",
+            f"{cold[1]:.2f} s",
+            ratio(*cold),
+            verdict("cold_start_lambda_lean"),
+        )
+    ]
+    for name, side, target in (
+        ("lean reference", lean, verdict("warm_above_storage_lean")),
+        ("served reference", served, ""),
+    ):
+        a, b = ours["warm"]["above_storage_ms"], side["warm"]["above_storage_ms"]
+        rows.append(
+            (
+                f"warm Lambda handler in process, p50 less its own S3 storage step's p50, vs {name}"
+                f" ({_less(ours)} against {_less(side)})",
+                f"{a:.1f} ms",
+                f"{b:.1f} ms",
+                ratio(a, b),
+                target,
+            )
+        )
+    return rows
+
+
+def _less(side: dict) -> str:
+    warm = side["warm"]
+    return f"{warm['handler_p50_ms']:.1f} - {warm['storage_p50_ms']:.1f} ms"
+
+
 def render(results: dict) -> str:
     """Return the Markdown summary of ``results``."""
     ours, ref = results["digits"], results["reference"]
@@ -92,6 +144,9 @@ def render(results: dict) -> str:
         ratio(ours["cold_start_lambda_s"], ref["cold_start_lambda_s"]),
         verdict("cold_start_lambda"),
     )
+    if results.get("lambda"):
+        for cells in lambda_rows(results["lambda"], verdict):
+            row(*cells)
     floor = results.get("floor")
     if floor:
         row(

@@ -21,7 +21,17 @@ import subprocess
 import sys
 import time
 
-from bench import accuracy, batch, cold_start, package, reference, report, servers, warm
+from bench import (
+    accuracy,
+    batch,
+    cold_start,
+    lambda_compare,
+    package,
+    reference,
+    report,
+    servers,
+    warm,
+)
 from digits.config import Settings
 
 # What this run writes: a previous run leaves them changed, which does not make the commit dirty.
@@ -114,6 +124,8 @@ def main(argv: list[str] | None = None) -> dict:
         for name, figures in cold.items():
             results[name].update(figures)
         results["server_settings"] = {"THREADS": env["THREADS"], "workers": 1}
+        print("Lambda handlers: ours, the lean reference and the served reference")
+        results["lambda"] = lambda_compare.measure(env, payloads, args.cold_runs, args.requests)
         print("warm latency, throughput and memory over HTTP")
         for name, figures in warm.measure_servers(
             all_variants,
@@ -135,6 +147,7 @@ def main(argv: list[str] | None = None) -> dict:
     results["reference"]["artifact_bytes"] = reference_path.stat().st_size
     results["lambda_package"] = package.lambda_package()
     results["targets"] = report.targets(results["digits"], results["reference"])
+    results["targets"].update(report.lambda_targets(results["lambda"]))
     results["bench_seconds"] = time.perf_counter() - started
 
     report.save(results)
