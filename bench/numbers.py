@@ -1,0 +1,345 @@
+"""Numbers: strings of 2-6 digits read left to right, and what reading them costs a single digit.
+
+Strings are made of MNIST *test* digits (redrawn as realistic.py redraws them) and of printed
+digits in model.printed.TEST_FONTS, with wide gaps, tight gaps, or tight gaps and one pair that
+touches; each is sent as a transparent canvas PNG, a white page or a photo-like JPEG.
+``python -m bench.numbers`` prints a Markdown table and writes bench/numbers.json: exact-number
+accuracy per gap kind and format, digit-level accuracy (1 - edit distance / length), the
+single-digit kinds of bench/realistic.py read by the old path and the new one, and warm times.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from bench import realistic
+from digits import decoding, normalise, recognise
+from digits.errors import ClientError
+from model.printed import TEST_FONTS, font_dir
+from model.redrawn import stroke_mask
+
+GAPS = ("wide", "tight", "touching")
+FORMATS = ("canvas_png", "page", "photo_jpeg")
+# Gaps between neighbouring digits' ink, in digit heights.
+GAP_RANGE = {"wide": (0.3, 0.7), "tight": (0.03, 0.12), "touching": (0.03, 0.12)}
+PRINTED_SHARE = 0.25
+OUTPUT = Path(__file__).resolve().parent / "numbers.json"
+MAX_PIXELS = 40_000_000
+
+
+@dataclass(frozen=True)
+class NumberSample:
+    """One test input: the bytes as sent and the number it shows."""
+
+    data: bytes
+    number: str
+    gap: str
+    format: str
+
+
+def _crop(mask: np.ndarray) -> np.ndarray:
+    rows = np.flatnonzero(mask.max(axis=1) > 0.05)
+    cols = np.flatnonzero(mask.max(axis=0) > 0.05)
+    return mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def _printed_glyph(label: int, font: Path, height: int) -> np.ndarray:
+    face = ImageFont.truetype(str(font), int(height * 1.4))
+    image = Image.new("L", (height * 2, height * 3), 0)
+    ImageDraw.Draw(image).text((height // 2, height // 2), str(label), fill=255, font=face)
+    glyph = _crop(np.asarray(image, dtype=np.float32) / 255)
+    scale = height / glyph.shape[0]
+    size = (max(1, round(glyph.shape[1] * scale)), height)
+    return np.asarray(Image.fromarray(glyph).resize(size, Image.Resampling.BILINEAR))
+
+
+def _touch_shift(left: np.ndarray, right: np.ndarray, dy: int) -> int:
+    """Return how far ``right`` must move left from abutting ``left`` for their strokes to meet."""
+    for shift in range(1, min(left.shape[1], right.shape[1])):
+        top = max(0, dy)
+        bottom = min(left.shape[0], dy + right.shape[0])
+        if bottom <= top:
+            break
+        a = left[top:bottom, left.shape[1] - shift :]
+        b = right[top - dy : bottom - dy, :shift]
+        if ((a > 0.3) & (b > 0.3)).any():
+            return shift
+    return 0
+
+
+def _line(glyphs: list[np.ndarray], gap: str, rng: np.random.Generator) -> np.ndarray:
+    """Set the glyphs on a line with the gap kind's spacing; return the line's ink in [0, 1]."""
+    height = max(g.shape[0] for g in glyphs)
+    offsets = [int(rng.integers(0, max(1, height // 12) + 1)) for _ in glyphs]
+    touching = int(rng.integers(1, len(glyphs))) if gap == "touching" else -1
+    low, high = GAP_RANGE[gap]
+    xs = [0]
+    for i in range(1, len(glyphs)):
+        previous = glyphs[i - 1]
+        if i == touching:
+            dy = offsets[i] - offsets[i - 1]
+            shift = _touch_shift(previous, glyphs[i], dy)
+            shift += int(rng.integers(0, max(1, height // 25) + 1))
+            xs.append(xs[-1] + previous.shape[1] - shift)
+        else:
+            xs.append(xs[-1] + previous.shape[1] + round(rng.uniform(low, high) * height))
+    width = max(x + g.shape[1] for x, g in zip(xs, glyphs, strict=True))
+    line = np.zeros((height + height // 12 + 1, width), dtype=np.float32)
+    for x, y, glyph in zip(xs, offsets, glyphs, strict=True):
+        part = line[y : y + glyph.shape[0], x : x + glyph.shape[1]]
+        np.maximum(part, glyph, out=part)
+    return line
+
+
+def _glyphs(number: str, rng: np.random.Generator, printed: bool) -> list[np.ndarray]:
+    height = int(rng.integers(48, 120))
+    if printed:
+        font = font_dir() / TEST_FONTS[int(rng.integers(len(TEST_FONTS)))]
+        return [_printed_glyph(int(c), font, height) for c in number]
+    images, labels = realistic._mnist_test()
+    glyphs = []
+    for c in number:
+        index = int(rng.choice(np.flatnonzero(labels == int(c))))
+        box = round(height * rng.uniform(0.9, 1.05))
+        glyphs.append(_crop(stroke_mask(images[index], box)))
+    return glyphs
+
+
+def _fit(line: np.ndarray, width: int, height: int, rng: np.random.Generator) -> np.ndarray:
+    """Scale the line to fit in width x height with margins and place it at random."""
+    scale = min(1.0, 0.9 * width / line.shape[1], 0.8 * height / line.shape[0])
+    if scale < 1:
+        size = (max(1, round(line.shape[1] * scale)), max(1, round(line.shape[0] * scale)))
+        line = np.asarray(Image.fromarray(line).resize(size, Image.Resampling.BILINEAR))
+    return realistic._place(line, (height, width), rng)
+
+
+def _canvas(line: np.ndarray, rng: np.random.Generator) -> bytes:
+    if rng.random() < 0.5:
+        width = height = int(rng.choice([280, 400]))
+    else:
+        height = int(rng.integers(200, 320))
+        width = max(height, line.shape[1] + int(rng.integers(40, 200)))
+    alpha = _fit(line, width, height, rng)
+    colour = realistic.INK_COLOURS[rng.integers(len(realistic.INK_COLOURS))]
+    rgba = np.zeros((height, width, 4), dtype=np.uint8)
+    rgba[..., :3] = np.where(alpha[..., None] > 0, colour, 0).astype(np.uint8)
+    rgba[..., 3] = np.rint(alpha * 255).astype(np.uint8)
+    return realistic._encode(Image.fromarray(rgba), "PNG")
+
+
+def _page(line: np.ndarray, rng: np.random.Generator) -> bytes:
+    height = line.shape[0] + int(rng.integers(60, 300))
+    width = line.shape[1] + int(rng.integers(60, 300))
+    ink = _fit(line, width, height, rng)
+    paper = rng.uniform(235, 255)
+    grey = paper * (1 - ink) + rng.uniform(0, 60) * ink + realistic._noise(rng, 3, ink.shape)
+    image = realistic._to_image(grey)
+    if rng.random() < 0.5:
+        return realistic._encode(image, "PNG")
+    return realistic._encode(image, "JPEG", quality=90)
+
+
+def _photo(line: np.ndarray, rng: np.random.Generator) -> bytes:
+    height, width = 480, 640
+    ink = _fit(line, width, height, rng)
+    ink = np.asarray(
+        Image.fromarray(ink).rotate(float(rng.uniform(-4, 4)), resample=Image.Resampling.BILINEAR)
+    )
+    paper = np.array([rng.uniform(200, 245), rng.uniform(190, 240), rng.uniform(160, 225)])
+    colour = realistic.INK_COLOURS[rng.integers(len(realistic.INK_COLOURS))] + rng.uniform(0, 30)
+    rgb = realistic._compose(ink, paper, colour)
+    y = (np.arange(height, dtype=np.float32) / width)[:, None]
+    x = (np.arange(width, dtype=np.float32) / width)[None, :]
+    angle = rng.uniform(0, 2 * np.pi)
+    light = 1 + rng.uniform(0.15, 0.35) * ((x - 0.5) * np.cos(angle) + (y - 0.4) * np.sin(angle))
+    rgb = rgb * light.astype(np.float32)[..., None] + realistic._noise(rng, 5, rgb.shape)
+    image = realistic._to_image(rgb).filter(ImageFilter.GaussianBlur(float(rng.uniform(0.5, 1.2))))
+    return realistic._encode(image, "JPEG", quality=70)
+
+
+RENDER = {"canvas_png": _canvas, "page": _page, "photo_jpeg": _photo}
+
+
+def number_samples(n: int, seed: int = 0) -> list[NumberSample]:
+    """Return ``n`` numbers of 2-6 digits for each gap kind and format (deterministic)."""
+    rng = np.random.default_rng(seed)
+    samples = []
+    for gap in GAPS:
+        for fmt in FORMATS:
+            for _ in range(n):
+                number = "".join(str(d) for d in rng.integers(0, 10, int(rng.integers(2, 7))))
+                glyphs = _glyphs(number, rng, printed=rng.random() < PRINTED_SHARE)
+                data = RENDER[fmt](_line(glyphs, gap, rng), rng)
+                samples.append(NumberSample(data, number, gap, fmt))
+    return samples
+
+
+def read_number(model, data: bytes) -> str:
+    """Return the number the function reads in ``data`` ("" when it refuses the image)."""
+    try:
+        image = decoding.decode_image(data, max_pixels=MAX_PIXELS)
+        return "".join(str(d.prediction.digit) for d in recognise.read_digits(model, image))
+    except ClientError:
+        return ""
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Return the Levenshtein distance between two strings."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
+    return row[-1]
+
+
+def _numbers(model, samples: list[NumberSample]) -> dict:
+    results: dict = {}
+    for gap in GAPS:
+        chosen = [s for s in samples if s.gap == gap]
+        read = [read_number(model, s.data) for s in chosen]
+        exact = [r == s.number for r, s in zip(read, chosen, strict=True)]
+        digits = [
+            max(0.0, 1 - edit_distance(r, s.number) / len(s.number))
+            for r, s in zip(read, chosen, strict=True)
+        ]
+        results[gap] = {
+            "exact": float(np.mean(exact)),
+            "digits": float(np.mean(digits)),
+            "count": float(
+                np.mean([len(r) == len(s.number) for r, s in zip(read, chosen, strict=True)])
+            ),
+            "n": len(chosen),
+            "by_format": {
+                fmt: float(
+                    np.mean([e for e, s in zip(exact, chosen, strict=True) if s.format == fmt])
+                )
+                for fmt in FORMATS
+            },
+        }
+    return results
+
+
+def _single_digits(model, n: int, seed: int) -> dict:
+    """Accuracy per single-digit kind: to_mnist and the model (before), the number read (after)."""
+    results = {}
+    for name, generate in realistic.KINDS.items():
+        samples = generate(n, seed)
+        before = realistic.accuracy(model, samples)
+        after = np.mean([read_number(model, s.data) == str(s.label) for s in samples])
+        results[name] = {"before": before, "after": float(after)}
+    return results
+
+
+def _median_ms(path, images: list, repeats: int) -> float:
+    """Return the median over images of each image's best time through ``path`` (ms)."""
+    times = []
+    for image in images:
+        best = np.inf
+        for _ in range(repeats):
+            started = time.perf_counter()
+            path(image)
+            best = min(best, time.perf_counter() - started)
+        times.append(best * 1000)
+    return float(np.median(times))
+
+
+def _times(model, n: int, seed: int, repeats: int = 3) -> dict:
+    """Preprocessing and model time for one digit, before and after, and for six digits."""
+    singles = [
+        decoding.decode_image(s.data, max_pixels=MAX_PIXELS)
+        for kind in ("canvas_png", "scan", "photo_jpeg", "printed")
+        for s in realistic.KINDS[kind](n, seed)
+    ]
+    sixes = [
+        decoding.decode_image(s.data, max_pixels=MAX_PIXELS)
+        for s in number_samples(n, seed + 1)
+        if len(s.number) == 6 and s.gap != "touching"
+    ]
+
+    def old(image):
+        return model.predict(normalise.to_mnist(image))
+
+    def new(image):
+        return recognise.read_digits(model, image)
+
+    read = {}
+    # Interleaved, so that a change in the machine's load falls on both paths alike.
+    for _ in range(2):
+        read["one_digit_before"] = _median_ms(old, singles, repeats)
+        read["one_digit_after"] = _median_ms(new, singles, repeats)
+    read["six_digits"] = _median_ms(new, sixes, repeats)
+    read["six_over_one"] = read["six_digits"] / read["one_digit_after"]
+    read["one_digit_slower_by"] = read["one_digit_after"] - read["one_digit_before"]
+    read["n_one_digit"], read["n_six_digits"] = len(singles), len(sixes)
+    return read
+
+
+def measure(n: int = 60, seed: int = realistic.BENCH_SEED, single: int = 200) -> dict:
+    """Return the numbers' accuracy, the single-digit kinds before and after, and the times."""
+    from digits.config import Settings
+    from digits.inference import load_model
+
+    model = load_model(Settings.from_env().model_path)
+    return {
+        "model": model.version,
+        "n_per_gap_and_format": n,
+        "seed": seed,
+        "numbers": _numbers(model, number_samples(n, seed)),
+        "single_digit": _single_digits(model, single, seed),
+        "time_ms": _times(model, max(4, n // 3), seed),
+    }
+
+
+def table(results: dict) -> str:
+    """Return the results as Markdown."""
+    lines = [
+        f"Numbers read (model {results['model']}, {results['n_per_gap_and_format']} per gap kind "
+        f"and format, seed {results['seed']}):",
+        "",
+        "| gaps | exact number | " + " | ".join(FORMATS) + " | digit-level | count right |",
+        "| --- | --- | " + " | ".join("---" for _ in FORMATS) + " | --- | --- |",
+    ]
+    for gap, row in results["numbers"].items():
+        formats = " | ".join(f"{row['by_format'][f]:.1%}" for f in FORMATS)
+        lines.append(
+            f"| {gap} | {row['exact']:.1%} | {formats} | {row['digits']:.1%} | {row['count']:.1%} |"
+        )
+    lines += ["", "| single-digit kind | before | after |", "| --- | --- | --- |"]
+    for kind, row in results["single_digit"].items():
+        lines.append(f"| {kind} | {row['before']:.1%} | {row['after']:.1%} |")
+    t = results["time_ms"]
+    lines += [
+        "",
+        "| warm preprocessing + model (median) | ms |",
+        "| --- | --- |",
+        f"| one digit, before (to_mnist + predict) | {t['one_digit_before']:.2f} |",
+        f"| one digit, after (read_digits) | {t['one_digit_after']:.2f} |",
+        f"| six digits (read_digits) | {t['six_digits']:.2f} ({t['six_over_one']:.1f}x) |",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Measure, print the Markdown table and write bench/numbers.json."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=60, help="numbers per gap kind and format")
+    parser.add_argument("--single", type=int, default=200, help="inputs per single-digit kind")
+    parser.add_argument("--seed", type=int, default=realistic.BENCH_SEED)
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args(argv)
+    results = measure(args.n, args.seed, args.single)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()
