@@ -85,6 +85,18 @@ def lambda_rows(lam: dict, verdict) -> list[tuple[str, str, str, str, str]]:
             verdict("cold_start_lambda_lean"),
         )
     ]
+    if "cold_start_lambda_cpu_s" in ours:
+        cpu = ours["cold_start_lambda_cpu_s"], lean["cold_start_lambda_cpu_s"]
+        rows.append(
+            (
+                "cold start CPU (user + system of that process; steadier than wall on a busy"
+                " machine), Lambda handler vs the lean reference, median",
+                f"{cpu[0]:.2f} s",
+                f"{cpu[1]:.2f} s",
+                ratio(*cpu),
+                "",
+            )
+        )
     for name, side, target in (
         ("lean reference", lean, verdict("warm_above_storage_lean")),
         ("served reference", served, ""),
