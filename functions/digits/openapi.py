@@ -177,7 +177,16 @@ _DOCUMENT = {
                             "required": ["key", "label", "receipt"],
                             "properties": {
                                 "key": {"type": "string", "minLength": 1},
-                                "label": {"type": "integer", "minimum": 0, "maximum": 9},
+                                "label": {
+                                    "oneOf": [
+                                        {"type": "integer", "minimum": 0, "maximum": 9},
+                                        {
+                                            "type": "string",
+                                            "pattern": "^[0-9]{1,12}$",
+                                            "description": "a number's digits, e.g. 2026",
+                                        },
+                                    ]
+                                },
                                 "receipt": {"type": "string", "minLength": 1},
                             },
                         }
@@ -191,7 +200,7 @@ _DOCUMENT = {
                                 "type": "object",
                                 "properties": {
                                     "key": {"type": "string"},
-                                    "label": {"type": "integer"},
+                                    "label": {"oneOf": [{"type": "integer"}, {"type": "string"}]},
                                     "labelled_at": {"type": "string", "format": "date-time"},
                                 },
                             }

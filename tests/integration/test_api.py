@@ -419,6 +419,16 @@ def test_the_sender_labels_with_the_receipt_and_every_label_is_kept(client, s3, 
     assert [label.label for label in row.labels] == [4, 7]
 
 
+def test_a_number_is_labelled_whole(client, s3, bucket, digits):
+    answer = predicted(client, digits[0][0])
+    key, receipt = answer["image"]["key"], answer["receipt"]
+    document = {"key": key, "label": "2026", "receipt": receipt}
+    response = client.post("/feedback", json=document)
+    assert response.status_code == 200
+    assert response.get_json()["label"] == "2026"
+    assert [label.label for label in labels_by_key(s3, bucket)[key]] == ["2026"]
+
+
 def test_a_receipt_of_one_image_is_refused_on_another(client, s3, bucket, digits):
     mine, theirs = predicted(client, digits[0][0]), predicted(client, digits[1][0])
     document = {"key": theirs["image"]["key"], "label": 1, "receipt": mine["receipt"]}
@@ -440,12 +450,21 @@ FEEDBACK_ERRORS = [
     ("key not ours", {"key": "../../etc/passwd", "label": 3, "receipt": R}, 404, "not_found"),
     ("label too big", {"key": KEY, "label": 10, "receipt": R}, 400, "bad_request"),
     ("label negative", {"key": KEY, "label": -1, "receipt": R}, 400, "bad_request"),
-    ("label a string", {"key": KEY, "label": "3", "receipt": R}, 400, "bad_request"),
+    ("label a list", {"key": KEY, "label": [3], "receipt": R}, 400, "bad_request"),
     ("label a float", {"key": KEY, "label": 3.0, "receipt": R}, 400, "bad_request"),
     ("label a boolean", {"key": KEY, "label": True, "receipt": R}, 400, "bad_request"),
     ("label missing", {"key": KEY, "receipt": R}, 400, "bad_request"),
     ("key missing", {"label": 3, "receipt": R}, 400, "bad_request"),
     ("key not a string", {"key": 12, "label": 3, "receipt": R}, 400, "bad_request"),
+    (
+        "label a number with a letter",
+        {"key": KEY, "label": "12a", "receipt": R},
+        400,
+        "bad_request",
+    ),
+    ("label an empty string", {"key": KEY, "label": "", "receipt": R}, 400, "bad_request"),
+    ("label of 13 digits", {"key": KEY, "label": "1" * 13, "receipt": R}, 400, "bad_request"),
+    ("label a signed number", {"key": KEY, "label": "-12", "receipt": R}, 400, "bad_request"),
     ("receipt missing", {"key": KEY, "label": 3}, 400, "bad_request"),
     ("receipt empty", {"key": KEY, "label": 3, "receipt": ""}, 400, "bad_request"),
     ("receipt not a string", {"key": KEY, "label": 3, "receipt": 5}, 400, "bad_request"),
