@@ -177,6 +177,26 @@ def _low_confidence(cases: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _weights(params: dict) -> str:
+    if len(params["weights"]) < 2:
+        return ""
+    return f" Weights in the average (perceptron, forest): {params['weights']}."
+
+
+def _unsure(rows: list[dict]) -> str:
+    """Say how many answers are given below 0.7 confidence and how often they are right."""
+    below = [r for r in rows if r["high"] <= 0.7 and r["count"]]
+    count = sum(r["count"] for r in below)
+    if not count:
+        return "No answer is given with confidence below 0.7."
+    right = sum(r["count"] * r["accuracy"] for r in below) / count
+    return (
+        f"{count:,} answers of {sum(r['count'] for r in rows):,} come with a confidence below 0.7,"
+        f" and {right * 100:.0f}% of those are right: the page shows the confidence so a reader"
+        " can tell these apart."
+    )
+
+
 def _speed(speed: dict | None) -> str:
     if not speed:
         return "Not measured yet for this version: run `python -m bench.model` (or `make bench`)."
@@ -229,7 +249,7 @@ are `bench/realistic.py`'s inputs, {metrics.get("realistic_n", 200)} per kind, s
 Exported vs scikit-learn `predict_proba`, max abs difference over the test set:
 {", ".join(f"{k} {v:.1e}" for k, v in metrics["export_max_abs_difference"].items())}.
 Training time: {fit_seconds} (fit only); {training["total_seconds"] / 60:.1f} min for the whole
-command, data preparation and evaluation included.
+command, data preparation and evaluation included, on 2 cores shared with whatever else runs.
 
 Reproduce: `MNIST_DIR=../shared/data/mnist make model` (runs `{training["command"]}`);
 `MODEL=forest make model` trains and serves the forest alone. Training is deterministic (seed
@@ -249,8 +269,8 @@ p are right about a fraction p of the time. By band:
 
 ## Low-confidence cases
 
-The {len(served["low_confidence"])} test digits (as served) the model is least sure of; the card's
-number for the bottom band above says how often such answers are right.
+{_unsure(served["reliability"])} The {len(served["low_confidence"])} test digits (as served) the
+model is least sure of:
 
 {_low_confidence(served["low_confidence"])}
 
@@ -259,7 +279,7 @@ number for the bottom band above says how often such answers are right.
 {AUGMENT_TEXT.get(params["augment"], params["augment"])}: {training["images"]:,} images.
 {MLP_EXTRA_TEXT.get(params["mlp_extra"], "") if params["model"] != "forest" else ""}
 
-Every member sees {FEATURE_TEXT.get(params["feature_set"], params["feature_set"])}
+Perceptron and forest both see {FEATURE_TEXT.get(params["feature_set"], params["feature_set"])}
 
 Images served to the function are first brought to MNIST's own format (`digits.normalise`): ink
 separated from background, cropped, fitted into a 20x20 box keeping the aspect ratio, and centred
@@ -278,7 +298,7 @@ Forest: {params["trees"]} trees ({shape["nodes"]:,} nodes, depth up to {shape["m
 {params["bootstrap"]}, fully grown trees, seed {params["seed"]}.
 Perceptron: {params["hidden"]} ReLU units, Adam, batch {params["batch_size"]}, L2 1e-4,
 {params["epochs"]} epochs (no early stopping), learning rate {params["learning_rate"]} decayed
-along a cosine, float32, seed {params["seed"]}. Weights in the average: {params["weights"]}.
+along a cosine, float32, seed {params["seed"]}.{_weights(params)}
 Libraries: {versions}.
 
 ## Per-class precision and recall (MNIST test as served)

@@ -96,12 +96,6 @@ def load_model(path: str | Path) -> Model:
     """Load a model artifact written by ``model.train``."""
     started = time.perf_counter()
     data = joblib.load(path)
-    if isinstance(data, dict) and data.get("format") == 1:  # TEMPORARY until the new artifact
-        data = {
-            **data,
-            "format": 2,
-            "members": [{"kind": "forest", "weight": 1.0, "arrays": data["forest"]}],
-        }
     if not isinstance(data, dict) or data.get("format") != ARTIFACT_FORMAT:
         raise ValueError(f"{path} is not a digits model artifact of format {ARTIFACT_FORMAT}")
     members = []

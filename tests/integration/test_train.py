@@ -119,3 +119,11 @@ def test_distorted_copies_keep_ink_and_are_reproducible(mnist_dir):
     # Scaling changes the amount of ink a little; a digit pushed off the edge would lose most.
     assert 0.8 < np.median(ink) < 1.25
     assert (ink > 0.4).all()
+
+
+def test_model_switch_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("MODEL", "forest")
+    assert train.parse_args([]).model == "forest"
+    monkeypatch.delenv("MODEL")
+    assert train.parse_args([]).model == train.DEFAULTS["model"] == "mlp"
+    assert train.parse_args(["--model", "mlp+forest"]).model == "mlp+forest"

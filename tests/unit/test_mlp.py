@@ -6,7 +6,7 @@ from sklearn.neural_network import MLPClassifier
 from digits import features
 from digits.forest import export_sklearn_forest
 from digits.inference import artifact, load_model
-from digits.mlp import Perceptron, export_sklearn_mlp
+from digits.mlp import SMALL_BATCH, Perceptron, export_sklearn_mlp
 from model import mnist
 
 FEATURE_SET = "deskewed+hog"
@@ -60,3 +60,13 @@ def test_ensemble_artifact_averages_its_members(tmp_path, data, fitted):
     expected = 0.75 * network.predict_proba(x_test) + 0.25 * forest.predict_proba(x_test)
     np.testing.assert_allclose(model.predict_proba(images), expected, atol=1e-12)
     assert model.predict(images[0]).probabilities == pytest.approx(tuple(expected[0]), abs=1e-6)
+
+
+def test_small_batches_agree_with_large_ones(data, fitted):
+    # Up to SMALL_BATCH rows go through einsum on the calling thread, more through BLAS.
+    x_test = features.extract(data.test_images[:200], FEATURE_SET)
+    exported = export_sklearn_mlp(fitted)
+    large = exported.predict_proba(x_test)
+    small = np.vstack([exported.predict_proba(x_test[i : i + 1]) for i in range(200)])
+    assert len(x_test) > SMALL_BATCH
+    assert np.abs(small - large).max() <= 1e-6
