@@ -32,6 +32,8 @@ CUT_WIDTH = 0.75
 CUT_SPACING = 0.15
 MIN_PART = 0.12
 MAX_CUTS = 8
+# A dip of the outline at least VALLEY_DEPTH deep, above and below, marks two digits touching.
+VALLEY_DEPTH = 0.05
 # A cut may drift one column per row; each drift costs this much (in units of full-strength ink).
 DRIFT_COST = 0.1
 # Groups at most MERGE_GAP apart may be one digit broken in two, if together they are no wider
@@ -187,7 +189,7 @@ class Plan:
             total = np.take_along_axis(options, choice[None], axis=0)[0] + cost[:, row]
         ends = total.argmin(axis=1)
         order = np.argsort(total[np.arange(places.size), ends], kind="stable")
-        paths = [_valley_path(part.mask, low, self.height)]
+        paths = [valley_cut(part.mask, self.height)]
         for k in order:
             path = np.empty(rows, dtype=np.int64)
             column = int(ends[k])
@@ -210,28 +212,32 @@ class Plan:
         return found
 
 
-def _valley_path(mask: np.ndarray, low: int, height: float) -> np.ndarray | None:
+def valley_cut(mask: np.ndarray, height: float) -> np.ndarray | None:
     """Return the straight cut from the deepest dip of the ink's top edge to that of its bottom.
 
     Two digits that touch side by side leave a dip in the outline above and below the join,
-    where a cut crossing the fewest strokes may still run along the join itself.
+    where a cut crossing the fewest strokes may still run along the join itself. Dips shallower
+    than VALLEY_DEPTH, or further than MIN_PART from either side, do not count: None.
     """
     rows, width = mask.shape
-    filled = mask.any(axis=0)
-    top = np.where(filled, mask.argmax(axis=0), rows)
-    bottom = np.where(filled, rows - 1 - mask[::-1].argmax(axis=0), -1)
+    low = max(1, int(MIN_PART * height))
     reach = max(2, int(0.3 * height))
-    best = []
-    for edge in (top, rows - 1 - bottom):
-        depth = np.full(width, -1.0)
-        for column in range(low, width - low):
-            before = edge[max(0, column - reach) : column].min()
-            after = edge[column + 1 : column + 1 + reach].min()
-            depth[column] = min(edge[column] - before, edge[column] - after)
-        column = int(depth.argmax())
-        best.append(column if depth[column] >= 0.05 * height else None)
-    if None in best:
+    if width - 2 * low < 1:
         return None
+    filled = mask.any(axis=0)
+    top = np.where(filled, mask.argmax(axis=0), rows).astype(np.float64)
+    bottom = np.where(filled, mask[::-1].argmax(axis=0), rows).astype(np.float64)
+    best = []
+    for edge in (top, bottom):
+        padded = np.pad(edge, reach, constant_values=np.inf)
+        windows = np.lib.stride_tricks.sliding_window_view(padded, reach)
+        before = windows[np.arange(width)].min(axis=1)
+        after = windows[np.arange(width) + reach + 1].min(axis=1)
+        depth = np.minimum(edge - before, edge - after)[low : width - low]
+        column = int(np.argmax(depth))
+        if depth[column] < VALLEY_DEPTH * height:
+            return None
+        best.append(column + low)
     return np.rint(np.linspace(best[0], best[1], rows)).astype(np.int64)
 
 

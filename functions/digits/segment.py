@@ -73,9 +73,15 @@ def find_digits(image: Image.Image, classify: Classify) -> list[Found]:
     the probabilities ``classify`` gave it. More than MAX_DIGITS raise TooManyDigits.
     """
     analysis = normalise.analyse(image)
-    whole = _whole(analysis, image.size, classify)
-    if _one_digit(analysis.ink, float(whole.probabilities.max())):
-        return [whole]
+    shape = _shape(analysis.ink)
+    whole = None
+    if shape is not None:
+        # One run of columns: read the whole ink as one digit, as to_mnist always has.
+        whole = _whole(analysis, image.size, classify)
+        width, height = shape
+        sure = float(whole.probabilities.max()) >= SURE
+        if width <= NARROW * height or (width <= SINGLE_WIDTH * height and sure):
+            return [whole]
     page = _page(analysis)
     plan = layout(page.ink, label_components(page.ink >= MASK_LEVEL))
     if plan.chains > MAX_DIGITS:
@@ -86,7 +92,7 @@ def find_digits(image: Image.Image, classify: Classify) -> list[Found]:
     if not digits:
         raise NothingDrawn("no digit found: only specks")
     if len(digits) == 1 and not plan.underline:
-        return [whole]
+        return [whole or _whole(analysis, image.size, classify)]
     if len(digits) > MAX_DIGITS:
         raise TooManyDigits(
             f"{len(digits)} digits found; at most {MAX_DIGITS} are read in one image"
@@ -212,18 +218,15 @@ class _Reader:
             self.known[id(part)] = _Digit(part, image28, row, score)
 
 
-def _one_digit(ink: np.ndarray, confidence: float) -> bool:
-    """Tell whether ``ink``, read as one digit with ``confidence``, is surely one digit."""
+def _shape(ink: np.ndarray) -> tuple[int, int] | None:
+    """Return (width, height) of ``ink`` if it is one run of columns, else None."""
     mask = ink >= MASK_LEVEL
     columns = np.flatnonzero(mask.any(axis=0))
     rows = np.flatnonzero(mask.any(axis=1))
     if columns.size == 0:
-        return True
+        return 1, 1
     width = int(columns[-1] - columns[0]) + 1
-    height = int(rows[-1] - rows[0]) + 1
-    if width != columns.size:
-        return False
-    return width <= NARROW * height or (width <= SINGLE_WIDTH * height and confidence >= SURE)
+    return (width, int(rows[-1] - rows[0]) + 1) if width == columns.size else None
 
 
 def _whole(analysis: normalise.Analysis, size: tuple[int, int], classify: Classify) -> Found:
