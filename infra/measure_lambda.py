@@ -122,7 +122,7 @@ def run_package(
             "AWS_ENDPOINT_URL_S3": endpoint,
             "IMAGES_BUCKET": BUCKET,
             "ALLOWED_ORIGINS": SITE_ORIGIN,
-            "MODEL_PATH": str(build_dir / "model" / "forest.joblib"),
+            "MODEL_PATH": str(build_dir / "model" / "model.joblib"),
         }
         s3 = boto3.client(
             "s3",

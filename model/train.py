@@ -33,7 +33,7 @@ from model import augment, card, evaluate, mnist
 from model.fit import fit_forest, fit_mlp, log, mlp_inputs
 
 MODEL_DIR = Path(__file__).resolve().parent
-ARTIFACT = "forest.joblib"  # the name template.yaml and the Lambda package expect
+ARTIFACT = "model.joblib"  # the served model; template.yaml and the Lambda package name it
 MODELS = ("mlp", "forest", "mlp+forest")
 MLP_EXTRAS = ("none", "served", "served+distorted")
 DEFAULTS = {

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "model" / "forest.joblib"
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "model" / "model.joblib"
 # Lambda refuses invocations over 6 MB, and binary bodies arrive base64-encoded (x4/3): 4 MiB
 # (5.6 MB in the event) is a limit the function itself can always enforce with a JSON 413, on
 # Lambda and locally alike. The page reads it from config.js and checks uploads before sending.

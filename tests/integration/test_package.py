@@ -111,8 +111,8 @@ def test_package_holds_the_code_the_model_and_the_pinned_deps_only(package):
     assert {"main.py", "lambda_handler.py", "digits", "model"} <= top
     for module in (REPO / "functions" / "digits").glob("*.py"):
         assert (package / "digits" / module.name).read_bytes() == module.read_bytes()
-    model = REPO / "model" / "forest.joblib"
-    assert (package / "model" / "forest.joblib").read_bytes() == model.read_bytes()
+    model = REPO / "model" / "model.joblib"
+    assert (package / "model" / "model.joblib").read_bytes() == model.read_bytes()
     # The runtime ships boto3; nothing from the repository's tests, venvs or build output.
     assert not top & {"boto3", "botocore", "s3transfer", "tests", ".venv", ".venv-sam", ".aws-sam"}
     for line in (REPO / "functions" / "requirements.txt").read_text().splitlines():

@@ -15,7 +15,7 @@ KEY = "images/2026/11/30/20261130T101500123456Z-0123456789abcdef.png"
 @pytest.fixture
 def paths(tmp_path, mnist_dir):
     """A copy of the committed model as the current one, and where outputs would go."""
-    current = tmp_path / "current" / "forest.joblib"
+    current = tmp_path / "current" / "model.joblib"
     current.parent.mkdir()
     shutil.copy(retrain.DEFAULT_MODEL_PATH, current)
     out = tmp_path / "out"

@@ -30,13 +30,13 @@ def ensemble(tmp_path_factory, mnist_dir):
 def test_training_writes_artifact_metrics_card_and_confusion_matrix(trained):
     out, metrics = trained
     assert {p.name for p in out.iterdir()} >= {
-        "forest.joblib",
+        "model.joblib",
         "metrics.json",
         "README.md",
         "confusion.png",
     }
     assert json.loads((out / "metrics.json").read_text()) == metrics
-    assert metrics["artifact"]["bytes"] == (out / "forest.joblib").stat().st_size
+    assert metrics["artifact"]["bytes"] == (out / "model.joblib").stat().st_size
     assert metrics["data_md5"] == mnist.FILES
     assert metrics["parameters"]["trees"] == 12
     assert set(metrics["versions"]) >= {"numpy", "scikit-learn", "joblib", "python"}
@@ -67,7 +67,7 @@ def test_training_is_deterministic(trained, tmp_path, mnist_dir):
 
 def test_trained_artifact_loads_and_predicts(trained, mnist_dir):
     out, metrics = trained
-    model = load_model(out / "forest.joblib")
+    model = load_model(out / "model.joblib")
     assert model.version == metrics["version"]
     assert [type(m) for m in model.members] == [FlatForest]
     data = mnist.load(mnist_dir)
@@ -83,7 +83,7 @@ def test_ensemble_is_exported_exactly_and_set_beside_the_forest(ensemble, traine
     assert metrics["forest"]["test"] == trained[1]["test"]
     assert set(metrics["realistic"]) == set(metrics["forest"]["realistic"])
     assert metrics["test_served"]["accuracy"] > 0.85
-    model = load_model(out / "forest.joblib")
+    model = load_model(out / "model.joblib")
     assert [type(m) for m in model.members] == [Perceptron, FlatForest]
     assert model.weights == (0.5, 0.5)
     card = (out / "README.md").read_text()

@@ -62,7 +62,7 @@ def test_function_runtime_package_and_environment(resources, function):
     }
     variables = function["Environment"]["Variables"]
     assert variables["IMAGES_BUCKET"] == {"Ref": "ImagesBucket"}
-    assert variables["MODEL_PATH"] == "/var/task/model/forest.joblib"
+    assert variables["MODEL_PATH"] == "/var/task/model/model.joblib"
     # Lambda refuses invocations over 6 MB, and binary bodies arrive base64-encoded (4/3): the
     # function's default limit must fit, and the template must not raise it.
     assert "MAX_BODY_BYTES" not in variables
