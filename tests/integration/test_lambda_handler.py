@@ -1,9 +1,11 @@
 """The Lambda handler answers every Function URL event as the local function answers the request.
 
-Both sides are the same functions-framework app over the same moto S3 bucket: the handler through
-apig-wsgi from a payload 2.0 event in tests/events/, the local side through Flask's test client with
-the request rebuilt from that event. Generated fields (the key and the presigned URLs) differ by
-nature and are checked for shape instead; every saved object must hold exactly the bytes sent.
+Both sides route through the same ``digits.api.handle`` over the same moto S3 bucket: the handler
+(a bare Werkzeug app under apig-wsgi, no Flask or functions-framework) from a payload 2.0 event in
+tests/events/, the local side (functions-framework's app) through Flask's test client with the
+request rebuilt from that event; one adapter must answer exactly as the other. Generated fields
+(the key and the presigned URLs) differ by nature and are checked for shape instead; every saved
+object must hold exactly the bytes sent.
 """
 
 from __future__ import annotations
