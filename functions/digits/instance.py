@@ -1,7 +1,8 @@
 """What one function instance keeps between requests: settings, the model, the image store.
 
 Both entry points (``main.py`` for functions-framework, ``lambda_handler.py`` for Lambda) get it
-from ``build``, once, at cold start.
+from ``build``, once, at cold start. Under Lambda SnapStart, each copy restored from the snapshot
+swaps in a new image store (``digits.snapstart.renew``); the settings and the model are kept.
 """
 
 from __future__ import annotations
