@@ -39,7 +39,7 @@ GIF_KEPT_APPLICATIONS = (b"NETSCAPE2.0", b"ANIMEXTS1.0")
 
 def strip_metadata(data: bytes, kind: ImageType) -> bytes:
     """Return ``data`` without identifying metadata, its pixels unchanged."""
-    orientation = _orientation(data)
+    orientation = _orientation(data, kind)
     try:
         if kind is PNG:
             return _png(data, orientation)
@@ -56,8 +56,16 @@ def strip_metadata(data: bytes, kind: ImageType) -> bytes:
     raise ValueError(f"no metadata rules for {kind.format}")
 
 
-def _orientation(data: bytes) -> int:
+# Bytes that an EXIF block leaves in each format that may hold one; without them there is none
+# to read, and Pillow is not asked (for a PNG it would decode every pixel to look).
+EXIF_MARKS = {PNG: b"eXIf", JPEG: b"Exif\x00\x00", WEBP: b"EXIF"}
+
+
+def _orientation(data: bytes, kind: ImageType) -> int:
     """Return the EXIF orientation (1 upright, 2-8 otherwise), 1 if there is none."""
+    mark = EXIF_MARKS.get(kind)
+    if mark is None or mark not in data:
+        return 1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
