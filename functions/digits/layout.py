@@ -38,7 +38,7 @@ VALLEY_DEPTH = 0.05
 DRIFT_COST = 0.1
 # Groups at most MERGE_GAP apart may be one digit broken in two, if together they are no wider
 # than MERGE_WIDTH.
-MERGE_GAP = 0.15
+MERGE_GAP = 0.06
 MERGE_WIDTH = 1.0
 
 

@@ -38,13 +38,16 @@ MASK_LEVEL = 0.3
 SEGMENT_HEIGHT = 48
 # A reading's score is the sum, over its digits, of the log of the model's confidence less
 # DIGIT_COST: a split must be clearly surer than the reading that keeps the pieces together.
-DIGIT_COST = 0.3
+DIGIT_COST = 0.05
 # Reading one digit in a part wider than WIDE_FREE line heights costs WIDE_COST per line height
 # beyond: few digits are wider than tall, and two that touch are.
 WIDE_FREE = 1.0
 WIDE_COST = 2.0
 # A part wide enough for two digits is cut only if the model is less than CUT_SURE of it whole.
 CUT_SURE = 0.7
+# ... or if it is RELATIVE_WIDE times as wide as the median of the other digits of its line: a
+# model sure of what it reads can still read two touching digits as one.
+RELATIVE_WIDE = 1.6
 # A lone piece of ink (no other tall one beside it) is read as several digits only if it is at
 # least LONE_WIDTH wide and the product of the model's confidences in them is at least LONE_SURE.
 LONE_WIDTH = 1.0
@@ -182,7 +185,8 @@ class _Reader:
         options = []
         for part in parts:
             choices = [[part]]
-            if plan.is_wide(part) and self.known[id(part)].confidence < CUT_SURE:
+            unsure = self.known[id(part)].confidence < CUT_SURE
+            if plan.is_wide(part) and (unsure or self._wider_than_others(part)):
                 choices += [list(cut) for cut in plan.cuts(part)]
             options.append(choices)
         self._score([p for choices in options for choice in choices[1:] for p in choice])
@@ -196,6 +200,11 @@ class _Reader:
         return [
             [d for p in choice for d in better.get(id(p), [self.known[id(p)]])] for choice in chosen
         ]
+
+    def _wider_than_others(self, part: Part) -> bool:
+        """Tell whether ``part`` is RELATIVE_WIDE times as wide as the line's other digits."""
+        others = [g.width for g in self.plan.groups if g is not part and self.plan.is_digit(g)]
+        return bool(others) and part.width >= RELATIVE_WIDE * float(np.median(others))
 
     def _score(self, parts: list[Part]) -> None:
         """Read every part not read yet as one digit, in one call of the classifier."""
