@@ -60,7 +60,7 @@ def recognise(instance: Instance, data: bytes, source: str) -> dict:
     image = decoding.decode_image(data, max_pixels=instance.settings.max_pixels)
     digits = read_digits(instance.model, image, instance.preprocess)
     kind = formats.image_type(data)
-    scale = _scale_to_sent(data, image)
+    scale = _scale_to_sent(data, kind, image)
     number = "".join(str(d.prediction.digit) for d in digits)
     number_confidence = float(np.prod([d.prediction.confidence for d in digits]))
     one = digits[0] if len(digits) == 1 else None
@@ -122,13 +122,13 @@ def _digit_entry(digit: ReadDigit, scale: tuple[float, float]) -> dict:
     }
 
 
-def _scale_to_sent(data: bytes, image: Image.Image) -> tuple[float, float]:
+def _scale_to_sent(data: bytes, kind: formats.ImageType, image: Image.Image) -> tuple[float, float]:
     """Return the sent image's pixels per decoded pixel, across and down.
 
     Only a large JPEG is decoded at a reduced scale (decoding.decode_image). Its header gives the
     stored size; whether EXIF turned it a quarter is told by which way the scales agree.
     """
-    if max(image.size) < decoding.WORK_SIDE or formats.image_type(data) is not formats.JPEG:
+    if max(image.size) < decoding.WORK_SIDE or kind is not formats.JPEG:
         return 1.0, 1.0
     with warnings.catch_warnings():
         # Malformed EXIF is reported as UserWarning, as when the image was decoded.

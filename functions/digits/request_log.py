@@ -65,6 +65,9 @@ def fields(
 
 def _prediction(answer: dict) -> dict:
     part = {name: answer[name] for name in PREDICTION_FIELDS if name in answer}
+    if part.get("confidence") is None and "number_confidence" in answer:
+        # A number has no one digit's confidence: its line carries the number's.
+        part["confidence"] = answer["number_confidence"]
     model = answer.get("model")
     if isinstance(model, dict) and "version" in model:
         part["model_version"] = model["version"]

@@ -157,3 +157,26 @@ def test_a_batch_logs_one_line_saved_only_if_every_image_was():
     assert line["saved"] is False
     assert line["model_version"] == "v"
     assert line["latency_ms"] == 12.35
+
+
+def test_a_number_logs_its_number_and_the_numbers_confidence():
+    answer = {
+        "digit": None,
+        "confidence": None,
+        "number": "42",
+        "number_confidence": 0.81,
+        "saved": True,
+        "model": {"version": "v"},
+    }
+    line = request_log.fields(
+        route="predict",
+        method="POST",
+        path="/predict",
+        status=200,
+        latency_ms=3.0,
+        answer=answer,
+        request_id="r",
+    )
+    assert line["number"] == "42"
+    assert line["confidence"] == 0.81
+    assert line["digit"] is None
