@@ -3,9 +3,13 @@
 python -m bench.batch      # MNIST_DIR=../shared/data/mnist; writes bench/batch.json
 
 Both sides send the same images (MNIST test digits as scan-like PNGs, multipart) to the same
-local stack (infra.local_stack), with the same number of requests in flight and the same HTTP
-client (digits_client's, retries off so that no failure is hidden). Rounds alternate between the
-sides; each side's figure is its median round.
+local stack (infra.local_stack, moto's S3 in a process of its own), with the same number of
+requests in flight and the same HTTP client (digits_client's, retries off so that no failure is
+hidden). Rounds alternate between the sides; each side's figure is its median round.
+
+Beside the rate, each side's CPU time per image is counted per process (Linux's /proc): the
+function, moto's S3, and this process, the client. On one machine they share the cores, so the
+rate is bounded by the sum: what a batch saves is only the per-request part of it.
 """
 
 from __future__ import annotations
@@ -54,16 +58,52 @@ def _send(client: Client, path: str, images: Sequence[bytes]) -> int:
     return sum("digit" in result for result in results)
 
 
-def _round(send: Callable[[Sequence[bytes]], int], chunks: list, concurrency: int) -> float:
-    """Send every chunk, ``concurrency`` in flight; return images per second."""
+def cpu_seconds(function_pid: int | None) -> dict[str, float]:
+    """Return CPU seconds used so far by the function, moto's S3 and this process (the client).
+
+    The function is its process group (gunicorn's master and worker); moto's S3 is the group of
+    any other child of this process. Without /proc (not Linux) only the client is counted.
+    """
+    times = os.times()
+    used = {"function": 0.0, "s3": 0.0, "client": times.user + times.system}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    stats = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        fields = text[text.rfind(")") + 2 :].split()
+        pid = int(stat.parent.name)
+        ppid, group = int(fields[1]), int(fields[2])
+        stats.append((pid, ppid, group, (int(fields[11]) + int(fields[12])) / tick))
+    children = {pid for pid, ppid, _, _ in stats if ppid == os.getpid()}
+    for _, _, group, seconds in stats:
+        if group == function_pid:
+            used["function"] += seconds
+        elif group in children:
+            used["s3"] += seconds
+    return used
+
+
+def _round(
+    send: Callable[[Sequence[bytes]], int],
+    chunks: list,
+    concurrency: int,
+    function_pid: int | None = None,
+) -> tuple[float, dict[str, float]]:
+    """Send every chunk, ``concurrency`` in flight; return images per second, CPU ms per image."""
+    images = sum(len(chunk) for chunk in chunks)
+    cpu_before = cpu_seconds(function_pid)
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         predicted = sum(pool.map(send, chunks))
     elapsed = time.perf_counter() - started
-    images = sum(len(chunk) for chunk in chunks)
+    cpu_after = cpu_seconds(function_pid)
     if predicted != images:
         raise RuntimeError(f"{images - predicted} of {images} images were not predicted")
-    return images / elapsed
+    cpu_ms = {part: (cpu_after[part] - cpu_before[part]) * 1000 / images for part in cpu_after}
+    return images / elapsed, cpu_ms
 
 
 def measure(
@@ -73,8 +113,12 @@ def measure(
     concurrency: int = 4,
     batch_size: int = BATCH_SIZE,
     rounds: int = 3,
+    function_pid: int | None = None,
 ) -> dict:
-    """Return images per second of both sides against the function at ``url``, and their ratio."""
+    """Return images per second of both sides against the function at ``url``, and their ratio.
+
+    ``function_pid`` (its process group) lets the CPU time of each part be counted.
+    """
     client = Client(url, RetryPolicy(retries=0))
     sides = {
         "single": ("/predict", [[image] for image in images]),
@@ -84,12 +128,16 @@ def measure(
         ),
     }
     runs: dict[str, list[float]] = {name: [] for name in sides}
+    cpu: dict[str, list[dict[str, float]]] = {name: [] for name in sides}
     load_before = os.getloadavg()[0]
     for path, chunks in sides.values():  # warm both routes and the connections
         _round(functools.partial(_send, client, path), chunks[:concurrency], concurrency)
     for _ in range(rounds):
         for name, (path, chunks) in sides.items():
-            runs[name].append(_round(functools.partial(_send, client, path), chunks, concurrency))
+            send = functools.partial(_send, client, path)
+            rate, cpu_ms = _round(send, chunks, concurrency, function_pid)
+            runs[name].append(rate)
+            cpu[name].append(cpu_ms)
     result = {
         "images": len(images),
         "concurrency": concurrency,
@@ -104,6 +152,9 @@ def measure(
             "requests": len(sides[name][1]),
             "images_per_second": statistics.median(figures),
             "runs": figures,
+            "cpu_ms_per_image": {
+                part: statistics.median(c[part] for c in cpu[name]) for part in cpu[name][0]
+            },
         }
     result["speedup"] = result["batch"]["images_per_second"] / result["single"]["images_per_second"]
     return result
@@ -112,15 +163,22 @@ def measure(
 def markdown(result: dict) -> str:
     """Return the figures as a short Markdown table."""
     rows = [
-        "| route | requests | images/s (median of {rounds}) |".format(**result),
-        "| --- | --- | --- |",
+        "| route | requests | images/s (median of {rounds}) | CPU ms per image: function, S3"
+        " (moto), client |".format(**result),
+        "| --- | --- | --- | --- |",
     ]
     for name, label in (
         ("single", "POST /predict, one image each"),
         ("batch", "POST /predict/batch"),
     ):
         side = result[name]
-        rows.append(f"| {label} | {side['requests']} | {side['images_per_second']:.0f} |")
+        cpu = side.get("cpu_ms_per_image")
+        spent = (
+            f"{cpu['function']:.1f}, {cpu['s3']:.1f}, {cpu['client']:.1f}"
+            if cpu
+            else "not measured"
+        )
+        rows.append(f"| {label} | {side['requests']} | {side['images_per_second']:.0f} | {spent} |")
     rows.append(
         f"\n{result['images']} images, {result['concurrency']} requests in flight, batches of "
         f"{result['batch_size']}: the batch route predicts {result['speedup']:.1f}x as many "
@@ -133,8 +191,15 @@ def markdown(result: dict) -> str:
 def run(images: int = 256, concurrency: int = 4, rounds: int = 3) -> dict:
     """Start the local stack and measure both sides on ``images`` MNIST test scans."""
     pngs = scan_pngs(images, os.environ.get("MNIST_DIR") or None)
-    with start_stack(env={"IMAGES_BUCKET": BUCKET}) as stack:
-        return measure(stack.function_url, pngs, concurrency=concurrency, rounds=rounds)
+    # moto in a process of its own: in this one it would share the client's GIL.
+    with start_stack(env={"IMAGES_BUCKET": BUCKET}, moto_process=True) as stack:
+        return measure(
+            stack.function_url,
+            pngs,
+            concurrency=concurrency,
+            rounds=rounds,
+            function_pid=stack.process.pid,
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

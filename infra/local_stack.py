@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from digits.config import Settings
 from infra.bucket import announce_dev_stack, forget_dev_stack
@@ -95,16 +96,23 @@ def _site_server(port: int, config: str, quiet: bool) -> http.server.ThreadingHT
 
 @contextlib.contextmanager
 def start_stack(
-    function_port: int = 0, site_port: int = 0, env: dict | None = None, *, quiet: bool = True
+    function_port: int = 0,
+    site_port: int = 0,
+    env: dict | None = None,
+    *,
+    quiet: bool = True,
+    moto_process: bool = False,
 ) -> Iterator[Stack]:
     """Start moto's S3 server, the bucket, the function and the page; stop them all on exit.
 
     Port 0 picks a free port. ``env`` adds to or overrides the function's environment.
+    ``moto_process`` runs moto in a process of its own (see servers.moto_server).
     """
     env = dict(env or {})
     bucket = env.get("IMAGES_BUCKET", DEFAULT_BUCKET)
     with contextlib.ExitStack() as cleanup:
-        s3_endpoint = cleanup.enter_context(moto_server())
+        moto_log = Path(os.devnull) if quiet else None  # moto's process logs every request
+        s3_endpoint = cleanup.enter_context(moto_server(own_process=moto_process, log=moto_log))
 
         function_port = function_port or free_port()
         function_url = f"http://{HOST}:{function_port}"

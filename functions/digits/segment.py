@@ -32,6 +32,10 @@ MAX_DIGITS = 12
 NARROW = 0.8
 SINGLE_WIDTH = 2.0
 SURE = 0.4
+# ... but ink wider than LONE_WIDTH line heights that the model is less than WHOLE_SURE of may
+# still be two digits that touch: it is cut if the model is at least PIECE_SURE of each piece.
+WHOLE_SURE = 0.999
+PIECE_SURE = 0.99
 # Ink at least this strong belongs to a piece; fainter ink is a stroke's antialiased edge.
 MASK_LEVEL = 0.3
 # Digits are segmented at least SEGMENT_HEIGHT pixels tall when the image has that many.
@@ -82,7 +86,9 @@ def find_digits(image: Image.Image, classify: Classify) -> list[Found]:
         # One run of columns: read the whole ink as one digit, as to_mnist always has.
         whole = _whole(analysis, image.size, classify)
         width, height = shape
-        sure = float(whole.probabilities.max()) >= SURE
+        confidence = float(whole.probabilities.max())
+        doubtful = width > LONE_WIDTH * height and confidence < WHOLE_SURE
+        sure = confidence >= SURE and not doubtful
         if width <= NARROW * height or (width <= SINGLE_WIDTH * height and sure):
             return [whole]
     page = _page(analysis)
@@ -91,7 +97,8 @@ def find_digits(image: Image.Image, classify: Classify) -> list[Found]:
         raise TooManyDigits(
             f"at least {plan.chains} digits found; at most {MAX_DIGITS} are read in one image"
         )
-    digits = _Reader(plan, classify).read()
+    strict = whole is not None and float(whole.probabilities.max()) >= SURE
+    digits = _Reader(plan, classify, strict).read()
     if not digits:
         raise NothingDrawn("no digit found: only specks")
     if len(digits) == 1 and not plan.underline:
@@ -125,9 +132,12 @@ class _Digit:
 class _Reader:
     """Choose the reading of a plan that the classifier is surest of."""
 
-    def __init__(self, plan: Plan, classify: Classify) -> None:
+    def __init__(self, plan: Plan, classify: Classify, strict: bool = False) -> None:
         self.plan = plan
         self.classify = classify
+        # strict: the model was SURE of all the ink read whole, so a lone piece is cut only if
+        # it is sure of both sides of the cut.
+        self.strict = strict
         self.known: dict[int, _Digit] = {}
 
     def read(self) -> list[_Digit]:
@@ -166,6 +176,8 @@ class _Reader:
         Most drawings are one digit; a piece that touches no other is read as two only if it
         is at least LONE_WIDTH wide and the model is sure enough of every digit in it.
         """
+        if self.strict:
+            return self._lone_cut(group)
         if len(digits) == 1:
             return digits
         left = min(d.part.left for d in digits)
@@ -174,6 +186,23 @@ class _Reader:
         if right - left >= LONE_WIDTH * self.plan.height and sure >= LONE_SURE:
             return digits
         return [self.known[id(group)]]
+
+    def _lone_cut(self, group: Part) -> list[_Digit]:
+        """Cut a lone piece the model read whole with confidence only if it is sure of both sides.
+
+        The best cut is the one whose sides score highest; it is kept if the piece is at least
+        LONE_WIDTH wide and the model is at least PIECE_SURE of each side.
+        """
+        whole = [self.known[id(group)]]
+        if group.width < LONE_WIDTH * self.plan.height:
+            return whole
+        cuts = self.plan.cuts(group)
+        self._score([p for cut in cuts for p in cut])
+        sides = [[self.known[id(p)] for p in cut] for cut in cuts]
+        best = max(sides, key=lambda ds: sum(d.score for d in ds), default=None)
+        if best is None or min(d.confidence for d in best) < PIECE_SURE:
+            return whole
+        return best
 
     def _best(self, parts: list[Part], also: list[Part] = ()) -> list[list[_Digit]]:
         """Return each part's best reading: itself, or cut in two, each side read again.
