@@ -64,3 +64,5 @@ def test_the_table_shows_each_parts_cpu_per_image():
     assert "| POST /predict, one image each | 256 | 49 | 12.5, 5.3, 2.2 |" in table
     assert "| POST /predict/batch | 8 | 98 | 8.9, 4.7, 0.2 |" in table
     assert "2.0x as many images per second" in table
+    assert "20.0 ms one image a request, 13.8 ms in batches" in table
+    assert "bounded by 1.4x" in table
