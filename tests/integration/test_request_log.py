@@ -135,6 +135,19 @@ def test_the_local_function_prints_the_same_line_on_stdout(client, capsys):
         assert secret not in json.dumps(line)
 
 
+def line_of(route: str, path: str, answer: dict, latency_ms: float = 3.0) -> dict:
+    """Return the line of a POST to ``path`` answered 200 with ``answer``."""
+    return request_log.fields(
+        route=route,
+        method="POST",
+        path=path,
+        status=200,
+        latency_ms=latency_ms,
+        answer=answer,
+        request_id="r",
+    )
+
+
 def test_a_batch_logs_one_line_saved_only_if_every_image_was():
     answer = {
         "results": [
@@ -143,15 +156,7 @@ def test_a_batch_logs_one_line_saved_only_if_every_image_was():
             {"digit": 5, "confidence": 0.8, "saved": False, "model": {"version": "v"}},
         ]
     }
-    line = request_log.fields(
-        route="predict_batch",
-        method="POST",
-        path="/predict/batch",
-        status=200,
-        latency_ms=12.345,
-        answer=answer,
-        request_id="r",
-    )
+    line = line_of("predict_batch", "/predict/batch", answer, latency_ms=12.345)
     assert line["images"] == 3
     assert line["predictions"] == [{"digit": 3, "confidence": 0.9}, {"digit": 5, "confidence": 0.8}]
     assert line["saved"] is False
@@ -168,15 +173,7 @@ def test_a_number_logs_its_number_and_the_numbers_confidence():
         "saved": True,
         "model": {"version": "v"},
     }
-    line = request_log.fields(
-        route="predict",
-        method="POST",
-        path="/predict",
-        status=200,
-        latency_ms=3.0,
-        answer=answer,
-        request_id="r",
-    )
+    line = line_of("predict", "/predict", answer)
     assert line["number"] == "42"
     assert line["confidence"] == 0.81
     assert line["digit"] is None
