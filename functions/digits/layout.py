@@ -176,17 +176,21 @@ class Plan:
         cost = np.pad(cost, ((0, 0), (0, 0), (1, 1)), constant_values=np.inf)
         total = cost[:, 0].copy()
         came = np.zeros(cost.shape, dtype=np.int8)
+        # From the column to the left, the same one or the one to the right: the first cheapest.
+        left, right = np.full_like(total, np.inf), np.full_like(total, np.inf)
         for row in range(1, rows):
-            options = np.stack(
-                [
-                    np.roll(total, 1, axis=1) + DRIFT_COST,
-                    total,
-                    np.roll(total, -1, axis=1) + DRIFT_COST,
-                ]
-            )
-            choice = options.argmin(axis=0)
-            came[:, row] = choice - 1
-            total = np.take_along_axis(options, choice[None], axis=0)[0] + cost[:, row]
+            np.add(total[:, :-1], DRIFT_COST, out=left[:, 1:])
+            np.add(total[:, 1:], DRIFT_COST, out=right[:, :-1])
+            step = came[:, row]
+            step.fill(-1)
+            best = left.copy()
+            stay = total < best
+            step[stay] = 0
+            np.copyto(best, total, where=stay)
+            drift = right < best
+            step[drift] = 1
+            np.copyto(best, right, where=drift)
+            total = best + cost[:, row]
         ends = total.argmin(axis=1)
         order = np.argsort(total[np.arange(places.size), ends], kind="stable")
         paths = [valley_cut(part.mask, self.height)]

@@ -23,7 +23,7 @@ from digits import normalise
 from digits.components import label_components
 from digits.errors import NothingDrawn, TooManyDigits
 from digits.ink import digit_ink
-from digits.layout import Page, Part, Plan, layout
+from digits.layout import Page, Part, Plan, layout, valley_cut
 
 MAX_DIGITS = 12
 # Ink in one run of columns is one digit, with no segmentation, when it is at most NARROW times
@@ -32,10 +32,6 @@ MAX_DIGITS = 12
 NARROW = 0.8
 SINGLE_WIDTH = 2.0
 SURE = 0.4
-# ... but ink wider than LONE_WIDTH line heights that the model is less than WHOLE_SURE of may
-# still be two digits that touch: it is cut if the model is at least PIECE_SURE of each piece.
-WHOLE_SURE = 0.999
-PIECE_SURE = 0.99
 # Ink at least this strong belongs to a piece; fainter ink is a stroke's antialiased edge.
 MASK_LEVEL = 0.3
 # Digits are segmented at least SEGMENT_HEIGHT pixels tall when the image has that many.
@@ -52,10 +48,30 @@ CUT_SURE = 0.7
 # ... or if it is RELATIVE_WIDE times as wide as the median of the other digits of its line: a
 # model sure of what it reads can still read two touching digits as one.
 RELATIVE_WIDE = 1.6
+# ... or, at a cost of CUT_COST to the reading that cuts it, if it is SOMEWHAT_WIDE times as wide
+# and either the model is less than DOUBT_SURE of it or its outline dips above and below, as two
+# digits side by side leave it (layout.valley_cut): only a cut the model is clearly surer of than
+# of the whole then wins.
+SOMEWHAT_WIDE = 1.15
+DOUBT_SURE = 0.99
+CUT_COST = 0.2
+# Such a cut into two whole digits, each side at least WHOLE_SIDE of the part's height and read
+# with confidence at least PAIR_SURE, instead earns PAIR_BONUS: it wins unless the model is
+# clearly surer of the part read whole.
+WHOLE_SIDE = 0.9
+PAIR_SURE = 0.999
+PAIR_BONUS = 0.07
 # A lone piece of ink (no other tall one beside it) is read as several digits only if it is at
 # least LONE_WIDTH wide and the product of the model's confidences in them is at least LONE_SURE.
 LONE_WIDTH = 1.0
 LONE_SURE = 0.5
+# Ink in one run of columns, wider than LONE_WIDTH, that the model is SURE of but less than
+# WHOLE_SURE may still be two digits that touch: it is cut if the cut scores better than the
+# whole, the model is at least PIECE_SURE of each side, and each side is at least LONE_SIDE of
+# the ink's height (the cuts of one digit leave a short side: a tail, a loop, a bar).
+WHOLE_SURE = 0.9999
+PIECE_SURE = 0.995
+LONE_SIDE = 0.85
 # Leaving out a group too short to be a digit costs SHORT_DROP; a tall one, TALL_DROP.
 SHORT_DROP = 0.5
 TALL_DROP = 10.0
@@ -81,23 +97,25 @@ def find_digits(image: Image.Image, classify: Classify) -> list[Found]:
     """
     analysis = normalise.analyse(image)
     shape = _shape(analysis.ink)
-    whole = None
+    whole, strict = None, False
     if shape is not None:
         # One run of columns: read the whole ink as one digit, as to_mnist always has.
         whole = _whole(analysis, image.size, classify)
         width, height = shape
         confidence = float(whole.probabilities.max())
-        doubtful = width > LONE_WIDTH * height and confidence < WHOLE_SURE
-        sure = confidence >= SURE and not doubtful
-        if width <= NARROW * height or (width <= SINGLE_WIDTH * height and sure):
+        if width <= NARROW * height:
             return [whole]
+        if width <= SINGLE_WIDTH * height and confidence >= SURE:
+            if width <= LONE_WIDTH * height or confidence >= WHOLE_SURE:
+                return [whole]
+            # Wide, and the model not quite sure of it: cut only where it is sure of both sides.
+            strict = True
     page = _page(analysis)
     plan = layout(page.ink, label_components(page.ink >= MASK_LEVEL))
     if plan.chains > MAX_DIGITS:
         raise TooManyDigits(
             f"at least {plan.chains} digits found; at most {MAX_DIGITS} are read in one image"
         )
-    strict = whole is not None and float(whole.probabilities.max()) >= SURE
     digits = _Reader(plan, classify, strict).read()
     if not digits:
         raise NothingDrawn("no digit found: only specks")
@@ -135,8 +153,8 @@ class _Reader:
     def __init__(self, plan: Plan, classify: Classify, strict: bool = False) -> None:
         self.plan = plan
         self.classify = classify
-        # strict: the model was SURE of all the ink read whole, so a lone piece is cut only if
-        # it is sure of both sides of the cut.
+        # strict: the model was SURE of all the ink read whole, so a lone piece is cut only as
+        # _lone_cut allows.
         self.strict = strict
         self.known: dict[int, _Digit] = {}
 
@@ -191,37 +209,61 @@ class _Reader:
         """Cut a lone piece the model read whole with confidence only if it is sure of both sides.
 
         The best cut is the one whose sides score highest; it is kept if the piece is at least
-        LONE_WIDTH wide and the model is at least PIECE_SURE of each side.
+        LONE_WIDTH wide, the cut scores better than the whole, and each side is at least LONE_SIDE
+        of the piece's height and read with at least PIECE_SURE.
         """
-        whole = [self.known[id(group)]]
+        whole = self.known[id(group)]
         if group.width < LONE_WIDTH * self.plan.height:
-            return whole
+            return [whole]
         cuts = self.plan.cuts(group)
         self._score([p for cut in cuts for p in cut])
         sides = [[self.known[id(p)] for p in cut] for cut in cuts]
         best = max(sides, key=lambda ds: sum(d.score for d in ds), default=None)
-        if best is None or min(d.confidence for d in best) < PIECE_SURE:
-            return whole
+        if (
+            best is None
+            or sum(d.score for d in best) <= whole.score
+            or any(d.confidence < PIECE_SURE for d in best)
+            or any(d.part.height < LONE_SIDE * group.height for d in best)
+        ):
+            return [whole]
         return best
 
     def _best(self, parts: list[Part], also: list[Part] = ()) -> list[list[_Digit]]:
         """Return each part's best reading: itself, or cut in two, each side read again.
 
-        Only a part wide enough for two digits, of which the model is unsure, is cut.
+        Only a part wide enough for two digits is cut: one the model is unsure of, or one wider
+        than the line's other digits (a little wider: only where the cut clearly reads better).
         """
         plan = self.plan
         self._score([*parts, *also])
-        options = []
+        options, costs = [], []
         for part in parts:
-            choices = [[part]]
-            unsure = self.known[id(part)].confidence < CUT_SURE
-            if plan.is_wide(part) and (unsure or self._wider_than_others(part)):
-                choices += [list(cut) for cut in plan.cuts(part)]
+            choices, cost = [[part]], None
+            if plan.is_wide(part):
+                confidence = self.known[id(part)].confidence
+                wider = self._wider_than_others(part, SOMEWHAT_WIDE)
+                if confidence < CUT_SURE or self._wider_than_others(part, RELATIVE_WIDE):
+                    cost, cuts = (0.0, wider), plan.cuts(part)
+                elif wider and (
+                    confidence < DOUBT_SURE or valley_cut(part.mask, plan.height) is not None
+                ):
+                    cost, cuts = (CUT_COST, wider), plan.cuts(part)
+                if cost is not None:
+                    choices += [list(cut) for cut in cuts]
             options.append(choices)
+            costs.append(cost)
         self._score([p for choices in options for choice in choices[1:] for p in choice])
+
+        def score(choice: list[Part], cost: tuple[float, bool] | None) -> float:
+            total = sum(self.known[id(p)].score for p in choice)
+            if len(choice) == 1 or cost is None:
+                return total
+            charge, wider = cost
+            return total + (PAIR_BONUS if wider and self._two_whole(choice) else -charge)
+
         chosen = [
-            max(choices, key=lambda choice: sum(self.known[id(p)].score for p in choice))
-            for choices in options
+            max(choices, key=lambda choice, cost=cost: score(choice, cost))
+            for choices, cost in zip(options, costs, strict=True)
         ]
         # A side of a cut that is wide itself may hold more digits that touch.
         again = [p for choice in chosen if len(choice) > 1 for p in choice if plan.is_wide(p)]
@@ -230,10 +272,18 @@ class _Reader:
             [d for p in choice for d in better.get(id(p), [self.known[id(p)]])] for choice in chosen
         ]
 
-    def _wider_than_others(self, part: Part) -> bool:
-        """Tell whether ``part`` is RELATIVE_WIDE times as wide as the line's other digits."""
+    def _two_whole(self, sides: list[Part]) -> bool:
+        """Tell whether the sides of a cut look like two whole digits, each read with PAIR_SURE."""
+        height = max(p.bottom for p in sides) - min(p.top for p in sides)
+        return all(
+            p.height >= WHOLE_SIDE * height and self.known[id(p)].confidence >= PAIR_SURE
+            for p in sides
+        )
+
+    def _wider_than_others(self, part: Part, times: float) -> bool:
+        """Tell whether ``part`` is ``times`` as wide as the line's other digits, or wider."""
         others = [g.width for g in self.plan.groups if g is not part and self.plan.is_digit(g)]
-        return bool(others) and part.width >= RELATIVE_WIDE * float(np.median(others))
+        return bool(others) and part.width >= times * float(np.median(others))
 
     def _score(self, parts: list[Part]) -> None:
         """Read every part not read yet as one digit, in one call of the classifier."""

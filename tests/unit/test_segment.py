@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -86,16 +88,59 @@ def test_a_one_beside_a_seven_is_two_digits_left_to_right(model):
     assert read(image, model) == "17"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the served perceptron reads two touching zeros as one 0 with confidence 1.0, so the "
-    "lone-piece gate (segment.SURE) keeps them whole; the forest (rf-639cbf99a476) split them",
-)
 def test_two_zeros_that_touch_are_split(model):
     image, draw = page((420, 300))
     draw.ellipse((80, 60, 200, 240), outline=0, width=12)
     draw.ellipse((190, 60, 310, 240), outline=0, width=12)
     assert read(image, model) == "00"
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        ("ellipse", (80, 60, 360, 240)),
+        ("line", [(60, 80), (340, 80), (200, 230)]),
+        ("line", [(70, 110), (200, 70), (330, 110), (70, 230), (340, 230)]),
+    ],
+    ids=["0", "7", "2"],
+)
+def test_a_wide_single_digit_stays_one_digit(shape, model):
+    image, draw = page((420, 300))
+    kind, where = shape
+    if kind == "ellipse":
+        draw.ellipse(where, outline=0, width=12)
+    else:
+        draw.line(where, fill=0, width=12, joint="curve")
+    found = segment.find_digits(image, model.predict_proba)
+    assert len(found) == 1
+    assert np.array_equal(found[0].image28, normalise.to_mnist(image))
+
+
+def sure_of_everything(images: np.ndarray, sure: float = 1.0) -> np.ndarray:
+    """A classifier that reads anything as a 0, as ``sure`` of it."""
+    probabilities = np.full((len(images), 10), (1 - sure) / 9)
+    probabilities[:, 0] = sure
+    return probabilities
+
+
+def rings(boxes: list[tuple[int, int, int, int]]) -> Image.Image:
+    """Rings drawn in the (left, top, right, bottom) boxes on a white page."""
+    image, draw = page((80 + max(box[2] for box in boxes), 300))
+    for box in boxes:
+        draw.ellipse(box, outline=0, width=10)
+    return image
+
+
+def test_a_part_a_little_wider_than_the_others_is_cut_only_into_two_sure_whole_digits():
+    # Two narrow rings that touch are a third wider than the line's other rings: read whole or
+    # cut, the classifier is as sure, and the cut into two rings of the part's height wins...
+    touching = rings(
+        [(40, 60, 150, 240), (190, 60, 300, 240), (340, 60, 415, 240), (410, 60, 485, 240)]
+    )
+    assert len(segment.find_digits(touching, sure_of_everything)) == 4
+    # ... unless it is less than PAIR_SURE of them: then the cut pays CUT_COST and loses.
+    unsure = partial(sure_of_everything, sure=segment.PAIR_SURE - 0.001)
+    assert len(segment.find_digits(touching, unsure)) == 3
 
 
 def test_specks_dots_and_an_underline_are_ignored(model, mnist_test):
