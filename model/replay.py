@@ -1,10 +1,12 @@
 """The rows replayed beside the labelled images when fine-tuning: MNIST and the synthetic sets.
 
-A network fine-tuned on new images alone forgets what it knew; replaying a sample of its own
-training data keeps it (rehearsal). The sample is drawn the way model.train builds the
-perceptron's training set, at a smaller scale: MNIST training digits as published, with the
-printed digits and the thin and thick pens of ``augment.PLANS[augment]``, plus the same digits
-as served and elastically distorted (``train.extra_mlp_images``).
+A network fine-tuned on new images alone forgets what it knew; replaying its own training data
+keeps it (rehearsal). Every MNIST training digit is replayed as published (their features take
+seconds); the synthetic sets, which take minutes to make, are replayed for a sample of ``count``
+of them, made the way model.train builds the perceptron's training set: the printed digits and
+the thin and thick pens of ``augment.PLANS[augment]``, plus the sample as served and elastically
+distorted (``train.extra_mlp_images``). Replaying the whole of MNIST is what holds MNIST test
+when thousands of labelled images of one new style pull the network (model/retrain.py).
 """
 
 from __future__ import annotations
@@ -21,15 +23,17 @@ from model import augment, mnist, train
 def replay_images(
     data: mnist.Mnist, count: int, seed: int, plan: str, extra: str, jobs: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Return (28x28 images, labels) of ``count`` MNIST training digits and their copies."""
+    """Return (28x28 images, labels): every MNIST training digit, and copies of ``count``."""
     rng = np.random.default_rng(seed)
     chosen = np.sort(rng.choice(len(data.train_images), count, replace=False))
     images, labels = data.train_images[chosen], data.train_labels[chosen]
     planned, planned_labels = augment.PLANS[plan](images, labels)
     extra_images, extra_labels = train.extra_mlp_images(images, labels, extra, jobs)
+    # The plans hold the chosen digits as published; the others join them here.
+    others = np.setdiff1d(np.arange(len(data.train_images)), chosen)
     return (
-        np.concatenate([planned, extra_images]),
-        np.concatenate([planned_labels, extra_labels]).astype(np.int64),
+        np.concatenate([planned, extra_images, data.train_images[others]]),
+        np.concatenate([planned_labels, extra_labels, data.train_labels[others]]).astype(np.int64),
     )
 
 
@@ -48,7 +52,7 @@ def replay_features(
     The rows depend only on these arguments and MNIST, so one retrain's are kept for the next
     (keyed by a hash of them); ``cache=None`` always builds them.
     """
-    name = repr((count, seed, plan, extra, feature_set, sorted(data.md5.items())))
+    name = repr(("all of MNIST", count, seed, plan, extra, feature_set, sorted(data.md5.items())))
     path = None
     if cache is not None:
         path = cache / f"replay-{hashlib.sha256(name.encode()).hexdigest()[:16]}.npz"

@@ -104,7 +104,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--learning-rate", type=float, default=DEFAULTS["learning_rate"])
     parser.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
     parser.add_argument(
-        "--replay", type=int, default=DEFAULTS["replay"], help="MNIST digits replayed"
+        "--replay",
+        type=int,
+        default=DEFAULTS["replay"],
+        help="MNIST digits whose synthetic copies are replayed (all are, as published)",
     )
     parser.add_argument(
         "--hidden", type=int, default=DEFAULTS["hidden"], help="a new perceptron's size"
@@ -274,7 +277,7 @@ Labelled images from {where}: {counts["labelled_keys"]} labelled keys; {counts["
 for training, {counts["held_out"]} held out (hash of the key, fraction {args.held_out}); left
 out: {left_out}. Label rule: the latest label wins (model/labelled.py).
 Fine-tuned {args.epochs} epochs at learning rate {args.learning_rate}, each labelled image
-weighted {args.weight}, beside {args.replay} replayed MNIST digits and their synthetic copies;
+weighted {args.weight}, beside every MNIST training digit and synthetic copies of {args.replay};
 fit {fit_seconds:.0f} s, whole retrain {seconds:.0f} s.
 """
 

@@ -51,16 +51,18 @@ def _keep_heavy(ink: np.ndarray, labels: np.ndarray, step: int) -> np.ndarray:
 def label_components(mask: np.ndarray) -> np.ndarray:
     """Label 8-connected components of ``mask``: compact labels, -1 for background."""
     height, width = mask.shape
-    index = np.arange(height * width).reshape(height, width)
+    # Ink pixels only, numbered in raster order: the union-find runs over them, not the image.
+    node = np.full((height, width), -1, dtype=np.int64)
+    node[mask] = np.arange(int(np.count_nonzero(mask)))
     pairs = []
     for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
         a = (slice(0, height - dy), slice(max(0, -dx), width - max(0, dx)))
         b = (slice(dy, height), slice(max(0, dx), width - max(0, -dx) if dx < 0 else width))
         both = mask[a] & mask[b]
-        pairs.append((index[a][both], index[b][both]))
+        pairs.append((node[a][both], node[b][both]))
     first = np.concatenate([p[0] for p in pairs])
     second = np.concatenate([p[1] for p in pairs])
-    parent = index.ravel().copy()
+    parent = np.arange(int(np.count_nonzero(mask)))
     # Vectorised union-find: hook the larger root under the smaller, then jump pointers.
     while True:
         root_a, root_b = parent[first], parent[second]
@@ -75,8 +77,7 @@ def label_components(mask: np.ndarray) -> np.ndarray:
             if np.array_equal(jumped, parent):
                 break
             parent = jumped
-    roots = parent.reshape(height, width)
     labels = np.full((height, width), -1, dtype=np.int64)
-    _, compact = np.unique(roots[mask], return_inverse=True)
+    _, compact = np.unique(parent, return_inverse=True)
     labels[mask] = compact
     return labels
