@@ -70,7 +70,7 @@ LONE_SURE = 0.5
 # whole, the model is at least PIECE_SURE of each side, and each side is at least LONE_SIDE of
 # the ink's height (the cuts of one digit leave a short side: a tail, a loop, a bar).
 WHOLE_SURE = 0.9999
-PIECE_SURE = 0.995
+PIECE_SURE = 0.999
 LONE_SIDE = 0.85
 # Leaving out a group too short to be a digit costs SHORT_DROP; a tall one, TALL_DROP.
 SHORT_DROP = 0.5
