@@ -5,7 +5,8 @@ digits in model.printed.TEST_FONTS, with wide gaps, tight gaps, or tight gaps an
 touches; each is sent as a transparent canvas PNG, a white page or a photo-like JPEG.
 ``python -m bench.numbers`` prints a Markdown table and writes bench/numbers.json: exact-number
 accuracy per gap kind and format, digit-level accuracy (1 - edit distance / length), the
-single-digit kinds of bench/realistic.py read by the old path and the new one, and warm times.
+single-digit kinds of bench/realistic.py read by the old path and the new one, and warm times:
+of preprocessing and the model alone, and of the whole answer (bench/number_requests.py).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from bench import realistic
+from bench import number_requests, realistic
 from digits import decoding, normalise, recognise
 from digits.errors import ClientError
 from model.printed import TEST_FONTS, font_dir
@@ -239,31 +240,32 @@ def _single_digits(model, n: int, seed: int) -> dict:
     return results
 
 
-def _median_ms(path, images: list, repeats: int) -> float:
-    """Return the median over images of each image's best time through ``path`` (ms)."""
-    times = []
-    for image in images:
-        best = np.inf
-        for _ in range(repeats):
-            started = time.perf_counter()
-            path(image)
-            best = min(best, time.perf_counter() - started)
-        times.append(best * 1000)
-    return float(np.median(times))
+def _time_each(path, images: list, best: np.ndarray) -> None:
+    """Time ``path`` on each image once, keeping each image's best time so far in ``best`` (ms)."""
+    for i, image in enumerate(images):
+        started = time.perf_counter()
+        path(image)
+        best[i] = min(best[i], (time.perf_counter() - started) * 1000)
 
 
-def _times(model, n: int, seed: int, repeats: int = 3) -> dict:
-    """Preprocessing and model time for one digit, before and after, and for six digits."""
+def timing_samples(n: int, seed: int) -> tuple[list[bytes], list[bytes]]:
+    """Return the images timed: single digits of four kinds, and six-digit numbers."""
     singles = [
-        decoding.decode_image(s.data, max_pixels=MAX_PIXELS)
+        s.data
         for kind in ("canvas_png", "scan", "photo_jpeg", "printed")
         for s in realistic.KINDS[kind](n, seed)
     ]
     sixes = [
-        decoding.decode_image(s.data, max_pixels=MAX_PIXELS)
-        for s in number_samples(n, seed + 1)
-        if len(s.number) == 6 and s.gap != "touching"
+        s.data for s in number_samples(n, seed + 1) if len(s.number) == 6 and s.gap != "touching"
     ]
+    return singles, sixes
+
+
+def _times(model, n: int, seed: int, rounds: int = 5) -> dict:
+    """Preprocessing and model time for one digit, before and after, and for six digits."""
+    one_digit, six_digits = timing_samples(n, seed)
+    singles = [decoding.decode_image(data, max_pixels=MAX_PIXELS) for data in one_digit]
+    sixes = [decoding.decode_image(data, max_pixels=MAX_PIXELS) for data in six_digits]
 
     def old(image):
         return model.predict(normalise.to_mnist(image))
@@ -271,12 +273,18 @@ def _times(model, n: int, seed: int, repeats: int = 3) -> dict:
     def new(image):
         return recognise.read_digits(model, image)
 
-    read = {}
-    # Interleaved, so that a change in the machine's load falls on both paths alike.
-    for _ in range(2):
-        read["one_digit_before"] = _median_ms(old, singles, repeats)
-        read["one_digit_after"] = _median_ms(new, singles, repeats)
-    read["six_digits"] = _median_ms(new, sixes, repeats)
+    # Rounds interleave the three, so that a change in the machine's load falls on all alike;
+    # each image's best time over the rounds counts, and a figure is the median over images.
+    best = {
+        "one_digit_before": np.full(len(singles), np.inf),
+        "one_digit_after": np.full(len(singles), np.inf),
+        "six_digits": np.full(len(sixes), np.inf),
+    }
+    for _ in range(rounds):
+        _time_each(old, singles, best["one_digit_before"])
+        _time_each(new, singles, best["one_digit_after"])
+        _time_each(new, sixes, best["six_digits"])
+    read = {name: float(np.median(times)) for name, times in best.items()}
     read["six_over_one"] = read["six_digits"] / read["one_digit_after"]
     read["one_digit_slower_by"] = read["one_digit_after"] - read["one_digit_before"]
     read["n_one_digit"], read["n_six_digits"] = len(singles), len(sixes)
@@ -296,6 +304,7 @@ def measure(n: int = 60, seed: int = realistic.BENCH_SEED, single: int = 200) ->
         "numbers": _numbers(model, number_samples(n, seed)),
         "single_digit": _single_digits(model, single, seed),
         "time_ms": _times(model, max(4, n // 3), seed),
+        "request_ms": number_requests.warm_request_ms(*timing_samples(max(4, n // 3), seed)),
     }
 
 
@@ -325,6 +334,15 @@ def table(results: dict) -> str:
         f"| one digit, after (read_digits) | {t['one_digit_after']:.2f} |",
         f"| six digits (read_digits) | {t['six_digits']:.2f} ({t['six_over_one']:.1f}x) |",
     ]
+    r = results.get("request_ms")
+    if r:
+        lines += [
+            "",
+            "| warm POST /predict, whole answer with the S3 put (median) | ms |",
+            "| --- | --- |",
+            f"| one digit | {r['one_digit']:.1f} |",
+            f"| six digits | {r['six_digits']:.1f} ({r['six_over_one']:.1f}x) |",
+        ]
     return "\n".join(lines)
 
 
