@@ -99,12 +99,22 @@ async function recordLabel(entry, value, label, problem, sendLabel) {
   return true;
 }
 
-/** For a number: type the right digits, all of them, and send them as one label. */
-function numberPicker(entry, label, sendLabel) {
+/** The parts both pickers share: a closed details with its summary, and a hidden alert. */
+function feedbackScaffold(summaryText) {
   const details = document.createElement("details");
   details.className = "feedback";
   const summary = document.createElement("summary");
-  summary.textContent = "Wrong? Type the right number";
+  summary.textContent = summaryText;
+  const problem = document.createElement("p");
+  problem.className = "feedback-error small";
+  problem.setAttribute("role", "alert");
+  problem.hidden = true;
+  return { details, summary, problem };
+}
+
+/** For a number: type the right digits, all of them, and send them as one label. */
+function numberPicker(entry, label, sendLabel) {
+  const { details, summary, problem } = feedbackScaffold("Wrong? Type the right number");
   const form = document.createElement("form");
   form.className = "feedback-number";
   const input = document.createElement("input");
@@ -120,10 +130,6 @@ function numberPicker(entry, label, sendLabel) {
   send.type = "submit";
   send.className = "btn btn-small";
   send.textContent = "Send";
-  const problem = document.createElement("p");
-  problem.className = "feedback-error small";
-  problem.setAttribute("role", "alert");
-  problem.hidden = true;
   form.append(input, send);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -143,18 +149,11 @@ function feedbackPicker(entry, label, sendLabel) {
   if (typeof entry.digit === "string" && entry.digit.length > 1) {
     return numberPicker(entry, label, sendLabel);
   }
-  const details = document.createElement("details");
-  details.className = "feedback";
-  const summary = document.createElement("summary");
-  summary.textContent = "Wrong? Pick the right digit";
+  const { details, summary, problem } = feedbackScaffold("Wrong? Pick the right digit");
   const group = document.createElement("div");
   group.className = "feedback-digits";
   group.setAttribute("role", "group");
   group.setAttribute("aria-label", `The right digit for the image predicted as ${entry.digit}`);
-  const problem = document.createElement("p");
-  problem.className = "feedback-error small";
-  problem.setAttribute("role", "alert");
-  problem.hidden = true;
 
   for (let d = 0; d < 10; d++) {
     const button = document.createElement("button");

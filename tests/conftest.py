@@ -8,6 +8,7 @@ from moto import mock_aws
 
 from digits import instance
 from digits.config import Settings
+from model import mnist
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -19,6 +20,13 @@ def mnist_dir() -> Path:
     if not (directory / "t10k-images-idx3-ubyte.gz").is_file():
         pytest.fail(f"MNIST not found in {directory}: set MNIST_DIR to the four canonical files")
     return directory
+
+
+@pytest.fixture(scope="session")
+def mnist_test(mnist_dir):
+    """MNIST's test images and labels."""
+    data = mnist.load(mnist_dir)
+    return data.test_images, data.test_labels
 
 
 BUCKET = "digits-test-images"

@@ -7,14 +7,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from model import mnist
-
-
-@pytest.fixture(scope="module")
-def mnist_test(mnist_dir):
-    data = mnist.load(mnist_dir)
-    return data.test_images, data.test_labels
-
 
 def strip(mnist_test, number: str, gap: int = 8) -> np.ndarray:
     """MNIST test digits of ``number`` side by side, white on black, ``gap`` pixels apart."""

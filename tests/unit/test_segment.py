@@ -10,7 +10,6 @@ from PIL import Image, ImageDraw
 
 from digits import normalise, segment
 from digits.errors import NothingDrawn, TooManyDigits
-from model import mnist
 
 Stroke = list[tuple[float, float]]
 
@@ -43,12 +42,6 @@ def page(size: tuple[int, int] = (400, 300)) -> tuple[Image.Image, ImageDraw.Ima
 def read(image: Image.Image, model) -> str:
     found = segment.find_digits(image, model.predict_proba)
     return "".join(str(int(np.argmax(f.probabilities))) for f in found)
-
-
-@pytest.fixture(scope="module")
-def mnist_test(mnist_dir):
-    data = mnist.load(mnist_dir)
-    return data.test_images, data.test_labels
 
 
 def mnist_digit(mnist_test, label: int, which: int = 0) -> np.ndarray:
