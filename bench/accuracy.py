@@ -11,8 +11,8 @@ import numpy as np
 from bench import realistic
 from bench.servers import Variant
 from digits.config import Settings
-from digits.decoding import decode_image
 from digits.errors import ClientError
+from digits.imaging.decoding import decode_image
 from model import mnist
 
 

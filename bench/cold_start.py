@@ -63,7 +63,8 @@ import joblib
 marks.append(("import joblib", time.perf_counter()))
 import botocore.session
 marks.append(("import botocore", time.perf_counter()))
-from digits import api, instance
+from digits import instance
+from digits.http import api
 from digits.config import Settings
 marks.append(("import digits (the rest)", time.perf_counter()))
 instance.cached_model(Settings.from_env().model_path)  # the cache create_app then reuses

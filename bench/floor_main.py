@@ -13,8 +13,8 @@ import numpy  # noqa: F401
 import PIL.Image  # noqa: F401
 
 from digits.config import Settings
-from digits.receipts import new_receipt, receipt_digest
-from digits.storage import ImageStore
+from digits.storage.images import ImageStore
+from digits.storage.receipts import new_receipt, receipt_digest
 
 store = ImageStore.connect(Settings.from_env())
 

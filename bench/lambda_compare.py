@@ -7,7 +7,7 @@ S3 on a moto server: our handler (functions/lambda_handler.py), the lean referen
 served reference's Lambda path (bench/cold_start.py's, functions-framework's app under apig-wsgi),
 interleaved run by run. Warm: the three handlers in this process, alternating, each request
 timed, and each side's own S3 storage step timed alone on the same images (the served reference
-stores through digits.storage as ours does): what a request adds above it is the handler's
+stores through digits.storage.images as ours does): what a request adds above it is the handler's
 median less the storage step's median.
 """
 
@@ -154,7 +154,7 @@ def measure_warm(env: dict[str, str], payloads: list[bytes], requests: int) -> d
             "lean_reference_put": lean_put,
         }
         figures = warm.interleaved_latency(senders, requests)
-    # The served reference stores through the same digits.storage code as ours.
+    # The served reference stores through the same digits.storage.images code as ours.
     figures["reference_put"] = figures["digits_put"]
     results = {}
     for side in ("digits", "lean_reference", "reference"):

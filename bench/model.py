@@ -16,15 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
+from digits.classifier.inference import load_model
 from digits.config import Settings
-from digits.inference import load_model
 from model import mnist
 
 OUT = Path(__file__).resolve().parent / "model.json"
 COLD_SNIPPET = """
 import time
 t0 = time.perf_counter()
-from digits.inference import load_model
+from digits.classifier.inference import load_model
 load_model({path!r})
 print(time.perf_counter() - t0)
 """

@@ -21,8 +21,10 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from bench import number_requests, realistic
-from digits import decoding, normalise, recognise
+from digits import recognise
 from digits.errors import ClientError
+from digits.imaging import decoding
+from digits.vision import normalise
 from model.printed import TEST_FONTS, font_dir
 from model.redrawn import stroke_mask
 
@@ -293,8 +295,8 @@ def _times(model, n: int, seed: int, rounds: int = 5) -> dict:
 
 def measure(n: int = 60, seed: int = realistic.BENCH_SEED, single: int = 200) -> dict:
     """Return the numbers' accuracy, the single-digit kinds before and after, and the times."""
+    from digits.classifier.inference import load_model
     from digits.config import Settings
-    from digits.inference import load_model
 
     model = load_model(Settings.from_env().model_path)
     return {

@@ -2,8 +2,8 @@
 
 Every generator is deterministic for a given ``(n, seed)`` and returns encoded image bytes as a
 person would send them. ``python -m bench.realistic [--n N]`` prints the accuracy per kind of
-``digits.normalise`` with the committed model. MNIST comes from ``MNIST_DIR``; fonts are the DejaVu,
-STIX and Computer Modern TTFs that the pinned matplotlib ships (see model/printed.py).
+``digits.vision.normalise`` with the committed model. MNIST comes from ``MNIST_DIR``; fonts are
+the DejaVu, STIX and Computer Modern TTFs that the pinned matplotlib ships (see model/printed.py).
 """
 
 from __future__ import annotations
@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from digits import decoding, formats, normalise
 from digits.errors import ClientError
+from digits.imaging import decoding, formats
+from digits.vision import normalise
 from model import mnist
 from model.printed import TEST_FONTS, font_dir, render_printed
 from model.redrawn import stroke_mask
@@ -324,9 +325,9 @@ def accuracy(model, samples: list[Sample]) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Print accuracy per kind for digits.normalise and the configured model."""
+    """Print accuracy per kind for digits.vision.normalise and the configured model."""
+    from digits.classifier.inference import load_model
     from digits.config import Settings
-    from digits.inference import load_model
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="inputs per kind")

@@ -18,7 +18,7 @@ import joblib
 import numpy as np
 from PIL import Image
 
-from digits.inference import Prediction
+from digits.classifier.inference import Prediction
 
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / ".cache" / "reference"
@@ -39,7 +39,7 @@ def preprocess(image: Image.Image) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ReferenceModel:
-    """A scikit-learn forest on raw pixels / 255, with the same predict API as digits.inference."""
+    """A scikit-learn forest on raw pixels / 255, with the predict API of our classifier."""
 
     classifier: object
     version: str

@@ -12,8 +12,9 @@ import flask
 import functions_framework
 
 from bench import reference
-from digits import api, instance
-from digits.responses import error_response, with_cors
+from digits import instance
+from digits.http import api
+from digits.http.responses import error_response, with_cors
 
 INSTANCE = instance.build(
     model=reference.load(os.environ["REFERENCE_MODEL_PATH"]),

@@ -4,7 +4,7 @@
 
 The reference (bench/reference.py: scikit-learn forest of 100 trees on raw pixels, grayscale +
 resize + /255) is served behind the same HTTP stack as the function: functions-framework, the same
-``digits.api`` and ``digits.storage`` code, S3 emulated by a moto server on loopback
+``digits.http.api`` and ``digits.storage.images`` code, S3 emulated by a moto server on loopback
 (bench/servers.py). The measurements are bench/accuracy.py, bench/cold_start.py, bench/warm.py,
 bench/memory.py and bench/package.py; bench/report.py writes bench/results.json, bench/RESULTS.md
 and the README's measured figures. This run also refreshes bench/model.json and the model card.

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import realistic, reference
-from digits import normalise
+from digits.classifier.inference import load_model
 from digits.config import Settings
-from digits.inference import load_model
+from digits.vision import normalise
 from infra import servers
 
 REPO = Path(__file__).resolve().parents[1]

@@ -17,9 +17,9 @@ import numpy as np
 from bench import memory
 from bench.servers import FLOOR_MAIN, READY_SECONDS, Variant, post_predict, start
 from digits.config import Settings
-from digits.decoding import decode_image
-from digits.receipts import new_receipt, receipt_digest
-from digits.storage import ImageStore
+from digits.imaging.decoding import decode_image
+from digits.storage.images import ImageStore
+from digits.storage.receipts import new_receipt, receipt_digest
 from infra.servers import HOST, free_port, stop_group, wait_ready
 
 

@@ -1,9 +1,9 @@
 """AWS Lambda entry point: the digits API as a bare Werkzeug WSGI app, wrapped by apig-wsgi.
 
 The Function URL sends payload format 2.0 events; apig-wsgi turns each into a WSGI request.
-Routing, validation, CORS, errors and the log line are ``digits.api.handle``'s, the same function
-``main.py`` serves through functions-framework locally: only the adapter differs. Lambda needs
-neither Flask nor functions-framework, so its init does not import them.
+Routing, validation, CORS, errors and the log line are ``digits.http.api.handle``'s, the same
+function ``main.py`` serves through functions-framework locally: only the adapter differs. Lambda
+needs neither Flask nor functions-framework, so its init does not import them.
 
 Init builds the instance (settings, model, S3 client). With SnapStart, the snapshot is taken after
 init and ``digits.snapstart``'s hooks run around it.
@@ -14,7 +14,8 @@ from __future__ import annotations
 import apig_wsgi
 from werkzeug.wrappers import Request, Response
 
-from digits import api, instance, snapstart
+from digits import instance, snapstart
+from digits.http import api
 
 INSTANCE = instance.build()
 

@@ -3,8 +3,9 @@
 import flask
 import functions_framework
 
-from digits import api, instance, request_log
-from digits.responses import error_response, with_cors
+from digits import instance
+from digits.http import api, request_log
+from digits.http.responses import error_response, with_cors
 
 # One JSON line per request on stdout, the keys Lambda's JSON log format shows (make dev's output).
 request_log.log_to_stdout()

@@ -83,7 +83,7 @@ def _served(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     from PIL import Image
 
     from digits.errors import NothingDrawn
-    from digits.normalise import to_mnist
+    from digits.vision.normalise import to_mnist
 
     out = np.zeros_like(images)
     kept = np.ones(len(images), dtype=bool)

@@ -3,7 +3,7 @@
 The arithmetic is scikit-learn's MLPClassifier's (model/fit.py trains the served one with it):
 ReLU hidden layers, softmax output, cross-entropy plus ``alpha / 2 * sum(W**2)`` per batch, Adam.
 scikit-learn cannot start from arrays, so the few lines of its training step are written here in
-NumPy, in the network's own dtype; the result is a ``digits.mlp.Perceptron`` again.
+NumPy, in the network's own dtype; the result is a ``digits.classifier.mlp.Perceptron`` again.
 
 Training rows: ``replay`` (MNIST and the trainer's synthetic sets, so the network keeps what it
 knows) and the labelled images, each repeated ``weight`` times per epoch (see model/retrain.py
@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from digits.mlp import Perceptron
+from digits.classifier.mlp import Perceptron
 
 ALPHA = 1e-4  # model/fit.py's L2 penalty
 BETA1, BETA2, EPSILON = 0.9, 0.999, 1e-8  # Adam's defaults, as scikit-learn's

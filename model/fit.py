@@ -38,7 +38,7 @@ def fit_forest(
 
 
 def mlp_inputs(x: np.ndarray) -> np.ndarray:
-    """Scale uint8 features to [0, 1] float32, as digits.mlp does at serving time."""
+    """Scale uint8 features to [0, 1] float32, as digits.classifier.mlp does at serving time."""
     return x.astype(np.float32) / np.float32(255)
 
 

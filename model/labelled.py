@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from botocore.exceptions import ClientError
 
-from digits import decoding, normalise
 from digits.errors import ClientError as BadImage
+from digits.imaging import decoding
+from digits.vision import normalise
 from infra.collected import Label, labels_by_key
 
 HELD_OUT = 0.2

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from digits.inference import Model
+from digits.classifier.inference import Model
 from model import augment, evaluate, mnist
 from model.guard import Scores
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from digits import normalise
+from digits.vision import normalise
 
 TEST_FONTS = (
     "DejaVuSans.ttf",

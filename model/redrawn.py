@@ -13,8 +13,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from digits import normalise
 from digits.errors import NothingDrawn
+from digits.vision import normalise
 
 PENS = ("normal", "thin", "thick")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digits import features
+from digits.classifier import features
 from model import augment, mnist, train
 
 

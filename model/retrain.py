@@ -41,10 +41,10 @@ import joblib
 import numpy as np
 from botocore.exceptions import BotoCoreError, ClientError
 
-from digits import features
+from digits.classifier import features
+from digits.classifier.inference import Model, artifact, kind_of, load_model
+from digits.classifier.mlp import Perceptron
 from digits.config import DEFAULT_MODEL_PATH
-from digits.inference import Model, artifact, kind_of, load_model
-from digits.mlp import Perceptron
 from infra.bucket import NoBucket, find_bucket
 from model import card, finetune, guard, labelled, measure, mnist, replay, train
 

@@ -25,10 +25,10 @@ import numpy as np
 import PIL
 import sklearn
 
-from digits import features
-from digits.forest import export_sklearn_forest
-from digits.inference import Model, artifact, kind_of, load_model
-from digits.mlp import export_sklearn_mlp
+from digits.classifier import features
+from digits.classifier.forest import export_sklearn_forest
+from digits.classifier.inference import Model, artifact, kind_of, load_model
+from digits.classifier.mlp import export_sklearn_mlp
 from model import augment, card, evaluate, mnist
 from model.fit import fit_forest, fit_mlp, log, mlp_inputs
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from digits import normalise
+from digits.classifier.inference import Model, load_model
 from digits.config import Settings
-from digits.inference import Model, load_model
-from digits.storage import ImageStore
+from digits.storage.images import ImageStore
+from digits.vision import normalise
 
 # Decoded image -> the uint8 (28, 28) array the model is given.
 Preprocess = Callable[[Image.Image], np.ndarray]

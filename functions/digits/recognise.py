@@ -12,13 +12,14 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from digits import decoding, formats, normalise, segment
+from digits.classifier.inference import Model, Prediction
 from digits.errors import ClientError
-from digits.inference import Model, Prediction
+from digits.imaging import decoding, formats
+from digits.imaging.metadata import strip_metadata
 from digits.instance import Instance, Preprocess
-from digits.metadata import strip_metadata
-from digits.receipts import new_receipt, receipt_digest
-from digits.storage import StorageError
+from digits.storage.images import StorageError
+from digits.storage.receipts import new_receipt, receipt_digest
+from digits.vision import normalise, segment
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ def read_digits(
 ) -> list[ReadDigit]:
     """Return the digits of a decoded image, left to right, as ``model`` reads them.
 
-    Segmentation belongs to digits.normalise's preprocessing: another ``preprocess`` (the
+    Segmentation belongs to digits.vision.normalise's preprocessing: another ``preprocess`` (the
     benchmark's reference) reads the whole image as one digit, as it always has.
     """
     if preprocess is not normalise.to_mnist:

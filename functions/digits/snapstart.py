@@ -23,9 +23,9 @@ import random
 import numpy as np
 from PIL import Image
 
-from digits.decoding import decode_image
+from digits.imaging.decoding import decode_image
 from digits.instance import Instance
-from digits.storage import ImageStore
+from digits.storage.images import ImageStore
 
 try:
     from snapshot_restore_py import register_after_restore, register_before_snapshot

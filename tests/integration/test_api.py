@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digits import api, recognise, storage
-from digits.receipts import receipt_digest
+from digits import recognise
+from digits.http import api
+from digits.storage import images as storage
+from digits.storage.receipts import receipt_digest
 from infra.collected import labels_by_key, newest_images
 from infra.local_stack import free_port
 from model import mnist
@@ -320,7 +322,7 @@ def test_an_unexpected_failure_is_a_generic_json_500_and_logged(
         raise RuntimeError("secret internal detail")
 
     monkeypatch.setattr(recognise.normalise, "preview_png", broken)
-    with caplog.at_level(logging.ERROR, logger="digits.responses"):
+    with caplog.at_level(logging.ERROR, logger="digits.http.responses"):
         response = client.post("/predict", json={"image": data_url(canvas_png(digits[0][0]))})
     assert error_of(response) == (500, "internal")
     text = response.get_data(as_text=True)

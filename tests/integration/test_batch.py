@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digits import storage
-from digits.receipts import receipt_digest
-from digits.request_body import MAX_BATCH_IMAGES
+from digits.http.request_body import MAX_BATCH_IMAGES
+from digits.storage import images as storage
+from digits.storage.receipts import receipt_digest
 from model import mnist
 
 

@@ -1,9 +1,9 @@
 """The Lambda handler answers every Function URL event as the local function answers the request.
 
-Both sides route through the same ``digits.api.handle`` over the same moto S3 bucket: the handler
-(a bare Werkzeug app under apig-wsgi, no Flask or functions-framework) from a payload 2.0 event in
-tests/events/, the local side (functions-framework's app) through Flask's test client with the
-request rebuilt from that event; one adapter must answer exactly as the other. Generated fields
+Both sides route through the same ``digits.http.api.handle`` over the same moto S3 bucket: the
+handler (a bare Werkzeug app under apig-wsgi, no Flask or functions-framework) from a payload 2.0
+event in tests/events/, the local side (functions-framework's app) through Flask's test client with
+the request rebuilt from that event; one adapter must answer exactly as the other. Generated fields
 (the key and the presigned URLs) differ by nature and are checked for shape instead; every saved
 object must hold exactly the bytes sent.
 """
@@ -21,7 +21,8 @@ import pytest
 from werkzeug.formparser import parse_form_data
 from werkzeug.test import EnvironBuilder
 
-from digits import instance, storage
+from digits import instance
+from digits.storage import images as storage
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "tests" / "events"

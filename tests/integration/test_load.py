@@ -23,7 +23,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 from PIL import Image
 
-from digits.receipts import receipt_digest
+from digits.storage.receipts import receipt_digest
 from infra.local_stack import start_stack
 from infra.servers import FAKE_CREDENTIALS, HOST, REGION, free_port
 from model import mnist

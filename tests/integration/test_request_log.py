@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from digits import request_log
+from digits.http import request_log
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "tests" / "events"

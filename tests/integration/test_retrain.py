@@ -22,7 +22,7 @@ import urllib.request
 import joblib
 import pytest
 
-from digits.inference import load_model
+from digits.classifier.inference import load_model
 from infra.local_stack import start_stack
 from infra.servers import FAKE_CREDENTIALS
 from model import mnist, retrain, scenario, train

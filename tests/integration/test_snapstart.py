@@ -18,7 +18,9 @@ import numpy as np
 import pytest
 import snapshot_restore_py
 
-from digits import instance, receipts, storage
+from digits import instance
+from digits.storage import images as storage
+from digits.storage import receipts
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "tests" / "events"

@@ -3,9 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from digits.forest import FlatForest
-from digits.inference import load_model
-from digits.mlp import Perceptron
+from digits.classifier.forest import FlatForest
+from digits.classifier.inference import load_model
+from digits.classifier.mlp import Perceptron
 from model import mnist, train
 
 SMALL = ["--subset", "2000", "--trees", "12", "--augment", "none", "--jobs", "1"]

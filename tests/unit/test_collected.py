@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from digits.receipts import new_receipt, receipt_digest
-from digits.storage import ImageStore
+from digits.storage.images import ImageStore
+from digits.storage.receipts import new_receipt, receipt_digest
 from infra.collected import CollectedImage, Label, labels_by_key, newest_images
 
 MOMENT = datetime(2026, 11, 24, 6, 15, 2, 123456, tzinfo=UTC)

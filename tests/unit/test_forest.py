@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 from sklearn.ensemble import RandomForestClassifier
 
-from digits import features
+from digits.classifier import features
+from digits.classifier.forest import FlatForest, export_sklearn_forest
+from digits.classifier.inference import artifact, load_model
 from digits.config import Settings
-from digits.forest import FlatForest, export_sklearn_forest
-from digits.inference import artifact, load_model
 from model import mnist
 
 FEATURE_SET = "deskewed+hog"

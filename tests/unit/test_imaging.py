@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digits import decoding, formats, normalise
 from digits.errors import (
     ClientError,
     InvalidImage,
@@ -19,6 +18,8 @@ from digits.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
+from digits.imaging import decoding, formats
+from digits.vision import normalise
 
 MAX_PIXELS = 40_000_000
 

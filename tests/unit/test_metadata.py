@@ -9,8 +9,8 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from digits.errors import InvalidImage
-from digits.formats import BMP, GIF, JPEG, PNG, WEBP, image_type
-from digits.metadata import strip_metadata
+from digits.imaging.formats import BMP, GIF, JPEG, PNG, WEBP, image_type
+from digits.imaging.metadata import strip_metadata
 
 ORIENTATION, MAKE, MODEL, SERIAL, DATE = 0x0112, 0x010F, 0x0110, 0xA431, 0x0132
 GPS_IFD = 0x8825

@@ -3,10 +3,10 @@ import numpy as np
 import pytest
 from sklearn.neural_network import MLPClassifier
 
-from digits import features
-from digits.forest import export_sklearn_forest
-from digits.inference import artifact, load_model
-from digits.mlp import SMALL_BATCH, Perceptron, export_sklearn_mlp
+from digits.classifier import features
+from digits.classifier.forest import export_sklearn_forest
+from digits.classifier.inference import artifact, load_model
+from digits.classifier.mlp import SMALL_BATCH, Perceptron, export_sklearn_mlp
 from model import mnist
 
 FEATURE_SET = "deskewed+hog"

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from bench import realistic
-from digits import formats
+from digits.classifier.inference import load_model
 from digits.config import Settings
-from digits.inference import load_model
+from digits.imaging import formats
 from model import printed, redrawn
 
 N = 20
@@ -73,7 +73,7 @@ def test_unknown_pen_is_refused():
 
 
 def test_low_resolution_digits_are_small_or_enlarged_thumbnails():
-    from digits.decoding import decode_image
+    from digits.imaging.decoding import decode_image
 
     samples = realistic.low_resolution(30, 2)
     assert samples == realistic.low_resolution(30, 2)

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
-from digits.mlp import export_sklearn_mlp
+from digits.classifier.mlp import export_sklearn_mlp
 from model import finetune
 
 

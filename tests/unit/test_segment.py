@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digits import normalise, segment
 from digits.errors import NothingDrawn, TooManyDigits
+from digits.vision import normalise, segment
 
 Stroke = list[tuple[float, float]]
 

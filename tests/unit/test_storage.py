@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from digits import instance, storage
+from digits import instance
 from digits.config import Settings
 from digits.errors import Forbidden, NotFound
-from digits.receipts import new_receipt, receipt_digest
-from digits.storage import ImageStore, StorageError
+from digits.storage import images as storage
+from digits.storage.images import ImageStore, StorageError
+from digits.storage.receipts import new_receipt, receipt_digest
 from infra.local_stack import free_port
 
 MOMENT = datetime(2026, 11, 24, 6, 15, 2, 123456, tzinfo=UTC)

@@ -8,8 +8,8 @@ import pytest
 from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode import decode_str
 
-from digits import storage
 from digits.config import Settings
+from digits.storage import images as storage
 from infra.runtime import runtime_version
 
 REPO = Path(__file__).resolve().parents[2]
@@ -282,7 +282,7 @@ def test_lambda_errors_and_throttles_raise_an_alarm(resources, name, metric):
     ],
 )
 def test_alarms_on_the_request_lines(resources, alarm_name, filter_name, metric, fields):
-    from digits import request_log
+    from digits.http import request_log
 
     metric_filter = resources[filter_name]["Properties"]
     assert metric_filter["LogGroupName"] == {"Ref": "DigitsFunctionLogs"}

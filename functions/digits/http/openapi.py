@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 
-from digits.formats import ACCEPTED, ACCEPTED_NAMES
-from digits.request_body import MAX_BATCH_IMAGES
-from digits.segment import MAX_DIGITS
+from digits.http.request_body import MAX_BATCH_IMAGES
+from digits.imaging.formats import ACCEPTED, ACCEPTED_NAMES
+from digits.vision.segment import MAX_DIGITS
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 

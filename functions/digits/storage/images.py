@@ -25,7 +25,7 @@ from botocore.exceptions import ClientError as BotoClientError
 
 from digits.config import DEFAULT_URL_SECONDS, Settings
 from digits.errors import Forbidden, NotFound
-from digits.receipts import receipt_matches
+from digits.storage.receipts import receipt_matches
 
 log = logging.getLogger(__name__)
 

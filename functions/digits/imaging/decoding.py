@@ -9,7 +9,7 @@ import warnings
 from PIL import Image, ImageOps
 
 from digits.errors import InvalidImage, PayloadTooLarge
-from digits.formats import JPEG, ImageType, image_type
+from digits.imaging.formats import JPEG, ImageType, image_type
 
 # Images are analysed on at most this many pixels per side (see normalise.WORK_SIDE): large JPEGs
 # are decoded at a reduced scale that still keeps this many.

@@ -21,7 +21,7 @@ import zlib
 from PIL import Image
 
 from digits.errors import InvalidImage
-from digits.formats import BMP, GIF, JPEG, PNG, WEBP, ImageType
+from digits.imaging.formats import BMP, GIF, JPEG, PNG, WEBP, ImageType
 
 ORIENTATION_TAG = 0x0112
 # PNG chunks that decide how the pixels look; anything else (tEXt, zTXt, iTXt, eXIf, tIME, private

@@ -17,13 +17,13 @@ from werkzeug.exceptions import NotFound as WerkzeugNotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from digits import request_log
 from digits.errors import BadRequest, MethodNotAllowed, NotFound
+from digits.http import request_log
+from digits.http.request_body import limit_body, read_image, read_images, read_json
+from digits.http.responses import error_response, json_response, with_cors
 from digits.instance import Instance
 from digits.recognise import recognise, recognise_batch
-from digits.request_body import limit_body, read_image, read_images, read_json
-from digits.responses import error_response, json_response, with_cors
-from digits.segment import MAX_DIGITS
+from digits.vision.segment import MAX_DIGITS
 
 # Reading an oversized body to its end lets the client see the 413 instead of a reset
 # connection; past this many bytes it is not worth the time and is left unread.
@@ -81,7 +81,7 @@ def openapi_document(request: Request, instance: Instance) -> Response:
     """Return the OpenAPI 3 description of this API."""
     # Imported here: only this route needs it, and the first answer after a cold start should
     # not wait for it.
-    from digits import openapi
+    from digits.http import openapi
 
     return json_response(openapi.document())
 

@@ -1,8 +1,8 @@
 """Load the exported model once and map 28x28 MNIST-style images to digits and probabilities.
 
-A model is one or more members, each a NumPy evaluator of the same features: the forest
-(``digits.forest``) and the perceptron (``digits.mlp``). Their probabilities are averaged with
-fixed weights; the artifact says which members the trainer chose (see model/README.md).
+A model is one or more members, each a NumPy evaluator of the same features: the forest (``forest``)
+and the perceptron (``mlp``). Their probabilities are averaged with fixed weights; the artifact says
+which members the trainer chose (see model/README.md).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Protocol
 import joblib
 import numpy as np
 
-from digits import features
-from digits.forest import FlatForest
-from digits.mlp import Perceptron
+from digits.classifier import features
+from digits.classifier.forest import FlatForest
+from digits.classifier.mlp import Perceptron
 
 ARTIFACT_FORMAT = 2
 

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from digits import normalise
-from digits.components import label_components
 from digits.errors import NothingDrawn, TooManyDigits
-from digits.ink import digit_ink
-from digits.layout import Page, Part, Plan, layout, valley_cut
+from digits.vision import normalise
+from digits.vision.components import label_components
+from digits.vision.ink import digit_ink
+from digits.vision.layout import Page, Part, Plan, layout, valley_cut
 
 MAX_DIGITS = 12
 # Ink in one run of columns is one digit, with no segmentation, when it is at most NARROW times

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from digits.decoding import WORK_SIDE
 from digits.errors import NothingDrawn
-from digits.ink import digit_ink
+from digits.imaging.decoding import WORK_SIDE
+from digits.vision.ink import digit_ink
 
 SIZE = 28
 BOX = 20

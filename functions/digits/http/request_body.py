@@ -15,7 +15,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
 from digits.errors import BadRequest, ClientError, PayloadTooLarge, UnsupportedMediaType
-from digits.formats import ACCEPTED_CONTENT_TYPES, ACCEPTED_NAMES
+from digits.imaging.formats import ACCEPTED_CONTENT_TYPES, ACCEPTED_NAMES
 
 # Bodies labelled only as "some bytes" are sniffed; curl --data-binary sends the form type.
 SNIFFED_TYPES = frozenset({"", "application/octet-stream", "application/x-www-form-urlencoded"})

@@ -15,7 +15,7 @@ from digits.errors import (
     PayloadTooLarge,
     UnsupportedMediaType,
 )
-from digits.storage import StorageError
+from digits.storage.images import StorageError
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from digits.components import drop_specks
 from digits.errors import NothingDrawn
+from digits.vision.components import drop_specks
 
 # The smooth background is fitted to block means on a grid at most this many cells per side.
 BACKGROUND_CELLS = 24
