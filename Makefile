@@ -23,7 +23,7 @@ export MNIST_DIR ?= $(wildcard $(abspath ../shared/data/mnist))
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(STAMP): functions/requirements.txt requirements-dev.txt pyproject.toml
+$(STAMP): functions/requirements.txt functions/requirements-local.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -e .

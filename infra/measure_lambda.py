@@ -2,12 +2,14 @@
 
 ``python -m infra.measure_lambda`` (after ``sam build``) starts moto's S3 server on loopback and a
 child process of the runtime's Python version (python3.13, from pyenv here) that sees only the
-package in .aws-sam/build/DigitsFunction plus boto3 (which Lambda provides). The child imports
-lambda_handler as Lambda's init phase does, then invokes the handler with every event in
-tests/events/, and reports the init seconds, each event's status and milliseconds, and the peak
-RSS: the figures template.yaml's MemorySize and Timeout are chosen from. Then it runs the
-handler's SnapStart hooks as a snapshot and a restore would, and times the first answer after.
-Run on a quiet machine.
+package in .aws-sam/build/DigitsFunction plus boto3 (which Lambda provides) and the standard
+library: no site-packages of its own. The child imports lambda_handler as Lambda's init phase
+does, then invokes the handler with every event in tests/events/, and reports the init seconds,
+each event's status and milliseconds, and the peak RSS: the figures template.yaml's MemorySize and
+Timeout are chosen from. Then it runs the handler's SnapStart hooks as a snapshot and a restore
+would, and times the first answer after. It also lists every module it loaded and where from, so
+tests/integration/test_package.py can check the package holds all it imports. Run on a quiet
+machine.
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ BOTO3_DIR = REPO / ".aws-sam" / "runtime-boto3"
 BUCKET = "digits-measure-images"
 SITE_ORIGIN = "https://d1a2b3c4d5e6f7.cloudfront.net"
 
-# Runs in the child: nothing but the package and boto3 on its path, like /var/task on Lambda.
+# Runs in the child: nothing but the package, boto3 and the standard library on its path (python
+# -S: no site-packages), like /var/task on Lambda.
 CHILD = """
-import json, resource, sys, time
+import json, os, resource, sys, time
 def cpu():
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -74,7 +77,19 @@ if hasattr(lambda_handler, "after_restore"):
     status = lambda_handler.handler(event, None)["statusCode"]
     restore["first_after_restore_ms"] = round((time.perf_counter() - began) * 1000, 2)
     restore["first_after_restore_status"] = status
+def origin(module):
+    # A file; a namespace package's first folder; "built-in" or "frozen"; None for stand-ins that
+    # some libraries put in sys.modules.
+    if getattr(module, "__file__", None):
+        return module.__file__
+    spec = getattr(module, "__spec__", None)
+    if spec is not None and spec.origin not in (None, "namespace"):
+        return spec.origin
+    return next(iter(getattr(module, "__path__", None) or []), None)
+modules = {name: origin(module) for name, module in list(sys.modules.items()) if name != "__main__"}
 print(json.dumps({
+    "stdlib": os.path.dirname(os.__file__),
+    "modules": modules,
     "python": sys.version.split()[0],
     "snapstart": restore,
     "init_seconds": round(init_seconds, 3),
@@ -135,7 +150,7 @@ def run_package(
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
         )
         answer = subprocess.run(
-            [python, "-s", "-c", CHILD.replace("REPEATS", str(repeats))]
+            [python, "-S", "-c", CHILD.replace("REPEATS", str(repeats))]
             + [str(e.resolve()) for e in events],
             env=env,
             cwd=build_dir,
@@ -175,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     report = run_package(args.build_dir, python, boto3_dir, events, args.repeats)
     size = sum(p.stat().st_size for p in args.build_dir.rglob("*") if p.is_file())
     report["package_mb"] = round(size / 1e6, 1)
+    report["modules_loaded"] = len(report.pop("modules"))
+    del report["stdlib"]
     by_event: dict[str, list[dict]] = {}
     for row in report.pop("results"):
         by_event.setdefault(row["event"], []).append(row)

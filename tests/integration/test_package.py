@@ -1,5 +1,9 @@
 """The Lambda package as `sam build` makes it: valid template, size, contents, and it really runs.
 
+It ships what the handler imports and nothing else: functions/requirements.txt and their own
+dependencies, not functions/requirements-local.txt's functions-framework, Flask and servers, which
+only main.py (not shipped) uses.
+
 Needs aws-sam-cli in .venv-sam (``make test`` installs it) and PyPI for the build's wheels; the
 run needs the runtime's Python (python3.13, from pyenv here). Locally a missing tool skips these
 tests with the reason; under CI (``CI`` set) it fails them, so they never silently stop running.
@@ -16,6 +20,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from infra import measure_lambda
 
@@ -35,6 +40,20 @@ STATUSES = {
     "images-gone.json": 404,
     "feedback-unknown-key.json": 404,
 }
+# What local serving adds (functions/requirements-local.txt): the handler imports none of it.
+LOCAL_ONLY = (
+    "flask",
+    "functions_framework",
+    "gunicorn",
+    "uvicorn",
+    "starlette",
+    "watchdog",
+    "cloudevents",
+)
+# The package as built while functions-framework and its dependencies shipped beside the
+# handler's, without the model (which changes on its own): `python -m bench.package <build dir>`
+# on `sam build`'s output at a49866e said 94,755,787 bytes, less model/model.joblib's 3,799,015.
+BEFORE_WITHOUT_MODEL_BYTES = 90_956_772
 # Translate the SAM template to plain CloudFormation with SAM's own translator (in .venv-sam).
 TRANSLATE = """
 import json, sys
@@ -56,6 +75,41 @@ def missing(reason: str) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{reason} (CI must have it: make test installs it)")
     pytest.skip(reason)
+
+
+def dist_name(name: str) -> str:
+    """Return a distribution's name as its .dist-info folder spells it (PEP 503, underscores)."""
+    return re.sub(r"[-_.]+", "_", name).lower()
+
+
+def requirements(path: Path) -> list[str]:
+    """Return the names a requirements file lists itself (not those of the files it includes)."""
+    lines = [line.strip() for line in path.read_text().splitlines()]
+    return [Requirement(line).name for line in lines if line and not line.startswith(("#", "-"))]
+
+
+def with_dependencies(names: list[str]) -> set[str]:
+    """Return ``names`` and all they depend on, as installed in .venv, for the runtime's Python."""
+    version = measure_lambda.runtime_version()
+    environment = {"python_version": version, "python_full_version": f"{version}.0", "extra": ""}
+    found: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = dist_name(todo.pop())
+        if name not in found:
+            found.add(name)
+            for line in metadata.requires(name) or []:
+                requirement = Requirement(line)
+                if requirement.marker is None or requirement.marker.evaluate(environment):
+                    todo.append(requirement.name)
+    return found
+
+
+def installed_bytes(name: str) -> int:
+    """Return the size of a distribution's files in .venv's site-packages (not its scripts)."""
+    files = metadata.distribution(name).files or []
+    paths = [f.locate() for f in files if not str(f).startswith("..")]
+    return sum(path.stat().st_size for path in paths if path.is_file())
 
 
 def sam_env() -> dict[str, str]:
@@ -108,7 +162,9 @@ def test_package_fits_with_margin(package):
 
 def test_package_holds_the_code_the_model_and_the_pinned_deps_only(package):
     top = {p.name for p in package.iterdir()}
-    assert {"main.py", "lambda_handler.py", "digits", "model"} <= top
+    assert {"lambda_handler.py", "digits", "model"} <= top
+    # main.py is functions-framework's entry point and imports Flask: it stays out.
+    assert "main.py" not in top
     for module in (REPO / "functions" / "digits").glob("*.py"):
         assert (package / "digits" / module.name).read_bytes() == module.read_bytes()
     model = REPO / "model" / "model.joblib"
@@ -120,6 +176,32 @@ def test_package_holds_the_code_the_model_and_the_pinned_deps_only(package):
             name, version = line.strip().split("==")
             dist = re.sub(r"[-_.]+", "_", name).lower()
             assert list(package.glob(f"{dist}-{version}.dist-info")), f"{name}=={version} missing"
+    # Those and their own dependencies, nothing else.
+    shipped = {p.name.split("-")[0] for p in package.glob("*.dist-info")}
+    assert shipped == with_dependencies(requirements(REPO / "functions" / "requirements.txt"))
+
+
+def test_package_leaves_out_what_only_local_serving_needs(package):
+    top = {p.name for p in package.iterdir()}
+    for name in LOCAL_ONLY:
+        assert name not in top, name
+        assert not list(package.glob(f"{name}-*.dist-info")), name
+
+
+def test_package_is_smaller_by_what_left(package):
+    functions = REPO / "functions"
+    left = with_dependencies(requirements(functions / "requirements-local.txt")) - (
+        with_dependencies(requirements(functions / "requirements.txt"))
+    )
+    assert set(LOCAL_ONLY) <= left
+    left_bytes = sum(installed_bytes(name) for name in left)
+    model = package / "model" / "model.joblib"
+    size = sum(p.stat().st_size for p in package.rglob("*") if p.is_file()) - model.stat().st_size
+    saved = BEFORE_WITHOUT_MODEL_BYTES - size
+    print(f"without the model: {size / 1e6:.1f} MB, {saved / 1e6:.1f} MB less than before")
+    print(f"what left, as installed in .venv: {left_bytes / 1e6:.1f} MB: {sorted(left)}")
+    # Roughly: .venv holds Python 3.11's bytecode and the libraries' tests, the package neither.
+    assert saved >= 0.8 * left_bytes, f"only {saved / 1e6:.1f} MB less: what grew back?"
 
 
 def test_package_ships_bytecode_for_the_runtime_python_only(package):
@@ -140,7 +222,7 @@ def test_package_holds_the_versions_the_tests_ran_with(package):
     for info in package.glob("*.dist-info"):
         name, version = info.name[: -len(".dist-info")].rsplit("-", 1)
         shipped[name] = version
-    assert len(shipped) > 10
+    assert len(shipped) >= len(requirements(REPO / "functions" / "requirements.txt"))
     for name, version in shipped.items():
         assert metadata.version(name) == version, name
 
@@ -156,20 +238,61 @@ def test_package_has_wheels_for_the_lambda_runtime(package):
         assert not [p for p in package.rglob("*.so") if local in p.name]
 
 
-def test_package_runs_on_the_runtime_python(package, tmp_path_factory):
+@pytest.fixture(scope="module")
+def runtime_python() -> str:
+    """An interpreter of the template's Python version."""
     version = measure_lambda.runtime_version()
     python = measure_lambda.find_python(version)
     if python is None:
         missing(f"no Python {version} (the template's runtime) to run the package with")
-    boto3_dir = measure_lambda.install_boto3(tmp_path_factory.mktemp("boto3"), python)
+    return python
+
+
+@pytest.fixture(scope="module")
+def boto3_dir(runtime_python, tmp_path_factory) -> Path:
+    """The pinned boto3, installed apart: Lambda's runtime provides it, the package does not."""
+    return measure_lambda.install_boto3(tmp_path_factory.mktemp("boto3"), runtime_python)
+
+
+@pytest.fixture(scope="module")
+def report(package, runtime_python, boto3_dir) -> dict:
+    """The package run as Lambda would: init, then every event in tests/events, then SnapStart."""
     events = sorted((REPO / "tests" / "events").glob("*.json"))
-    report = measure_lambda.run_package(package, python, boto3_dir, events)
-    assert report["python"].startswith(version)
+    return measure_lambda.run_package(package, runtime_python, boto3_dir, events)
+
+
+def test_package_runs_on_the_runtime_python(report):
+    assert report["python"].startswith(measure_lambda.runtime_version())
     assert {r["event"]: r["status"] for r in report["results"]} == STATUSES
     # The SnapStart hooks run on the package as built, and a restored copy still answers.
     assert report["snapstart"]["first_after_restore_status"] == 200
     memory = int(re.search(r"MemorySize:\s*(\d+)", TEMPLATE.read_text())[1])
     assert report["peak_rss_mb"] < memory / 2
+
+
+def test_package_holds_every_module_the_handler_loads_and_nothing_else(package, boto3_dir, report):
+    # The run saw only the package, boto3 and the standard library (python -S: no site-packages),
+    # so init, predictions and the SnapStart hooks found every module they import in one of them.
+    package, boto3_dir, stdlib = package.resolve(), boto3_dir.resolve(), Path(report["stdlib"])
+    imported = set()
+    for name, origin in report["modules"].items():
+        if origin in (None, "built-in", "frozen"):
+            continue  # compiled into the interpreter, or a stand-in a library put in sys.modules
+        path = Path(origin).resolve()
+        if path.is_relative_to(package):
+            imported.add(name.partition(".")[0])
+        else:
+            assert path.is_relative_to(boto3_dir) or (
+                path.is_relative_to(stdlib) and not path.is_relative_to(stdlib / "site-packages")
+            ), f"{name} came from {origin}"
+    assert {"lambda_handler", "digits", "apig_wsgi", "werkzeug", "numpy", "PIL"} <= imported
+    # And the other way: all that the package holds is imported.
+    importable = {
+        p.name.removesuffix(".py")
+        for p in package.iterdir()
+        if p.suffix == ".py" or (p / "__init__.py").is_file()
+    }
+    assert importable == imported
 
 
 def test_deployed_function_url_is_the_alias_with_no_cors_and_two_public_permissions(sam):
