@@ -12,8 +12,6 @@ export SAM_CLI_TELEMETRY ?= 0
 # The browser tests drive Debian's Chromium (playwright cannot download its own build here).
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-export FUNCTION_PORT ?= 8080
-export SITE_PORT ?= 8000
 # MNIST: the shared copy beside the repository when there is one; empty means download and cache.
 export MNIST_DIR ?= $(wildcard $(abspath ../shared/data/mnist))
 
@@ -40,7 +38,7 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
-dev: $(STAMP) ## run the whole app locally: S3 emulated, function on :8080, site on :8000
+dev: $(STAMP) ## run the whole app locally: S3 emulated, the function and the page on loopback
 	$(BIN)/python -m infra.local_stack
 
 test: $(STAMP) $(SAM_STAMP) $(CHROMIUM) lint ## install what the tests need and run every test

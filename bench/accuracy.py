@@ -11,7 +11,7 @@ import numpy as np
 from bench import realistic
 from bench.servers import Variant
 from digits.config import Settings
-from digits.errors import ClientError
+from digits.errors import RequestError
 from digits.imaging.decoding import decode_image
 from model import mnist
 
@@ -21,8 +21,8 @@ def served_images(samples: list[realistic.Sample], preprocess: Callable) -> np.n
     max_pixels = Settings.from_env().max_pixels
     images = np.zeros((len(samples), 28, 28), dtype=np.uint8)
     for i, sample in enumerate(samples):
-        with contextlib.suppress(ClientError):
-            images[i] = preprocess(decode_image(sample.data, max_pixels=max_pixels))
+        with contextlib.suppress(RequestError):
+            images[i] = preprocess(decode_image(sample.data, max_pixels=max_pixels).image)
     return images
 
 

@@ -27,13 +27,14 @@ from pathlib import Path
 
 from PIL import Image
 
+from digits.config import MAX_BATCH_IMAGES
 from digits_client.transport import Client, RetryPolicy
 from infra.local_stack import start_stack
 from model import mnist
 
 OUTPUT = Path(__file__).resolve().parent / "batch.json"
 BUCKET = "digits-bench-batch"
-BATCH_SIZE = 32
+BATCH_SIZE = MAX_BATCH_IMAGES
 
 
 def scan_pngs(count: int, data_dir: str | None = None) -> list[bytes]:

@@ -22,7 +22,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from bench import number_requests, realistic
 from digits import recognise
-from digits.errors import ClientError
+from digits.errors import RequestError
 from digits.imaging import decoding
 from digits.vision import normalise
 from model.printed import TEST_FONTS, font_dir
@@ -188,9 +188,9 @@ def number_samples(n: int, seed: int = 0) -> list[NumberSample]:
 def read_number(model, data: bytes) -> str:
     """Return the number the function reads in ``data`` ("" when it refuses the image)."""
     try:
-        image = decoding.decode_image(data, max_pixels=MAX_PIXELS)
+        image = decoding.decode_image(data, max_pixels=MAX_PIXELS).image
         return "".join(str(d.prediction.digit) for d in recognise.read_digits(model, image))
-    except ClientError:
+    except RequestError:
         return ""
 
 
@@ -266,8 +266,8 @@ def timing_samples(n: int, seed: int) -> tuple[list[bytes], list[bytes]]:
 def _times(model, n: int, seed: int, rounds: int = 5) -> dict:
     """Preprocessing and model time for one digit, before and after, and for six digits."""
     one_digit, six_digits = timing_samples(n, seed)
-    singles = [decoding.decode_image(data, max_pixels=MAX_PIXELS) for data in one_digit]
-    sixes = [decoding.decode_image(data, max_pixels=MAX_PIXELS) for data in six_digits]
+    singles = [decoding.decode_image(data, max_pixels=MAX_PIXELS).image for data in one_digit]
+    sixes = [decoding.decode_image(data, max_pixels=MAX_PIXELS).image for data in six_digits]
 
     def old(image):
         return model.predict(normalise.to_mnist(image))

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from digits.errors import ClientError
+from digits.errors import RequestError
 from digits.imaging import decoding, formats
 from digits.vision import normalise
 from model import mnist
@@ -310,9 +310,9 @@ def preprocess(samples: list[Sample], max_pixels: int = 40_000_000) -> np.ndarra
     """Decode and normalise every sample; a refused input becomes a blank image (counted wrong)."""
     images = np.zeros((len(samples), 28, 28), dtype=np.uint8)
     for i, sample in enumerate(samples):
-        with contextlib.suppress(ClientError):
+        with contextlib.suppress(RequestError):
             images[i] = normalise.to_mnist(
-                decoding.decode_image(sample.data, max_pixels=max_pixels)
+                decoding.decode_image(sample.data, max_pixels=max_pixels).image
             )
     return images
 

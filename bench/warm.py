@@ -188,7 +188,7 @@ def measure_in_process(
 
         def core_sender(variant: Variant) -> Callable[[int], int]:
             def send(i: int) -> int:
-                decoded = decode_image(images[i % len(images)], max_pixels=max_pixels)
+                decoded = decode_image(images[i % len(images)], max_pixels=max_pixels).image
                 models[variant.name].predict(variant.preprocess(decoded))
                 return 200
 
@@ -216,7 +216,7 @@ def phase_breakdown(
         for variant in all_variants:
             model = models[variant.name]
             marks = [time.perf_counter()]
-            decoded = decode_image(data, max_pixels=settings.max_pixels)
+            decoded = decode_image(data, max_pixels=settings.max_pixels).image
             marks.append(time.perf_counter())
             image28 = variant.preprocess(decoded)
             marks.append(time.perf_counter())

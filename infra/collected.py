@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 
 from botocore.exceptions import ClientError
 
-from digits.storage.images import KEY_PATTERN, LABELS_PREFIX, PREFIX, created_at, labels_prefix
+from digits.storage.keys import KEY_PATTERN, LABELS_PREFIX, PREFIX, created_at, labels_prefix
 
 HEAD_THREADS = 8
 

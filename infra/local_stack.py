@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digits.config import Settings
+from digits import config
+from digits.config import DEFAULT_BUCKET, Settings
 from infra.bucket import announce_dev_stack, forget_dev_stack
 from infra.servers import (
     HOST,
@@ -38,7 +39,6 @@ from infra.servers import (
 from infra.site_config import config_js
 
 SITE = REPO / "site"
-DEFAULT_BUCKET = "digits-images"
 
 
 @dataclass
@@ -122,8 +122,8 @@ def start_stack(
         origins = ",".join(defaults.allowed_origins)
         settings = {"SITE_PORT": site_port, "ALLOWED_ORIGINS": origins, **env}
         environment = function_env(s3_endpoint, bucket, settings)
-        config = config_js(function_url, Settings.from_env(environment).max_body_bytes)
-        site = _site_server(site_port, config, quiet)
+        page_config = config_js(function_url, Settings.from_env(environment).max_body_bytes)
+        site = _site_server(site_port, page_config, quiet)
         cleanup.callback(site.server_close)
         threading.Thread(target=site.serve_forever, name="site", daemon=True).start()
         cleanup.callback(site.shutdown)
@@ -147,10 +147,8 @@ def main() -> int:
     # Installed explicitly: a shell starting this in the background leaves SIGINT ignored.
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
-    function_port = int(os.environ.get("FUNCTION_PORT", "8080"))
-    site_port = int(os.environ.get("SITE_PORT", "8000"))
     try:
-        with start_stack(function_port, site_port, quiet=False) as stack:
+        with start_stack(config.function_port(), config.site_port(), quiet=False) as stack:
             announce_dev_stack(stack.s3_endpoint, stack.bucket)
             print(
                 f"page      {stack.site_url}/\n"

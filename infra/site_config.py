@@ -1,13 +1,15 @@
-"""The page's config.js, made here only: where the function answers and the largest upload.
+"""The page's config.js, made here only: where the function answers and the limits it keeps.
 
 ``make dev`` serves it for the local function; ``make deploy`` writes it beside the page for the
 Function URL. The page checks an upload's size against the function's own body limit before
-sending it.
+sending it, and lets a number's label have as many digits as the function reads.
 """
 
 from __future__ import annotations
 
 import json
+
+from digits.config import MAX_DIGITS
 
 CONFIG_JS = "config.js"
 
@@ -18,4 +20,5 @@ def config_js(function_url: str, max_upload_bytes: int) -> str:
         "// Made by infra/site_config.py for the function this page calls; not kept in git.\n"
         f"export const FUNCTION_URL = {json.dumps(function_url.rstrip('/'))};\n"
         f"export const MAX_UPLOAD_BYTES = {int(max_upload_bytes)};\n"
+        f"export const MAX_DIGITS = {int(MAX_DIGITS)};\n"
     )

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from botocore.exceptions import ClientError
 
-from digits.errors import ClientError as BadImage
+from digits.errors import RequestError as BadImage
 from digits.imaging import decoding
 from digits.vision import normalise
 from infra.collected import Label, labels_by_key
@@ -115,7 +115,7 @@ def served_arrays(images: list[LabelledImage]) -> tuple[np.ndarray, np.ndarray, 
     arrays, labels, refused = [], [], 0
     for image in images:
         try:
-            decoded = decoding.decode_image(image.data, max_pixels=MAX_PIXELS)
+            decoded = decoding.decode_image(image.data, max_pixels=MAX_PIXELS).image
             arrays.append(normalise.to_mnist(decoded))
         except BadImage:
             refused += 1

@@ -42,11 +42,12 @@ import numpy as np
 from botocore.exceptions import BotoCoreError, ClientError
 
 from digits.classifier import features
-from digits.classifier.inference import Model, artifact, kind_of, load_model
+from digits.classifier.inference import Model, load_model
 from digits.classifier.mlp import Perceptron
 from digits.config import DEFAULT_MODEL_PATH
 from infra.bucket import NoBucket, find_bucket
 from model import card, finetune, guard, labelled, measure, mnist, replay, train
+from model.export import artifact, kind_of
 
 PROMOTED, ERROR, REFUSED = 0, 2, 3
 # Without --weight, labelled rows are about LABELLED_SHARE of the replayed rows, each labelled

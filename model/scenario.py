@@ -26,11 +26,12 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from digits.config import MAX_BATCH_IMAGES
 from model import mnist, retrain
 from model.redrawn import stroke_mask
 
 BOX = 120
-BATCH = 32
+BATCH = MAX_BATCH_IMAGES
 
 
 def outlined_png(digit: np.ndarray) -> bytes:

@@ -26,10 +26,9 @@ import PIL
 import sklearn
 
 from digits.classifier import features
-from digits.classifier.forest import export_sklearn_forest
-from digits.classifier.inference import Model, artifact, kind_of, load_model
-from digits.classifier.mlp import export_sklearn_mlp
+from digits.classifier.inference import Model, load_model
 from model import augment, card, evaluate, mnist
+from model.export import artifact, export_sklearn_forest, export_sklearn_mlp, kind_of
 from model.fit import fit_forest, fit_mlp, log, mlp_inputs
 
 MODEL_DIR = Path(__file__).resolve().parent

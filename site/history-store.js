@@ -2,6 +2,8 @@
 // its 28x28 preview, the receipt that lets this browser label the image, and the label given.
 // The image itself is never kept here; the server is never asked for this list.
 
+import { MAX_DIGITS } from "./config.js";
+
 const STORAGE_KEY = "digits.history.v1";
 const PREVIEW_PREFIX = "data:image/png;base64,";
 
@@ -22,7 +24,8 @@ function asEntry(value) {
   if (!value || typeof value !== "object") return null;
   const { key, receipt, digit, confidence, preview, at } = value;
   const isDigit = (d) => Number.isInteger(d) && d >= 0 && d <= 9;
-  const isRead = (d) => isDigit(d) || (typeof d === "string" && /^[0-9]{1,12}$/.test(d));
+  const isNumber = (d) => typeof d === "string" && /^[0-9]+$/.test(d) && d.length <= MAX_DIGITS;
+  const isRead = (d) => isDigit(d) || isNumber(d);
   // Only a data URL is ever shown: nothing kept here makes the page fetch anything.
   const isPreview = (p) => typeof p === "string" && p.startsWith(PREVIEW_PREFIX);
   if (typeof key !== "string" || !key || typeof receipt !== "string" || !receipt) return null;

@@ -1,5 +1,6 @@
 // This browser's recent predictions, each with a way to say which digit it really was.
 
+import { MAX_DIGITS } from "./config.js";
 import { fileName, percent } from "./result.js";
 
 const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
@@ -120,8 +121,8 @@ function numberPicker(entry, label, sendLabel) {
   const input = document.createElement("input");
   input.type = "text";
   input.inputMode = "numeric";
-  input.pattern = "[0-9]{1,12}";
-  input.maxLength = 12;
+  input.pattern = `[0-9]{1,${MAX_DIGITS}}`;
+  input.maxLength = MAX_DIGITS;
   input.required = true;
   input.value = String(entry.label ?? entry.digit);
   input.setAttribute("aria-label", `The right number for the image read as ${entry.digit}`);

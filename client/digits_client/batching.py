@@ -1,14 +1,15 @@
-"""Pack files into batches that the function accepts: at most 32 images and under its body limit."""
+"""Pack files into batches that the function accepts: its batch size, under its body limit."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from digits.config import DEFAULT_MAX_BODY_BYTES, MAX_BATCH_IMAGES
 from digits_client.files import Entry
 
-MAX_IMAGES = 32
-# The function's default MAX_BODY_BYTES (4 MiB, what Lambda is deployed with).
-MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_IMAGES = MAX_BATCH_IMAGES
+# The function's default body limit, what Lambda is deployed with.
+MAX_BODY_BYTES = DEFAULT_MAX_BODY_BYTES
 # The multipart framing of one part (boundary, headers) and of the whole body; generous, as a
 # file name may be sent percent-encoded.
 BODY_OVERHEAD = 256

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from tqdm import tqdm
 
+from digits.config import function_port
 from digits_client import batching, output
 from digits_client.files import collect
 from digits_client.predicting import DEFAULT_CONCURRENCY, predict
@@ -28,7 +29,7 @@ HANDFUL = 8
 def default_url(env: dict[str, str] | None = None) -> str:
     """Return DIGITS_URL, else the function that ``make dev`` runs on FUNCTION_PORT."""
     env = os.environ if env is None else env
-    return env.get("DIGITS_URL") or f"http://127.0.0.1:{env.get('FUNCTION_PORT', '8080')}"
+    return env.get("DIGITS_URL") or f"http://127.0.0.1:{function_port(env)}"
 
 
 def parser() -> argparse.ArgumentParser:

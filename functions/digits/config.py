@@ -1,4 +1,9 @@
-"""Settings, read from the environment only; every variable has a default (README lists them)."""
+"""Settings, read from the environment only, and the limits every part reads from here alone.
+
+Every variable has a default (README lists them). The page learns the limits it shows from
+config.js, which infra/site_config.py makes from these; the command-line client packs its
+batches by them.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,33 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[2] / "model" / "model.joblib"
+DEFAULT_BUCKET = "digits-images"
+# Where make dev serves the function and the page on loopback (FUNCTION_PORT, SITE_PORT).
+DEFAULT_FUNCTION_PORT = 8080
+DEFAULT_SITE_PORT = 8000
 # Lambda refuses invocations over 6 MB, and binary bodies arrive base64-encoded (x4/3): 4 MiB
 # (5.6 MB in the event) is a limit the function itself can always enforce with a JSON 413, on
 # Lambda and locally alike. The page reads it from config.js and checks uploads before sending.
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
+DEFAULT_MAX_PIXELS = 40_000_000
 # The link in an answer to the stored image lasts minutes: long enough to look, not to share.
 DEFAULT_URL_SECONDS = 600
+# Images one POST /predict/batch may hold.
+MAX_BATCH_IMAGES = 32
+# Digits read in one image; a label of a number has at most as many.
+MAX_DIGITS = 12
+
+
+def function_port(env: dict[str, str] | None = None) -> int:
+    """Return the port make dev serves the function on (FUNCTION_PORT)."""
+    env = os.environ if env is None else env
+    return int(env.get("FUNCTION_PORT", DEFAULT_FUNCTION_PORT))
+
+
+def site_port(env: dict[str, str] | None = None) -> int:
+    """Return the port make dev serves the page on (SITE_PORT)."""
+    env = os.environ if env is None else env
+    return int(env.get("SITE_PORT", DEFAULT_SITE_PORT))
 
 
 @dataclass(frozen=True)
@@ -33,15 +59,15 @@ class Settings:
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         """Read settings from ``env`` (default: os.environ)."""
         env = os.environ if env is None else env
-        site_port = env.get("SITE_PORT", "8000")
-        default_origins = f"http://127.0.0.1:{site_port},http://localhost:{site_port}"
+        page = site_port(env)
+        default_origins = f"http://127.0.0.1:{page},http://localhost:{page}"
         origins = env.get("ALLOWED_ORIGINS", default_origins)
         return cls(
-            images_bucket=env.get("IMAGES_BUCKET", "digits-images"),
+            images_bucket=env.get("IMAGES_BUCKET", DEFAULT_BUCKET),
             allowed_origins=tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip()),
             model_path=Path(env.get("MODEL_PATH", DEFAULT_MODEL_PATH)),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
-            max_pixels=int(env.get("MAX_PIXELS", 40_000_000)),
+            max_pixels=int(env.get("MAX_PIXELS", DEFAULT_MAX_PIXELS)),
             presigned_url_seconds=int(env.get("PRESIGNED_URL_SECONDS", DEFAULT_URL_SECONDS)),
             s3_connect_timeout=float(env.get("S3_CONNECT_TIMEOUT", 2)),
             s3_read_timeout=float(env.get("S3_READ_TIMEOUT", 5)),

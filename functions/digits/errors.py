@@ -1,10 +1,14 @@
-"""Client errors: each carries the HTTP status, a stable code and a plain message."""
+"""Errors in what a request sent: each carries the HTTP status, a stable code and a plain message.
+
+They are raised wherever the fault is found (decoding, vision, the request's body) and answered by
+the HTTP layer alone. Storage's failures are not the sender's: they are ``digits.storage.errors``.
+"""
 
 from __future__ import annotations
 
 
-class ClientError(Exception):
-    """A request the client can fix; answered with ``status`` and a JSON error body."""
+class RequestError(Exception):
+    """A request its sender can fix; answered with ``status`` and a JSON error body."""
 
     status = 400
     code = "bad_request"
@@ -18,37 +22,33 @@ class ClientError(Exception):
         return {"error": {"code": self.code, "message": self.message}}
 
 
-class BadRequest(ClientError):
+class BadRequest(RequestError):
     status, code = 400, "bad_request"
 
 
-class InvalidImage(ClientError):
+class InvalidImage(RequestError):
     status, code = 400, "invalid_image"
 
 
-class NotFound(ClientError):
+class NotFound(RequestError):
     status, code = 404, "not_found"
 
 
-class MethodNotAllowed(ClientError):
+class MethodNotAllowed(RequestError):
     status, code = 405, "method_not_allowed"
 
 
-class PayloadTooLarge(ClientError):
+class PayloadTooLarge(RequestError):
     status, code = 413, "too_large"
 
 
-class UnsupportedMediaType(ClientError):
+class UnsupportedMediaType(RequestError):
     status, code = 415, "unsupported_media_type"
 
 
-class NothingDrawn(ClientError):
+class NothingDrawn(RequestError):
     status, code = 422, "nothing_drawn"
 
 
-class Forbidden(ClientError):
-    status, code = 403, "forbidden"
-
-
-class TooManyDigits(ClientError):
+class TooManyDigits(RequestError):
     status, code = 422, "too_many_digits"

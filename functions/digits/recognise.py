@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import base64
-import io
 import logging
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
 
+from digits.box import Box
 from digits.classifier.inference import Model, Prediction
-from digits.errors import ClientError
-from digits.imaging import decoding, formats
+from digits.errors import RequestError
+from digits.imaging import decoding
 from digits.imaging.metadata import strip_metadata
 from digits.instance import Instance, Preprocess
-from digits.storage.images import StorageError
+from digits.storage.errors import StorageUnavailable
 from digits.storage.receipts import new_receipt, receipt_digest
 from digits.vision import normalise, segment
 
@@ -30,7 +29,7 @@ class ReadDigit:
 
     prediction: Prediction
     image28: np.ndarray
-    box: tuple[int, int, int, int]  # x, y, width, height in the decoded image's pixels
+    box: Box  # in the decoded image's pixels
 
 
 def read_digits(
@@ -43,7 +42,7 @@ def read_digits(
     """
     if preprocess is not normalise.to_mnist:
         image28 = preprocess(image)
-        return [ReadDigit(model.predict(image28), image28, (0, 0, *image.size))]
+        return [ReadDigit(model.predict(image28), image28, Box(0, 0, *image.size))]
     found = segment.find_digits(image, model.predict_proba)
     return [
         ReadDigit(Prediction.from_probabilities(f.probabilities), f.image28, f.box) for f in found
@@ -54,14 +53,13 @@ def recognise(instance: Instance, data: bytes, source: str) -> dict:
     """Decode, preprocess and predict ``data``, store it, and return the answer's JSON body.
 
     What is stored is ``data`` without identifying metadata, under a new key; the answer carries
-    the receipt that lets its sender, and no one else, label it. Client errors (bad image, nothing
-    drawn, too many digits) raise; a storage failure does not: the prediction is still answered,
-    with ``saved`` false and a warning, and the failure is logged.
+    the receipt that lets its sender, and no one else, label it. Request errors (bad image,
+    nothing drawn, too many digits) raise; a storage failure does not: the prediction is still
+    answered, with ``saved`` false and a warning, and the failure is logged.
     """
-    image = decoding.decode_image(data, max_pixels=instance.settings.max_pixels)
-    digits = read_digits(instance.model, image, instance.preprocess)
-    kind = formats.image_type(data)
-    scale = _scale_to_sent(data, kind, image)
+    decoded = decoding.decode_image(data, max_pixels=instance.settings.max_pixels)
+    digits = read_digits(instance.model, decoded.image, instance.preprocess)
+    boxes = [d.box.scaled(*decoded.scale) for d in digits]
     number = "".join(str(d.prediction.digit) for d in digits)
     number_confidence = float(np.prod([d.prediction.confidence for d in digits]))
     one = digits[0] if len(digits) == 1 else None
@@ -76,22 +74,22 @@ def recognise(instance: Instance, data: bytes, source: str) -> dict:
         "preview": _data_url(one.image28) if one else None,
         "number": number,
         "number_confidence": number_confidence,
-        "digits": [_digit_entry(d, scale) for d in digits],
+        "digits": [_digit_entry(d, box) for d, box in zip(digits, boxes, strict=True)],
     }
     receipt = new_receipt()
     try:
         saved = instance.store.save_image(
-            strip_metadata(data, kind),
-            content_type=kind.content_type,
-            extension=kind.extension,
+            strip_metadata(data, decoded.kind, decoded.orientation),
+            content_type=decoded.kind.content_type,
+            extension=decoded.kind.extension,
             prediction=number,
             confidence=number_confidence,
             source=source,
             model_version=instance.model.version,
             receipt_digest=receipt_digest(receipt),
-            boxes=[tuple(entry["box"].values()) for entry in body["digits"]],
+            boxes=boxes,
         )
-    except StorageError:
+    except StorageUnavailable:
         log.exception("could not save a %s image to bucket %s", source, instance.store.bucket)
         body["warning"] = "the image could not be saved; the prediction is still valid"
     else:
@@ -107,48 +105,26 @@ def _data_url(image28: np.ndarray) -> str:
     )
 
 
-def _digit_entry(digit: ReadDigit, scale: tuple[float, float]) -> dict:
-    x, y, width, height = digit.box
+def _digit_entry(digit: ReadDigit, box: Box) -> dict:
+    """Return one digit's entry in the answer; ``box`` in the sent image's pixels."""
     return {
         "digit": digit.prediction.digit,
         "confidence": digit.prediction.confidence,
         "probabilities": list(digit.prediction.probabilities),
-        "box": {
-            "x": int(x * scale[0]),
-            "y": int(y * scale[1]),
-            "width": max(1, round(width * scale[0])),
-            "height": max(1, round(height * scale[1])),
-        },
+        "box": box.to_dict(),
         "preview": _data_url(digit.image28),
     }
-
-
-def _scale_to_sent(data: bytes, kind: formats.ImageType, image: Image.Image) -> tuple[float, float]:
-    """Return the sent image's pixels per decoded pixel, across and down.
-
-    Only a large JPEG is decoded at a reduced scale (decoding.decode_image). Its header gives the
-    stored size; whether EXIF turned it a quarter is told by which way the scales agree.
-    """
-    if max(image.size) < decoding.WORK_SIDE or kind is not formats.JPEG:
-        return 1.0, 1.0
-    with warnings.catch_warnings():
-        # Malformed EXIF is reported as UserWarning, as when the image was decoded.
-        warnings.simplefilter("ignore", UserWarning)
-        with Image.open(io.BytesIO(data)) as header:
-            stored = header.size
-    width, height = image.size
-    across, down = stored[0] / width, stored[1] / height
-    turned_across, turned_down = stored[1] / width, stored[0] / height
-    if abs(turned_across - turned_down) < abs(across - down):
-        return turned_across, turned_down
-    return across, down
 
 
 # Images of one batch are recognised on a few threads: their S3 puts overlap.
 BATCH_THREADS = 4
 
 
-def recognise_batch(instance: Instance, items: list[tuple[bytes | ClientError, str]]) -> list[dict]:
+# One image of a batch: its bytes, or the request error that makes it unusable, and its source.
+BatchItem = tuple[bytes | RequestError, str]
+
+
+def recognise_batch(instance: Instance, items: list[BatchItem]) -> list[dict]:
     """Return, in order, ``recognise``'s answer or the error of each image of a batch.
 
     One image's failure, of whatever kind, is that image's answer alone.
@@ -157,12 +133,12 @@ def recognise_batch(instance: Instance, items: list[tuple[bytes | ClientError, s
         return list(pool.map(lambda item: _one_of_batch(instance, *item), items))
 
 
-def _one_of_batch(instance: Instance, data: bytes | ClientError, source: str) -> dict:
-    if isinstance(data, ClientError):
+def _one_of_batch(instance: Instance, data: bytes | RequestError, source: str) -> dict:
+    if isinstance(data, RequestError):
         return data.to_dict()
     try:
         return recognise(instance, data, source)
-    except ClientError as error:
+    except RequestError as error:
         return error.to_dict()
     except Exception:  # one image's crash must not fail the others; it is logged
         log.exception("unexpected error on one image of a batch")

@@ -54,7 +54,7 @@ def warm(instance: Instance) -> None:
     canvas[16:80, 44:53] = 0  # a dark stroke: a one
     png = io.BytesIO()
     Image.fromarray(canvas).save(png, format="PNG")
-    image = decode_image(png.getvalue(), max_pixels=instance.settings.max_pixels)
+    image = decode_image(png.getvalue(), max_pixels=instance.settings.max_pixels).image
     instance.model.predict(instance.preprocess(image))
 
 

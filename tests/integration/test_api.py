@@ -13,7 +13,7 @@ from PIL import Image
 
 from digits import recognise
 from digits.http import api
-from digits.storage import images as storage
+from digits.storage import keys
 from digits.storage.receipts import receipt_digest
 from infra.collected import labels_by_key, newest_images
 from infra.local_stack import free_port
@@ -123,7 +123,7 @@ def check_prediction(response, label: int, s3, bucket, sent: bytes, source: str,
     assert body["model"] == {"version": model.version}
     assert body["saved"] is True
     key = body["image"]["key"]
-    assert storage.KEY_PATTERN.fullmatch(key)
+    assert keys.KEY_PATTERN.fullmatch(key)
     assert key in body["image"]["url"]
     # The link to the stored image lasts minutes (config.py), not hours.
     assert "X-Amz-Expires=600&" in body["image"]["url"]

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digits.http.request_body import MAX_BATCH_IMAGES
-from digits.storage import images as storage
+from digits.config import MAX_BATCH_IMAGES
+from digits.storage import keys
 from digits.storage.receipts import receipt_digest
 from model import mnist
 
@@ -75,7 +75,7 @@ def test_a_mixed_batch_keeps_order_and_fails_only_the_bad_images(client, s3, buc
     source = "canvas" if how == "json" else "upload"
     for result, data in zip([results[0], results[2], results[4]], good, strict=True):
         key = result["image"]["key"]
-        assert storage.KEY_PATTERN.fullmatch(key)
+        assert keys.KEY_PATTERN.fullmatch(key)
         stored = s3.get_object(Bucket=bucket, Key=key)
         assert stored["Body"].read() == data
         assert stored["Metadata"]["source"] == source

@@ -13,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from digits.config import Settings
+from digits.config import MAX_DIGITS, Settings
 from infra import deploy
 from infra.runtime import runtime_version
 
@@ -82,7 +82,7 @@ def outputs(aws, distribution_id) -> dict[str, str]:
     }
 
 
-def test_config_js_exports_the_function_url_and_the_body_limit(site_dir):
+def test_config_js_exports_the_function_url_and_the_limits(site_dir):
     path = deploy.write_config_js(site_dir, FUNCTION_URL)
     lines = path.read_text().splitlines()
     assert path == site_dir / "config.js"
@@ -90,6 +90,7 @@ def test_config_js_exports_the_function_url_and_the_body_limit(site_dir):
     # The deployed function's limit is the default one: the page refuses what it would refuse.
     limit = Settings.from_env({}).max_body_bytes
     assert f"export const MAX_UPLOAD_BYTES = {limit};" in lines
+    assert f"export const MAX_DIGITS = {MAX_DIGITS};" in lines
 
 
 def test_publish_site_uploads_the_page_pointing_at_the_function(aws, outputs, site_dir):

@@ -22,7 +22,7 @@ from werkzeug.formparser import parse_form_data
 from werkzeug.test import EnvironBuilder
 
 from digits import instance
-from digits.storage import images as storage
+from digits.storage import keys
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "tests" / "events"
@@ -145,7 +145,7 @@ def comparable(document: dict | None) -> dict | None:
     document = json.loads(json.dumps(document))
     image = document.get("image")
     if isinstance(image, dict) and image.get("key"):
-        assert storage.KEY_PATTERN.fullmatch(image["key"]), image["key"]
+        assert keys.KEY_PATTERN.fullmatch(image["key"]), image["key"]
         assert PRESIGNED.fullmatch(image["url"]), image["url"]
         document["image"] = {"key": "<generated key>", "url": "<presigned url>"}
     if document.get("receipt"):

@@ -19,8 +19,7 @@ import pytest
 import snapshot_restore_py
 
 from digits import instance
-from digits.storage import images as storage
-from digits.storage import receipts
+from digits.storage import keys, receipts
 
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = REPO / "tests" / "events"
@@ -104,7 +103,7 @@ def test_keys_and_receipts_come_from_the_os_per_request_not_from_seeded_state():
     for _ in range(2):
         random.seed(7)
         np.random.seed(7)
-        made.add((receipts.new_receipt(), storage.new_key("png")))
+        made.add((receipts.new_receipt(), keys.new_key("png")))
     assert len(made) == 2
     (first_receipt, first_key), (second_receipt, second_key) = made
     assert first_receipt != second_receipt

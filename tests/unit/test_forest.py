@@ -4,10 +4,11 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier
 
 from digits.classifier import features
-from digits.classifier.forest import FlatForest, export_sklearn_forest
-from digits.classifier.inference import artifact, load_model
+from digits.classifier.forest import FlatForest
+from digits.classifier.inference import load_model
 from digits.config import Settings
 from model import mnist
+from model.export import artifact, export_sklearn_forest
 
 FEATURE_SET = "deskewed+hog"
 

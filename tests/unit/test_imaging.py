@@ -12,10 +12,10 @@ import pytest
 from PIL import Image, ImageDraw
 
 from digits.errors import (
-    ClientError,
     InvalidImage,
     NothingDrawn,
     PayloadTooLarge,
+    RequestError,
     UnsupportedMediaType,
 )
 from digits.imaging import decoding, formats
@@ -194,7 +194,7 @@ FORMATS = {
 
 @pytest.mark.parametrize("name", FORMATS)
 def test_every_accepted_format_and_mode_decodes_to_the_same_digit(name):
-    image = decoding.decode_image(FORMATS[name](), max_pixels=MAX_PIXELS)
+    image = decoding.decode_image(FORMATS[name](), max_pixels=MAX_PIXELS).image
     assert image.size == (240, 300)
     assert close_to(normalise.to_mnist(image), reference())
 
@@ -308,7 +308,7 @@ def test_pixel_limit_is_configurable():
     data = encode(_grey(), "PNG")
     with pytest.raises(PayloadTooLarge):
         decoding.decode_image(data, max_pixels=240 * 300 - 1)
-    assert decoding.decode_image(data, max_pixels=240 * 300).size == (240, 300)
+    assert decoding.decode_image(data, max_pixels=240 * 300).image.size == (240, 300)
 
 
 @pytest.mark.parametrize("name", ["png", "jpeg", "gif", "webp", "bmp"])
@@ -322,9 +322,9 @@ def test_corrupted_bytes_only_ever_raise_client_errors(name):
             data[at] = int(rng.integers(256))
         data = bytes(data[: int(rng.integers(len(data) // 3, len(data) + 1))])
         try:
-            normalise.to_mnist(decoding.decode_image(data, max_pixels=MAX_PIXELS))
+            normalise.to_mnist(decoding.decode_image(data, max_pixels=MAX_PIXELS).image)
             statuses.append(200)
-        except ClientError as error:
+        except RequestError as error:
             statuses.append(error.status)
     assert set(statuses) <= {200, 400, 413, 415, 422}
     assert 400 in statuses
@@ -348,7 +348,7 @@ def ink_box(image: np.ndarray) -> tuple[int, int]:
     "colour", [(0, 0, 0), (255, 255, 255), (200, 30, 30), (255, 230, 0), (20, 40, 160)]
 )
 def test_transparent_canvas_strokes_are_ink_whatever_their_colour(colour):
-    image = decoding.decode_image(encode(_rgba_canvas(colour), "PNG"), max_pixels=MAX_PIXELS)
+    image = decoding.decode_image(encode(_rgba_canvas(colour), "PNG"), max_pixels=MAX_PIXELS).image
     assert close_to(normalise.to_mnist(image), reference())
 
 
@@ -402,28 +402,30 @@ def test_exif_orientation_is_applied(orientation):
     exif = Image.Exif()
     exif[0x0112] = orientation
     data = encode(upright.transpose(stored_as), "JPEG", quality=95, exif=exif)
-    image = decoding.decode_image(data, max_pixels=MAX_PIXELS)
+    image = decoding.decode_image(data, max_pixels=MAX_PIXELS).image
     assert image.size == upright.size
     assert close_to(normalise.to_mnist(image), reference())
 
 
 def test_animated_images_use_the_first_frame():
     for data in (_animated_gif(), _animated_webp()):
-        image = decoding.decode_image(data, max_pixels=MAX_PIXELS)
+        image = decoding.decode_image(data, max_pixels=MAX_PIXELS).image
         assert close_to(normalise.to_mnist(image), reference())
 
 
 def test_large_photo_is_reduced_before_analysis():
     mask = np.asarray(Image.fromarray(drawing()).resize((1600, 2000)))
     data = encode(Image.fromarray(dark_on_light(mask)).convert("RGB"), "JPEG", quality=80)
-    image = decoding.decode_image(data, max_pixels=MAX_PIXELS)
+    image = decoding.decode_image(data, max_pixels=MAX_PIXELS).image
     assert close_to_within_a_pixel(normalise.to_mnist(image), reference())
 
 
 def test_mnist_formatted_input_passes_through_unharmed():
     mnist_like = reference()
     again = normalise.to_mnist(
-        decoding.decode_image(encode(Image.fromarray(mnist_like), "PNG"), max_pixels=MAX_PIXELS)
+        decoding.decode_image(
+            encode(Image.fromarray(mnist_like), "PNG"), max_pixels=MAX_PIXELS
+        ).image
     )
     assert np.abs(again.astype(int) - mnist_like).mean() < 3
 
@@ -476,7 +478,7 @@ BLANK = {
 
 @pytest.mark.parametrize("name", BLANK)
 def test_blank_or_near_blank_image_is_nothing_drawn(name):
-    image = decoding.decode_image(BLANK[name], max_pixels=MAX_PIXELS)
+    image = decoding.decode_image(BLANK[name], max_pixels=MAX_PIXELS).image
     with pytest.raises(NothingDrawn):
         normalise.to_mnist(image)
 
@@ -501,7 +503,7 @@ def test_odd_shapes_give_a_digit_or_nothing_drawn(size, pattern):
     }[pattern]
     data = encode(Image.fromarray(pixels.astype(np.uint8)), "PNG")
     try:
-        out = normalise.to_mnist(decoding.decode_image(data, max_pixels=MAX_PIXELS))
+        out = normalise.to_mnist(decoding.decode_image(data, max_pixels=MAX_PIXELS).image)
     except NothingDrawn:
         return
     assert out.shape == (28, 28)
@@ -515,7 +517,7 @@ def test_large_transparent_canvas_is_reduced_without_darkening_the_strokes(mode)
     pixels = np.zeros((*alpha.shape, 4 if mode == "RGBA" else 2), dtype=np.uint8)
     pixels[..., -1] = alpha
     image = Image.fromarray(pixels, mode=mode)
-    decoded = decoding.decode_image(encode(image, "PNG"), max_pixels=MAX_PIXELS)
+    decoded = decoding.decode_image(encode(image, "PNG"), max_pixels=MAX_PIXELS).image
     assert close_to(normalise.to_mnist(decoded), reference())
 
 
@@ -533,7 +535,7 @@ def test_corrupt_exif_still_decodes_without_warnings_escaping():
         end = at - 2 + int.from_bytes(data[at - 2 : at], "big")
         for place in rng.integers(at + 6, end, size=3):
             corrupt[place] = int(rng.integers(256))
-        image = decoding.decode_image(bytes(corrupt), max_pixels=MAX_PIXELS)
+        image = decoding.decode_image(bytes(corrupt), max_pixels=MAX_PIXELS).image
         decoded += image.size in ((240, 300), (300, 240))
     assert decoded == 30
 
@@ -544,10 +546,35 @@ def test_camera_sized_jpeg_is_decoded_at_reduced_scale():
     )
     page = Image.fromarray(dark_on_light(mask / 255)).convert("RGB")
     data = encode(page, "JPEG", quality=80)
-    image = decoding.decode_image(data, max_pixels=MAX_PIXELS)
+    image = decoding.decode_image(data, max_pixels=MAX_PIXELS).image
     assert decoding.WORK_SIDE <= max(image.size) < 3000
     assert image.size[0] * 3000 == image.size[1] * 2400
     assert close_to(normalise.to_mnist(image), reference())
+
+
+@pytest.mark.parametrize(("orientation", "turned"), [(1, False), (3, False), (6, True), (8, True)])
+def test_a_reduced_decode_says_its_scale_to_the_sent_image_upright(orientation, turned):
+    stored = Image.new("RGB", (4000, 2400), "white")
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encode(stored, "JPEG", quality=70, exif=exif)
+    decoded = decoding.decode_image(data, max_pixels=MAX_PIXELS)
+    assert decoded.kind is formats.JPEG
+    assert decoded.orientation == orientation
+    sent = (2400, 4000) if turned else (4000, 2400)
+    width, height = decoded.image.size
+    assert (width > height) == (sent[0] > sent[1])
+    across, down = decoded.scale
+    assert across > 1
+    assert down > 1
+    assert (round(width * across), round(height * down)) == sent
+
+
+def test_an_image_decoded_whole_has_scale_one():
+    decoded = decoding.decode_image(encode(_grey(), "PNG"), max_pixels=MAX_PIXELS)
+    assert decoded.scale == (1.0, 1.0)
+    assert decoded.orientation == 1
+    assert decoded.kind is formats.PNG
 
 
 @pytest.mark.parametrize(("paper", "ink"), [(250, 20), (15, 230)])

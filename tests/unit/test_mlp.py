@@ -4,10 +4,10 @@ import pytest
 from sklearn.neural_network import MLPClassifier
 
 from digits.classifier import features
-from digits.classifier.forest import export_sklearn_forest
-from digits.classifier.inference import artifact, load_model
-from digits.classifier.mlp import SMALL_BATCH, Perceptron, export_sklearn_mlp
+from digits.classifier.inference import load_model
+from digits.classifier.mlp import SMALL_BATCH, Perceptron
 from model import mnist
+from model.export import artifact, export_sklearn_forest, export_sklearn_mlp
 
 FEATURE_SET = "deskewed+hog"
 

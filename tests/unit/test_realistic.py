@@ -77,7 +77,7 @@ def test_low_resolution_digits_are_small_or_enlarged_thumbnails():
 
     samples = realistic.low_resolution(30, 2)
     assert samples == realistic.low_resolution(30, 2)
-    sizes = [decode_image(s.data, max_pixels=10**7).size for s in samples]
+    sizes = [decode_image(s.data, max_pixels=10**7).image.size for s in samples]
     # Native captures are a few dozen pixels; thumbnails are enlarged 3-8 times.
     assert min(min(size) for size in sizes) < 40
     assert any(min(size) >= 3 * 16 for size in sizes)

@@ -6,8 +6,8 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
-from digits.classifier.mlp import export_sklearn_mlp
 from model import finetune
+from model.export import export_sklearn_mlp
 
 
 def toy(n: int = 300, inputs: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -77,7 +77,7 @@ def test_a_one_beside_a_seven_is_two_digits_left_to_right(model):
     pen(SEVEN, 200, 60, 110, 180, draw)
     found = segment.find_digits(image, model.predict_proba)
     assert len(found) == 2
-    assert found[0].box[0] < found[1].box[0]
+    assert found[0].box.x < found[1].box.x
     assert read(image, model) == "17"
 
 
@@ -171,7 +171,7 @@ def test_boxes_are_in_the_image_pixels(model, mnist_test):
     large = strip.resize((strip.width * 10, 280))
     first, second = segment.find_digits(large, model.predict_proba)
     for found, frame in ((first, 0), (second, 400)):
-        x, y, width, height = found.box
+        x, y, width, height = found.box.x, found.box.y, found.box.width, found.box.height
         # Each digit lies in its own 280-pixel frame, about MNIST's central 200x200 pixels there.
         assert x >= frame + 10
         assert x + width <= frame + 280

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from digits import instance
+from digits.box import Box
 from digits.config import Settings
-from digits.errors import Forbidden, NotFound
-from digits.storage import images as storage
-from digits.storage.images import ImageStore, StorageError
+from digits.storage import images, keys
+from digits.storage.errors import ImageNotFound, NotYours, StorageUnavailable
+from digits.storage.images import ImageStore
 from digits.storage.receipts import new_receipt, receipt_digest
 from infra.local_stack import free_port
 
@@ -41,20 +42,20 @@ def store(s3, bucket):
 
 
 def test_key_layout_is_date_folders_then_utc_microsecond_stamp_and_random_suffix():
-    key = storage.new_key("png", MOMENT)
+    key = keys.new_key("png", MOMENT)
     assert re.fullmatch(r"images/2026/11/24/20261124T061502123456Z-[0-9a-f]{16}\.png", key)
-    assert storage.KEY_PATTERN.fullmatch(key)
-    assert storage.created_at(key) == "2026-11-24T06:15:02.123456Z"
+    assert keys.KEY_PATTERN.fullmatch(key)
+    assert keys.created_at(key) == "2026-11-24T06:15:02.123456Z"
 
 
 def test_key_uses_utc_whatever_the_clock_zone():
     local = datetime(2026, 11, 25, 1, 0, 0, 5, tzinfo=timezone(timedelta(hours=2)))
-    assert storage.new_key("jpg", local).startswith("images/2026/11/24/20261124T230000000005Z-")
+    assert keys.new_key("jpg", local).startswith("images/2026/11/24/20261124T230000000005Z-")
 
 
 def test_keys_made_in_the_same_microsecond_are_distinct():
-    keys = {storage.new_key("png", MOMENT) for _ in range(20_000)}
-    assert len(keys) == 20_000
+    made = {keys.new_key("png", MOMENT) for _ in range(20_000)}
+    assert len(made) == 20_000
 
 
 def test_saved_object_has_the_original_bytes_content_type_and_metadata(store, s3):
@@ -79,19 +80,25 @@ def test_saved_object_has_the_original_bytes_content_type_and_metadata(store, s3
 
 
 def test_many_saves_in_the_same_microsecond_keep_every_image(store, s3):
-    keys = [save(store, f"image {i}".encode()).key for i in range(200)]
-    assert len(set(keys)) == 200
+    saved = [save(store, f"image {i}".encode()).key for i in range(200)]
+    assert len(set(saved)) == 200
     listed = s3.list_objects_v2(Bucket=store.bucket, Prefix="images/")
     assert listed["KeyCount"] == 200
-    assert s3.get_object(Bucket=store.bucket, Key=keys[123])["Body"].read() == b"image 123"
+    assert s3.get_object(Bucket=store.bucket, Key=saved[123])["Body"].read() == b"image 123"
 
 
-def test_a_taken_key_is_never_overwritten(store, s3, monkeypatch):
-    # Force the random suffix to repeat once: the second save must pick another key.
+def test_a_taken_key_is_never_overwritten(store, s3):
+    # A key maker that repeats itself once: the second save must pick another key.
     suffixes = iter(["a" * 16, "a" * 16, "b" * 16])
-    monkeypatch.setattr(storage.secrets, "token_hex", lambda _n: next(suffixes))
-    first = save(store, b"first")
-    second = save(store, b"second")
+    repeating = ImageStore(
+        store.client,
+        store.bucket,
+        make_key=lambda extension, now: (
+            f"{keys.new_key(extension, now).rsplit('-', 1)[0]}-{next(suffixes)}.{extension}"
+        ),
+    )
+    first = save(repeating, b"first")
+    second = save(repeating, b"second")
     assert first.key.endswith("-" + "a" * 16 + ".png")
     assert second.key.endswith("-" + "b" * 16 + ".png")
     assert s3.get_object(Bucket=store.bucket, Key=first.key)["Body"].read() == b"first"
@@ -110,7 +117,7 @@ def test_an_unknown_source_is_refused(store):
 
 
 def label_objects(s3, bucket: str, key: str) -> list[dict]:
-    listed = s3.list_objects_v2(Bucket=bucket, Prefix=storage.labels_prefix(key))
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=keys.labels_prefix(key))
     return [
         json.loads(s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read())
         for o in sorted(listed.get("Contents", []), key=lambda o: o["Key"])
@@ -144,7 +151,7 @@ def test_labels_are_added_beside_the_image_never_replacing_one(store, s3):
 )
 def test_a_receipt_not_given_for_the_image_is_forbidden(store, s3, receipt):
     saved = save(store)
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotYours):
         store.record_label(saved.key, 1, receipt)
     assert label_objects(s3, store.bucket, saved.key) == []
 
@@ -153,7 +160,7 @@ def test_the_receipt_of_one_image_does_not_label_another(store, s3):
     mine = save(store, receipt_digest=receipt_digest(RECEIPT))
     other_receipt = new_receipt()
     theirs = save(store, receipt_digest=receipt_digest(other_receipt))
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotYours):
         store.record_label(theirs.key, 1, RECEIPT)
     store.record_label(mine.key, 1, RECEIPT)
     store.record_label(theirs.key, 2, other_receipt)
@@ -161,9 +168,9 @@ def test_the_receipt_of_one_image_does_not_label_another(store, s3):
 
 
 def test_an_image_stored_without_a_receipt_digest_takes_no_label(store, s3):
-    s3.put_object(Bucket=store.bucket, Key=storage.new_key("png", MOMENT), Body=b"x")
+    s3.put_object(Bucket=store.bucket, Key=keys.new_key("png", MOMENT), Body=b"x")
     [key] = [o["Key"] for o in s3.list_objects_v2(Bucket=store.bucket)["Contents"]]
-    with pytest.raises(Forbidden):
+    with pytest.raises(NotYours):
         store.record_label(key, 1, RECEIPT)
 
 
@@ -178,15 +185,15 @@ def test_an_image_stored_without_a_receipt_digest_takes_no_label(store, s3):
 )
 def test_feedback_for_an_unknown_key_is_not_found(store, s3, key):
     s3.put_object(Bucket=store.bucket, Key="elsewhere/a.png", Body=b"not an image of ours")
-    with pytest.raises(NotFound):
+    with pytest.raises(ImageNotFound):
         store.record_label(key, 1, RECEIPT)
 
 
 def test_a_missing_bucket_is_a_storage_error(s3):
     store = ImageStore(s3, "no-such-bucket")
-    with pytest.raises(StorageError):
+    with pytest.raises(StorageUnavailable):
         save(store)
-    with pytest.raises(StorageError):
+    with pytest.raises(StorageUnavailable):
         store.record_label(
             "images/2026/11/24/20261124T061502123456Z-0123456789abcdef.png", 1, RECEIPT
         )
@@ -198,14 +205,14 @@ def test_an_unreachable_endpoint_is_a_storage_error_after_the_retries(aws_creden
     settings = Settings.from_env(
         {"S3_CONNECT_TIMEOUT": "0.5", "S3_READ_TIMEOUT": "0.5", "S3_MAX_ATTEMPTS": "2"}
     )
-    with pytest.raises(StorageError, match="could not store"):
+    with pytest.raises(StorageUnavailable, match="could not store"):
         save(ImageStore.connect(settings))
 
 
 def test_a_malformed_endpoint_leaves_a_store_that_says_why(aws_credentials, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "not a URL")
     store = ImageStore.connect(Settings.from_env({}))
-    with pytest.raises(StorageError, match="cannot create the S3 client"):
+    with pytest.raises(StorageUnavailable, match="cannot create the S3 client"):
         save(store)
 
 
@@ -216,8 +223,8 @@ def test_an_instance_builds_one_client_that_concurrent_requests_share(s3, model,
         made.append(real_client(settings))
         return made[-1]
 
-    real_client = storage.s3_client
-    monkeypatch.setattr(storage, "s3_client", counting_client)
+    real_client = images.s3_client
+    monkeypatch.setattr(images, "s3_client", counting_client)
     built = instance.build(model=model)
     start = threading.Barrier(16)
 
@@ -233,7 +240,7 @@ def test_an_instance_builds_one_client_that_concurrent_requests_share(s3, model,
 
 
 def test_a_number_label_is_kept_digit_by_digit_with_the_boxes_found(store, s3):
-    boxes = [(10, 20, 30, 40), (50, 22, 28, 38)]
+    boxes = [Box(10, 20, 30, 40), Box(50, 22, 28, 38)]
     saved = save(store, prediction="47", boxes=boxes)
     assert s3.head_object(Bucket=store.bucket, Key=saved.key)["Metadata"]["boxes"] == (
         "10,20,30,40;50,22,28,38"
@@ -252,5 +259,5 @@ def test_a_number_label_is_kept_digit_by_digit_with_the_boxes_found(store, s3):
 
 
 def test_one_digit_records_no_boxes(store, s3):
-    saved = save(store, prediction="7", boxes=[(1, 2, 3, 4)])
+    saved = save(store, prediction="7", boxes=[Box(1, 2, 3, 4)])
     assert "boxes" not in s3.head_object(Bucket=store.bucket, Key=saved.key)["Metadata"]

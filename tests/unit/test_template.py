@@ -9,7 +9,7 @@ from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode import decode_str
 
 from digits.config import Settings
-from digits.storage import images as storage
+from digits.storage import keys
 from infra.runtime import runtime_version
 
 REPO = Path(__file__).resolve().parents[2]
@@ -200,8 +200,8 @@ def test_unlabelled_images_expire_after_image_retention_days(template, resources
     assert (parameter["Default"], parameter["MinValue"]) == (30, 0)
     rule = _rule(resources, "ExpireUnlabelledImages")
     # The tag storage puts on every new image; 0 days turns the rule off (keep forever).
-    assert rule["TagFilters"] == [{"Key": storage.RETENTION_TAG, "Value": storage.UNLABELLED}]
-    assert rule["Prefix"] == storage.PREFIX
+    assert rule["TagFilters"] == [{"Key": keys.RETENTION_TAG, "Value": keys.UNLABELLED}]
+    assert rule["Prefix"] == keys.PREFIX
     assert rule["Status"] == {"Fn::If": ["ExpireUnlabelled", "Enabled", "Disabled"]}
     assert rule["ExpirationInDays"] == {
         "Fn::If": ["ExpireUnlabelled", {"Ref": "ImageRetentionDays"}, 1]
@@ -215,7 +215,7 @@ def test_labelled_images_and_labels_have_their_own_longer_retention(template, re
     parameter = template["Parameters"]["LabelledImageRetentionDays"]
     assert (parameter["Default"], parameter["MinValue"]) == (0, 0)  # kept, as training data
     rule = _rule(resources, "ExpireLabelledImagesAndLabels")
-    assert rule["TagFilters"] == [{"Key": storage.RETENTION_TAG, "Value": storage.LABELLED}]
+    assert rule["TagFilters"] == [{"Key": keys.RETENTION_TAG, "Value": keys.LABELLED}]
     assert "Prefix" not in rule  # the images and their label objects alike
     assert rule["Status"] == {"Fn::If": ["ExpireLabelled", "Enabled", "Disabled"]}
     assert rule["ExpirationInDays"] == {

@@ -1,4 +1,4 @@
-"""Features the forest sees, computed from 28x28 MNIST-style images with NumPy alone.
+"""Features the classifier sees, computed from 28x28 MNIST-style images with NumPy alone.
 
 Training and serving call the same ``extract``, so they cannot drift apart.
 """

@@ -74,24 +74,6 @@ class Model:
         return Prediction.from_probabilities(self.predict_proba(image)[0])
 
 
-def kind_of(member: Member) -> str:
-    """Return the artifact's name for a member's type."""
-    return next(name for name, cls in MEMBER_KINDS.items() if isinstance(member, cls))
-
-
-def artifact(members: list[Member], weights: list[float], feature_set: str, version: str) -> dict:
-    """Return the dict that is saved with joblib as the model artifact."""
-    return {
-        "format": ARTIFACT_FORMAT,
-        "version": version,
-        "feature_set": feature_set,
-        "members": [
-            {"kind": kind_of(member), "weight": float(weight), "arrays": member.to_dict()}
-            for member, weight in zip(members, weights, strict=True)
-        ],
-    }
-
-
 def load_model(path: str | Path) -> Model:
     """Load a model artifact written by ``model.train``."""
     started = time.perf_counter()

@@ -60,13 +60,3 @@ class Perceptron:
         np.exp(logits, out=logits)
         logits /= logits.sum(axis=1, keepdims=True)
         return logits.astype(np.float64)
-
-
-def export_sklearn_mlp(network) -> Perceptron:
-    """Copy a fitted scikit-learn MLPClassifier (ReLU, several classes) into a Perceptron."""
-    if network.activation != "relu" or network.out_activation_ != "softmax":
-        raise ValueError("only ReLU networks with a softmax output are exported")
-    return Perceptron(
-        weights=tuple(np.ascontiguousarray(w) for w in network.coefs_),
-        biases=tuple(np.ascontiguousarray(b) for b in network.intercepts_),
-    )

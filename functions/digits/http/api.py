@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Callable
 
@@ -17,13 +16,13 @@ from werkzeug.exceptions import NotFound as WerkzeugNotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from digits.config import MAX_DIGITS
 from digits.errors import BadRequest, MethodNotAllowed, NotFound
 from digits.http import request_log
 from digits.http.request_body import limit_body, read_image, read_images, read_json
-from digits.http.responses import error_response, json_response, with_cors
+from digits.http.responses import JsonResponse, error_response, json_response, with_cors
 from digits.instance import Instance
 from digits.recognise import recognise, recognise_batch
-from digits.vision.segment import MAX_DIGITS
 
 # Reading an oversized body to its end lets the client see the 413 instead of a reset
 # connection; past this many bytes it is not worth the time and is left unread.
@@ -118,7 +117,7 @@ def handle(request: Request, instance: Instance) -> Response:
         response = _dispatch(request, instance)
     except Exception as error:  # noqa: BLE001 -- error_response logs everything unexpected
         response = error_response(error)
-    answer = _json_of(response)
+    answer = response.body if isinstance(response, JsonResponse) else None
     if not _body_within(request, instance.settings.max_body_bytes):
         response = _answer_without_reading_on(request, response)
     response = with_cors(response, request, instance.settings.allowed_origins)
@@ -134,16 +133,6 @@ def handle(request: Request, instance: Instance) -> Response:
         )
     )
     return response
-
-
-def _json_of(response: Response) -> dict | None:
-    """Return the JSON answer of a response that holds one, for the log line; else None."""
-    if response.mimetype != "application/json" or response.is_streamed:
-        return None
-    try:
-        return json.loads(response.get_data())
-    except ValueError:
-        return None
 
 
 def _dispatch(request: Request, instance: Instance) -> Response:

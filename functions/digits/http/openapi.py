@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import copy
 
-from digits.http.request_body import MAX_BATCH_IMAGES
+from digits.config import MAX_BATCH_IMAGES, MAX_DIGITS
 from digits.imaging.formats import ACCEPTED, ACCEPTED_NAMES
-from digits.vision.segment import MAX_DIGITS
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 

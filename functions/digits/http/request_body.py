@@ -14,15 +14,14 @@ import re
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request
 
-from digits.errors import BadRequest, ClientError, PayloadTooLarge, UnsupportedMediaType
+from digits.config import MAX_BATCH_IMAGES
+from digits.errors import BadRequest, PayloadTooLarge, RequestError, UnsupportedMediaType
 from digits.imaging.formats import ACCEPTED_CONTENT_TYPES, ACCEPTED_NAMES
+from digits.recognise import BatchItem
 
 # Bodies labelled only as "some bytes" are sniffed; curl --data-binary sends the form type.
 SNIFFED_TYPES = frozenset({"", "application/octet-stream", "application/x-www-form-urlencoded"})
 MAX_FORM_PARTS = 50
-MAX_BATCH_IMAGES = 32
-# One image of a batch: its bytes, or the client error that makes it unusable, and its source.
-BatchItem = tuple[bytes | ClientError, str]
 
 
 def limit_body(request: Request, limit: int) -> None:
@@ -95,12 +94,12 @@ def read_images(request: Request, limit: int) -> list[BatchItem]:
     return items
 
 
-def _image_value(value: str) -> bytes | ClientError:
+def _image_value(value: str) -> bytes | RequestError:
     if not value.strip():
         return BadRequest("this image is empty: send a data URL or base64 string")
     try:
         return decode_base64_image(value)
-    except ClientError as error:
+    except RequestError as error:
         return error
 
 

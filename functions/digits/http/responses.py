@@ -9,13 +9,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Request, Response
 
 from digits.errors import (
-    ClientError,
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    RequestError,
     UnsupportedMediaType,
 )
-from digits.storage.images import StorageError
+from digits.storage.errors import ImageNotFound, NotYours, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -29,32 +29,42 @@ HTTP_ERROR_CODES = {
 }
 
 
-def json_response(body: dict, status: int = 200, headers: dict | None = None) -> Response:
+class JsonResponse(Response):
+    """A JSON answer that keeps the document it was made from, for the request's log line."""
+
+    def __init__(self, body: dict, status: int = 200, headers: dict | None = None) -> None:
+        super().__init__(json.dumps(body), status=status, mimetype="application/json")
+        self.body = body
+        self.headers["Cache-Control"] = "no-store"
+        for name, value in (headers or {}).items():
+            self.headers[name] = value
+
+
+def json_response(body: dict, status: int = 200, headers: dict | None = None) -> JsonResponse:
     """Return ``body`` as a JSON response that no cache keeps."""
-    response = Response(json.dumps(body), status=status, mimetype="application/json")
-    response.headers["Cache-Control"] = "no-store"
-    for name, value in (headers or {}).items():
-        response.headers[name] = value
-    return response
+    return JsonResponse(body, status, headers)
 
 
-def error_response(error: BaseException) -> Response:
+def _error(code: str, message: str, status: int) -> JsonResponse:
+    return json_response({"error": {"code": code, "message": message}}, status)
+
+
+def error_response(error: BaseException) -> JsonResponse:
     """Map any exception to a JSON error response; log what is not the client's fault."""
-    if isinstance(error, ClientError):
+    if isinstance(error, RequestError):
         return json_response(error.to_dict(), error.status)
-    if isinstance(error, StorageError):
+    if isinstance(error, ImageNotFound):
+        return _error(NotFound.code, str(error), 404)
+    if isinstance(error, NotYours):
+        return _error("forbidden", str(error), 403)
+    if isinstance(error, StorageUnavailable):
         log.error("storage failed: %s", error)
-        return json_response(
-            {"error": {"code": "storage_unavailable", "message": "image storage is unavailable"}},
-            503,
-        )
+        return _error("storage_unavailable", "image storage is unavailable", 503)
     if isinstance(error, HTTPException) and error.code is not None and error.code < 500:
         code = HTTP_ERROR_CODES.get(error.code, "bad_request")
-        return json_response({"error": {"code": code, "message": error.name.lower()}}, error.code)
+        return _error(code, error.name.lower(), error.code)
     log.error("unexpected error", exc_info=error)
-    return json_response(
-        {"error": {"code": "internal", "message": "internal error; it has been logged"}}, 500
-    )
+    return _error("internal", "internal error; it has been logged", 500)
 
 
 def with_cors(response: Response, request: Request, allowed_origins: tuple[str, ...]) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import warnings
+from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 
@@ -30,7 +31,22 @@ DECODE_ERRORS = (
 )
 
 
-def decode_image(data: bytes, *, max_pixels: int) -> Image.Image:
+@dataclass(frozen=True)
+class Decoded:
+    """An image as decoded: its upright first frame, its format, and how it maps to what was sent.
+
+    ``scale`` is the sent image's pixels per decoded pixel, across and down, both upright: 1 but
+    for a large JPEG decoded at a reduced scale. ``orientation`` is the EXIF orientation the
+    pixels were turned by (1: none).
+    """
+
+    image: Image.Image
+    kind: ImageType
+    scale: tuple[float, float] = (1.0, 1.0)
+    orientation: int = 1
+
+
+def decode_image(data: bytes, *, max_pixels: int) -> Decoded:
     """Decode PNG, JPEG, WebP, GIF or BMP bytes into an upright first frame.
 
     Pillow's ``Image.open`` reads only the header, so an image that declares more than
@@ -46,20 +62,37 @@ def decode_image(data: bytes, *, max_pixels: int) -> Image.Image:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        image = _open(data, kind, limit)
+        image, stored = _open(data, kind, limit)
         try:
-            upright = ImageOps.exif_transpose(image)
+            orientation = _orientation(image)
+            upright = ImageOps.exif_transpose(image) if orientation != 1 else image
         except DECODE_ERRORS:
             # Unreadable EXIF does not make the pixels unusable; keep them as stored.
-            upright = image
-    return upright if upright is not None else image
+            orientation, upright = 1, image
+    across, down = stored[0] / image.width, stored[1] / image.height
+    if orientation in TURNED:
+        across, down = down, across
+    return Decoded(upright, kind, (across, down), orientation)
 
 
-def _open(data: bytes, kind: ImageType, limit: int) -> Image.Image:
+# EXIF orientations that turn the image a quarter: width and height trade places.
+TURNED = frozenset({5, 6, 7, 8})
+ORIENTATION_TAG = 0x0112
+
+
+def _orientation(image: Image.Image) -> int:
+    """Return the orientation (1 to 8) of a decoded image, EXIF's or else XMP's; 1 if none."""
+    value = image.getexif().get(ORIENTATION_TAG, 1)
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def _open(data: bytes, kind: ImageType, limit: int) -> tuple[Image.Image, tuple[int, int]]:
+    """Return the decoded first frame and the size its header declared."""
     try:
         image = Image.open(io.BytesIO(data), formats=[kind.format])
         # The size comes from the header alone (a GIF's includes its first frame's extent).
-        check_pixels(*image.size, limit)
+        stored = image.size
+        check_pixels(*stored, limit)
         if kind is JPEG and max(image.size) > 2 * WORK_SIDE:
             # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: the analysis reduces the photo to
             # WORK_SIDE anyway, and this saves most of the time and memory for camera images.
@@ -70,7 +103,7 @@ def _open(data: bytes, kind: ImageType, limit: int) -> Image.Image:
         raise PayloadTooLarge(f"the image has more than {limit} pixels") from error
     except DECODE_ERRORS as error:
         raise InvalidImage(f"the {kind.format} image is corrupt or truncated") from error
-    return image
+    return image, stored
 
 
 def check_pixels(width: int, height: int, limit: int) -> None:

@@ -14,8 +14,6 @@ parse here is refused as corrupt rather than stored with its metadata.
 
 from __future__ import annotations
 
-import io
-import warnings
 import zlib
 
 from PIL import Image
@@ -37,9 +35,13 @@ WEBP_EXIF_FLAG, WEBP_XMP_FLAG = 0x08, 0x04
 GIF_KEPT_APPLICATIONS = (b"NETSCAPE2.0", b"ANIMEXTS1.0")
 
 
-def strip_metadata(data: bytes, kind: ImageType) -> bytes:
-    """Return ``data`` without identifying metadata, its pixels unchanged."""
-    orientation = _orientation(data, kind)
+def strip_metadata(data: bytes, kind: ImageType, orientation: int = 1) -> bytes:
+    """Return ``data`` without identifying metadata, its pixels unchanged.
+
+    ``orientation``, the EXIF or XMP orientation decoding found (``Decoded.orientation``), is
+    kept as the only EXIF tag when it is not upright.
+    """
+    orientation = orientation if 2 <= orientation <= 8 else 1
     try:
         if kind is PNG:
             return _png(data, orientation)
@@ -54,25 +56,6 @@ def strip_metadata(data: bytes, kind: ImageType) -> bytes:
     if kind is BMP:
         return data  # BMP has no metadata fields; its optional colour profile is kept
     raise ValueError(f"no metadata rules for {kind.format}")
-
-
-# Bytes that an EXIF block leaves in each format that may hold one; without them there is none
-# to read, and Pillow is not asked (for a PNG it would decode every pixel to look).
-EXIF_MARKS = {PNG: b"eXIf", JPEG: b"Exif\x00\x00", WEBP: b"EXIF"}
-
-
-def _orientation(data: bytes, kind: ImageType) -> int:
-    """Return the EXIF orientation (1 upright, 2-8 otherwise), 1 if there is none."""
-    mark = EXIF_MARKS.get(kind)
-    if mark is None or mark not in data:
-        return 1
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            value = Image.open(io.BytesIO(data)).getexif().get(ORIENTATION_TAG, 1)
-        except (OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError):
-            return 1
-    return value if isinstance(value, int) and 2 <= value <= 8 else 1
 
 
 def _orientation_exif(orientation: int) -> bytes:

@@ -1,20 +1,15 @@
-"""Keep every accepted image in S3 under a timestamped key, and the labels its sender gives it.
+"""Keep every accepted image in S3 under a new key, and the labels its sender gives it.
 
-Layout: ``images/YYYY/MM/DD/<UTC timestamp with microseconds>-<random>.<ext>``, the prediction,
-confidence, source, model version and the receipt's digest as the object's user metadata. Each
-label is an object of its own, ``labels/<image key after images/>/<UTC timestamp>-<random>.json``,
-holding ``{"key", "label", "labelled_at"}``: labels are only ever added, so whatever trains on
-them sees the whole history. Objects are tagged ``retention=unlabelled`` until their first
-label, then ``retention=labelled``; the bucket's lifecycle rules (template.yaml) expire each kind
-after its own number of days.
+Each image carries the prediction, confidence, source, model version and the receipt's digest as
+user metadata (``keys`` says where objects go). Labels are only ever added, each an object of its
+own holding ``{"key", "label", "labelled_at"}``, so whatever trains on them sees the whole history.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import re
-import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,32 +18,29 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError
 from botocore.exceptions import ClientError as BotoClientError
 
+from digits.box import Box
 from digits.config import DEFAULT_URL_SECONDS, Settings
-from digits.errors import Forbidden, NotFound
+from digits.storage.errors import ImageNotFound, NotYours, StorageUnavailable
+from digits.storage.keys import (
+    LABELLED,
+    RETENTION_TAG,
+    UNLABELLED,
+    is_image_key,
+    iso,
+    new_key,
+    new_label_key,
+)
 from digits.storage.receipts import receipt_matches
 
 log = logging.getLogger(__name__)
 
-PREFIX = "images/"
-LABELS_PREFIX = "labels/"
-TIMESTAMP_FORMAT = "%Y%m%dT%H%M%S%fZ"
 SOURCES = ("canvas", "upload", "raw")
-# Only keys this module makes are ever read back, so feedback cannot name an arbitrary object.
-KEY_PATTERN = re.compile(
-    r"images/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/"
-    r"(?P<ts>\d{8}T\d{12}Z)-[0-9a-f]{16}\.(?:png|jpg|webp|gif|bmp)"
-)
 RECEIPT_DIGEST = "receipt-sha256"
 BOXES = "boxes"
-RETENTION_TAG = "retention"
-UNLABELLED, LABELLED = "unlabelled", "labelled"
 # A fresh 64-bit suffix colliding is already negligible; a few retries make it impossible.
 PUT_ATTEMPTS = 5
 MISSING = ("404", "NoSuchKey", "NotFound")
-
-
-class StorageError(Exception):
-    """S3 could not be reached or refused the request after boto3's own retries."""
+TAKEN = ("PreconditionFailed", "ConditionalRequestConflict")
 
 
 @dataclass(frozen=True)
@@ -74,52 +66,39 @@ def s3_client(settings: Settings):
     return botocore.session.get_session().create_client("s3", config=config)
 
 
-def new_key(extension: str, now: datetime | None = None) -> str:
-    """Return a fresh key for an image of this extension, stamped with ``now`` (UTC)."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
-    return (
-        f"{PREFIX}{now:%Y/%m/%d}/{now.strftime(TIMESTAMP_FORMAT)}"
-        f"-{secrets.token_hex(8)}.{extension}"
-    )
-
-
-def labels_prefix(key: str) -> str:
-    """Return the prefix under which the labels of image ``key`` are kept."""
-    return f"{LABELS_PREFIX}{key.removeprefix(PREFIX)}/"
-
-
-def iso(moment: datetime) -> str:
-    """Return ``moment`` as ISO 8601 UTC to the microsecond, with a Z."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-def created_at(key: str) -> str:
-    """Return the ISO 8601 UTC time encoded in one of our keys."""
-    match = KEY_PATTERN.fullmatch(key)
-    if match is None:
-        raise ValueError(f"not an image key: {key!r}")
-    return iso(datetime.strptime(match["ts"], TIMESTAMP_FORMAT).replace(tzinfo=UTC))
-
-
 def _error_code(error: BotoClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-class ImageStore:
-    """The images bucket, reached through one botocore S3 client."""
+# Extension and time -> a fresh image key.
+KeyMaker = Callable[[str, datetime | None], str]
 
-    def __init__(self, client, bucket: str, url_seconds: int = DEFAULT_URL_SECONDS) -> None:
+
+class ImageStore:
+    """The images bucket, reached through one botocore S3 client.
+
+    ``make_key`` names each new image (``keys.new_key``; a test may pass one that repeats).
+    """
+
+    def __init__(
+        self,
+        client,
+        bucket: str,
+        url_seconds: int = DEFAULT_URL_SECONDS,
+        make_key: KeyMaker = new_key,
+    ) -> None:
         self._client = client
         self.bucket = bucket
         self.url_seconds = url_seconds
+        self.make_key = make_key
         self.unavailable = ""
 
     @classmethod
     def connect(cls, settings: Settings) -> ImageStore:
         """Return the store for ``settings`` with a new client; unusable if none can be made.
 
-        A malformed endpoint leaves the store saying why on every use (StorageError) rather than
-        stopping the instance: predictions are still answered, with ``saved`` false.
+        A malformed endpoint leaves the store saying why on every use (StorageUnavailable) rather
+        than stopping the instance: predictions are still answered, with ``saved`` false.
         """
         store = cls(None, settings.images_bucket, settings.presigned_url_seconds)
         try:
@@ -131,9 +110,9 @@ class ImageStore:
 
     @property
     def client(self):
-        """Return the S3 client; raise StorageError if none could be made."""
+        """Return the S3 client; raise StorageUnavailable if none could be made."""
         if self._client is None:
-            raise StorageError(self.unavailable or "no S3 client")
+            raise StorageUnavailable(self.unavailable or "no S3 client")
         return self._client
 
     def save_image(
@@ -147,12 +126,13 @@ class ImageStore:
         source: str,
         model_version: str,
         receipt_digest: str,
-        boxes: list[tuple[int, int, int, int]] | None = None,
+        boxes: list[Box] | None = None,
         now: datetime | None = None,
     ) -> SavedImage:
         """Store the bytes under a new key with the prediction and receipt digest as metadata.
 
-        ``prediction`` is a digit, or the digits of a number as a string ("2026", "007").
+        ``prediction`` is a digit, or the digits of a number as a string ("2026", "007");
+        ``boxes``, where each digit of a number was found, in the stored image's pixels.
         """
         if source not in SOURCES:
             raise ValueError(f"unknown source {source!r}")
@@ -170,12 +150,12 @@ class ImageStore:
         if boxes and len(boxes) > 1:
             # Where each digit of a number was found, so that a label of the whole number can be
             # split into one label per digit with its box.
-            metadata[BOXES] = ";".join(",".join(str(int(v)) for v in box) for box in boxes)
+            metadata[BOXES] = ";".join(box.to_text() for box in boxes)
         for _ in range(PUT_ATTEMPTS):
-            key = new_key(extension, now)
+            key = self.make_key(extension, now)
             if self._put_new(key, data, content_type, metadata, UNLABELLED):
                 return SavedImage(key=key, url=self.presigned_url(key))
-        raise StorageError(f"no free key after {PUT_ATTEMPTS} attempts")
+        raise StorageUnavailable(f"no free key after {PUT_ATTEMPTS} attempts")
 
     def _put_new(
         self, key: str, data: bytes, content_type: str, metadata: dict, retention: str
@@ -193,11 +173,11 @@ class ImageStore:
                 IfNoneMatch="*",
             )
         except BotoClientError as error:
-            if _error_code(error) in ("PreconditionFailed", "ConditionalRequestConflict"):
+            if _error_code(error) in TAKEN:
                 return False
-            raise StorageError(f"could not store {key}: {error}") from error
+            raise StorageUnavailable(f"could not store {key}: {error}") from error
         except BotoCoreError as error:
-            raise StorageError(f"could not store {key}: {error}") from error
+            raise StorageUnavailable(f"could not store {key}: {error}") from error
         return True
 
     def presigned_url(self, key: str) -> str | None:
@@ -219,40 +199,29 @@ class ImageStore:
 
         A number's label is also kept digit by digit, each with the box where the digit was found,
         when it has as many digits as were found. Return when it was labelled (ISO 8601).
-        NotFound for a key that is not a stored image, Forbidden for a receipt that is not this
-        image's.
+        ImageNotFound for a key that is not a stored image, NotYours for a receipt that is not
+        this image's.
         """
-        if KEY_PATTERN.fullmatch(key) is None:
-            raise NotFound(f"no stored image has the key {key[:120]!r}")
-        try:
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
-        except BotoClientError as error:
-            if _error_code(error) in MISSING:
-                raise NotFound(f"no stored image has the key {key[:120]!r}") from error
-            raise StorageError(f"could not read {key}: {error}") from error
-        except BotoCoreError as error:
-            raise StorageError(f"could not read {key}: {error}") from error
-        metadata = head.get("Metadata", {})
+        metadata = self._image_metadata(key)
         digest = metadata.get(RECEIPT_DIGEST, "")
         if not digest or not receipt_matches(receipt, digest):
-            raise Forbidden("this receipt is not the one given for this image")
+            raise NotYours("this receipt is not the one given for this image")
         moment = (now or datetime.now(UTC)).astimezone(UTC)
         labelled_at = iso(moment)
         record: dict = {"key": key, "label": label, "labelled_at": labelled_at}
         boxes = _boxes(metadata.get(BOXES, ""))
         if isinstance(label, str) and boxes and len(label) == len(boxes):
             record["digits"] = [
-                {"label": int(d), "box": dict(zip(("x", "y", "width", "height"), box, strict=True))}
-                for d, box in zip(label, boxes, strict=True)
+                {"label": int(d), "box": box.to_dict()} for d, box in zip(label, boxes, strict=True)
             ]
         document = json.dumps(record).encode()
         for _ in range(PUT_ATTEMPTS):
-            stamp = moment.strftime(TIMESTAMP_FORMAT)
-            label_key = f"{labels_prefix(key)}{stamp}-{secrets.token_hex(8)}.json"
-            if self._put_new(label_key, document, "application/json", {}, LABELLED):
+            if self._put_new(
+                new_label_key(key, moment), document, "application/json", {}, LABELLED
+            ):
                 break
         else:
-            raise StorageError(f"no free label key after {PUT_ATTEMPTS} attempts")
+            raise StorageUnavailable(f"no free label key after {PUT_ATTEMPTS} attempts")
         try:
             # The image is kept as long as its labels from now on.
             self.client.put_object_tagging(
@@ -261,14 +230,28 @@ class ImageStore:
                 Tagging={"TagSet": [{"Key": RETENTION_TAG, "Value": LABELLED}]},
             )
         except (BotoClientError, BotoCoreError) as error:
-            raise StorageError(f"could not mark {key} as labelled: {error}") from error
+            raise StorageUnavailable(f"could not mark {key} as labelled: {error}") from error
         return labelled_at
 
+    def _image_metadata(self, key: str) -> dict[str, str]:
+        """Return the user metadata of stored image ``key``; ImageNotFound if there is none."""
+        missing = f"no stored image has the key {key[:120]!r}"
+        if not is_image_key(key):
+            raise ImageNotFound(missing)
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except BotoClientError as error:
+            if _error_code(error) in MISSING:
+                raise ImageNotFound(missing) from error
+            raise StorageUnavailable(f"could not read {key}: {error}") from error
+        except BotoCoreError as error:
+            raise StorageUnavailable(f"could not read {key}: {error}") from error
+        return head.get("Metadata", {})
 
-def _boxes(text: str) -> list[tuple[int, ...]]:
-    """Return the boxes ``save_image`` recorded ("x,y,w,h;..."), or [] if there are none."""
+
+def _boxes(text: str) -> list[Box]:
+    """Return the boxes ``save_image`` recorded, or [] if there are none or they are malformed."""
     try:
-        boxes = [tuple(int(v) for v in part.split(",")) for part in text.split(";") if part]
+        return [Box.from_text(part) for part in text.split(";") if part]
     except ValueError:
         return []
-    return boxes if all(len(box) == 4 for box in boxes) else []

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from digits.box import Box
+
 # Pieces under MINOR of the line's height both ways are specks, dots or stroke fragments: they
 # join the digit whose columns hold them, or are dropped.
 MINOR = 0.3
@@ -68,6 +70,11 @@ class Part:
     @property
     def height(self) -> int:
         return self.bottom - self.top
+
+    @property
+    def box(self) -> Box:
+        """Return the part's bounds as a box in the page's pixels."""
+        return Box.from_edges(self.left, self.top, self.right, self.bottom)
 
     @classmethod
     def of(cls, top: int, left: int, mask: np.ndarray) -> Part | None:

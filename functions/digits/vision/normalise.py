@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from digits.box import Box
 from digits.errors import NothingDrawn
 from digits.imaging.decoding import WORK_SIDE
 from digits.vision.ink import digit_ink
@@ -43,10 +44,6 @@ class Analysis:
     ink: np.ndarray  # ink strength in [0, 1], specks dropped
 
 
-# (left, top, right, bottom), ends exclusive.
-Box = tuple[int, int, int, int]
-
-
 def to_mnist(image: Image.Image) -> np.ndarray:
     """Return the uint8 (28, 28) white-on-black MNIST-style image of the digit in ``image``.
 
@@ -76,28 +73,23 @@ def analyse(image: Image.Image) -> Analysis:
 def digit_of(analysis: Analysis) -> tuple[np.ndarray, Box]:
     """Return the MNIST-style image of all the ink of ``analysis`` and its box in work pixels."""
     image, factor, ink = analysis.work, analysis.factor, analysis.ink
-    top, bottom, left, right = _bounds(ink)
-    box = (left * factor, top * factor, right * factor, bottom * factor)
-    side = max(bottom - top, right - left)
+    bounds = ink_bounds(ink)
+    box = bounds.scaled(factor, factor)
+    side = max(bounds.width, bounds.height)
     if factor > 1 and side < DETAIL:
         margin = MARGIN * side + 1
-        box = (
-            max(0, int((left - margin) * factor)),
-            max(0, int((top - margin) * factor)),
-            min(image.width, int((right + margin) * factor) + 1),
-            min(image.height, int((bottom + margin) * factor) + 1),
+        near = Box.from_edges(
+            max(0, int((bounds.x - margin) * factor)),
+            max(0, int((bounds.y - margin) * factor)),
+            min(image.width, int((bounds.right + margin) * factor) + 1),
+            min(image.height, int((bounds.bottom + margin) * factor) + 1),
         )
-        near = image.crop(box)
-        detail = _reduction(near, ANALYSIS_SIDE)
-        ink = digit_ink(_reduce(near, ANALYSIS_SIDE))
-        top, bottom, left, right = _bounds(ink)
-        box = (
-            box[0] + left * detail,
-            box[1] + top * detail,
-            box[0] + right * detail,
-            box[1] + bottom * detail,
-        )
-    return crop_to_mnist(ink[top:bottom, left:right]), box
+        neighbourhood = image.crop((near.x, near.y, near.right, near.bottom))
+        detail = _reduction(neighbourhood, ANALYSIS_SIDE)
+        ink = digit_ink(_reduce(neighbourhood, ANALYSIS_SIDE))
+        bounds = ink_bounds(ink)
+        box = bounds.scaled(detail, detail).offset(near.x, near.y)
+    return crop_to_mnist(ink[bounds.y : bounds.bottom, bounds.x : bounds.right]), box
 
 
 def crop_to_mnist(crop: np.ndarray) -> np.ndarray:
@@ -126,11 +118,11 @@ def preview_png(image28: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def _bounds(ink: np.ndarray) -> tuple[int, int, int, int]:
-    """Return (top, bottom, left, right), ends exclusive, of the nonzero part of ``ink``."""
+def ink_bounds(ink: np.ndarray) -> Box:
+    """Return the box of the nonzero part of ``ink``, in its own pixels."""
     rows = np.flatnonzero(ink.any(axis=1))
     cols = np.flatnonzero(ink.any(axis=0))
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    return Box.from_edges(int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1)
 
 
 def _eight_bit(image: Image.Image) -> Image.Image:
@@ -244,8 +236,8 @@ def _resize(values: np.ndarray, size: tuple[int, int], method: Image.Resampling)
 
 def _fit_box(shape: np.ndarray) -> np.ndarray:
     """Reduce the shape so its longer side is 20 pixels, keeping the aspect ratio (antialiased)."""
-    top, bottom, left, right = _bounds(shape)
-    shape = shape[top:bottom, left:right]
+    bounds = ink_bounds(shape)
+    shape = shape[bounds.y : bounds.bottom, bounds.x : bounds.right]
     height, width = shape.shape
     scale = BOX / max(height, width)
     size = (max(1, round(width * scale)), max(1, round(height * scale)))

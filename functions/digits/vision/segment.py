@@ -19,13 +19,14 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from digits.box import Box
+from digits.config import MAX_DIGITS
 from digits.errors import NothingDrawn, TooManyDigits
 from digits.vision import normalise
 from digits.vision.components import label_components
 from digits.vision.ink import digit_ink
 from digits.vision.layout import Page, Part, Plan, layout, valley_cut
 
-MAX_DIGITS = 12
 # Ink in one run of columns is one digit, with no segmentation, when it is at most NARROW times
 # as wide as it is tall, or at most SINGLE_WIDTH and the model is at least SURE of it: two digits
 # that touch are wide, and read as one they rarely look like any digit.
@@ -85,7 +86,7 @@ class Found:
     """One digit found: what the model sees, and where the digit is."""
 
     image28: np.ndarray
-    box: tuple[int, int, int, int]  # x, y, width, height in the decoded image's pixels
+    box: Box  # in the decoded image's pixels
     probabilities: np.ndarray  # the model's answer, (10,)
 
 
@@ -345,24 +346,13 @@ def _page(analysis: normalise.Analysis) -> Page:
         return Page(ink=ink, origin=(0, 0), scale=factor)
 
 
-def _work_box(page: Page, part: Part) -> normalise.Box:
-    """Return the part's (left, top, right, bottom) in work pixels."""
-    top, bottom, left, right = part.top, part.bottom, part.left, part.right
+def _work_box(page: Page, part: Part) -> Box:
+    """Return the part's box in work pixels."""
     x, y = page.origin
-    return (
-        x + left * page.scale,
-        y + top * page.scale,
-        x + right * page.scale,
-        y + bottom * page.scale,
-    )
+    return part.box.scaled(page.scale, page.scale).offset(x, y)
 
 
-def _decoded_box(
-    analysis: normalise.Analysis, box: normalise.Box, size: tuple[int, int]
-) -> tuple[int, int, int, int]:
-    """Turn (left, top, right, bottom) in work pixels into (x, y, width, height) in the image's."""
+def _decoded_box(analysis: normalise.Analysis, box: Box, size: tuple[int, int]) -> Box:
+    """Return a box in work pixels in the decoded image's pixels."""
     factor = analysis.work_factor
-    width, height = size
-    left, top = min(box[0] * factor, width - 1), min(box[1] * factor, height - 1)
-    right, bottom = min(box[2] * factor, width), min(box[3] * factor, height)
-    return left, top, max(1, right - left), max(1, bottom - top)
+    return box.scaled(factor, factor).within(*size)
