@@ -1,0 +1,175 @@
+"""The photo bench: how the function reads phone photos of handwriting (bench/photos.py).
+
+``python -m bench.photos --split tune|report --n N [--sets a,b]`` prints a Markdown table, one row
+per set: exact accuracy (the whole number read exactly), photos answered with nothing found or
+refused, numbers read with the wrong count of digits, digit-level accuracy (1 - edit distance /
+length) and the median time to read one photo. ``--write`` keeps the figures and every misreading
+in bench/photos.json; ``--memory`` also times one 12-megapixel JPEG and measures the peak memory
+of a fresh process reading it (bench/photo_memory.py); ``--save DIR`` writes each photo, named by
+its truth and its reading.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from bench import heldout, photos
+from bench.photo_reading import read_number
+
+REPO = Path(__file__).resolve().parents[1]
+OUTPUT = REPO / "bench" / "photos.json"
+# 12-megapixel photos take longest to make: their set has this share of the others' n.
+FULL_SIZE_SHARE = 0.25
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Return the Levenshtein distance between two strings."""
+    row = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, y in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
+    return row[-1]
+
+
+def run_set(split: str, n: int, name: str, save: Path | None = None) -> dict:
+    """Read ``n`` photos of set ``name`` and return its figures and every reading."""
+    samples = photos.generate(split, n, name)
+    reads, times = [], []
+    for index, sample in enumerate(samples):
+        started = time.perf_counter()
+        reads.append(read_number(sample.data))
+        times.append(time.perf_counter() - started)
+        if save:
+            folder = save / name
+            folder.mkdir(parents=True, exist_ok=True)
+            tag = f"{index:03d}-true{sample.number}-read{reads[-1]}"
+            (folder / f"{tag}.jpg").write_bytes(sample.data)
+    truths = [s.number for s in samples]
+    answered = [(t, r) for t, r in zip(truths, reads, strict=True) if r]
+    return {
+        "n": len(samples),
+        "exact": float(np.mean([r == t for t, r in zip(truths, reads, strict=True)])),
+        "nothing": sum(not r for r in reads),
+        "wrong_count": sum(len(r) != len(t) for t, r in answered),
+        "digit_level": float(
+            np.mean(
+                [
+                    max(0.0, 1 - edit_distance(r or "", t) / len(t))
+                    for t, r in zip(truths, reads, strict=True)
+                ]
+            )
+        ),
+        "median_ms": float(np.median(times) * 1000),
+        "misses": [
+            f"{index}: {t} read {r or 'nothing'}"
+            for index, (t, r) in enumerate(zip(truths, reads, strict=True))
+            if r != t
+        ],
+    }
+
+
+def measure_memory(split: str) -> dict:
+    """Time and peak memory of a fresh process reading the first 12-megapixel photo of ``split``."""
+    sample = photos.generate(split, 1, "full_size")[0]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "photo.jpg"
+        path.write_bytes(sample.data)
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.photo_memory", str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    figures = json.loads(done.stdout)
+    return figures | {"bytes": len(sample.data), "truth": sample.number}
+
+
+def code_measured() -> dict:
+    """Return the commit measured and whether the function or its model differed from it."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    changed = git("status", "--porcelain", "--", "functions", "model/model.joblib")
+    return {"commit": git("rev-parse", "--short", "HEAD"), "function_changed_since": bool(changed)}
+
+
+def table(results: dict) -> str:
+    """Return the figures as Markdown."""
+    lines = [
+        f"Photo bench, split {results['split']}, n={results['n']} per set "
+        f"({results['full_size_n']} for full_size), {results['date']}, commit {results['commit']}"
+        + (" with local changes to functions/" if results["function_changed_since"] else "")
+        + ":",
+        "",
+        "| set | n | exact | nothing found / refused | wrong count | digit-level | ms (median) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, row in results["sets"].items():
+        lines.append(
+            f"| {name} | {row['n']} | {row['exact']:.1%} | {row['nothing']} | "
+            f"{row['wrong_count']} | {row['digit_level']:.1%} | {row['median_ms']:.0f} |"
+        )
+    memory = results.get("memory")
+    if memory:
+        lines += [
+            "",
+            f"One {memory['size']} JPEG ({memory['bytes'] / 1e6:.1f} MB) in a fresh process: "
+            f"first read {memory['first_ms']:.0f} ms, warm decode + read {memory['warm_ms']:.0f} ms"
+            f" (median of {memory['repeats']}); peak RSS {memory['peak_mb']:.0f} MB, of which "
+            f"{memory['ready_mb']:.0f} MB before the photo (imports and model).",
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the photo bench and print its table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=heldout.SPLITS, default="tune")
+    parser.add_argument("--n", type=int, default=50, help="photos per set")
+    parser.add_argument("--sets", default=",".join(photos.SETS), help="comma-separated names")
+    parser.add_argument("--write", action="store_true", help=f"write {OUTPUT.name}")
+    parser.add_argument("--memory", action="store_true", help="time and measure a 12 MP photo")
+    parser.add_argument("--save", type=Path, help="write each photo here")
+    args = parser.parse_args(argv)
+    names = [name.strip() for name in args.sets.split(",") if name.strip()]
+    unknown = set(names) - set(photos.SETS)
+    if unknown:
+        parser.error(f"unknown sets {sorted(unknown)}; known: {', '.join(photos.SETS)}")
+    full_size_n = max(3, round(args.n * FULL_SIZE_SHARE))
+    results: dict = {
+        "split": args.split,
+        "n": args.n,
+        "full_size_n": full_size_n,
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "load_average": round(os.getloadavg()[0], 2),
+        **code_measured(),
+        "sets": {},
+    }
+    for name in names:
+        count = full_size_n if name == "full_size" else args.n
+        results["sets"][name] = run_set(args.split, count, name, args.save)
+        row = results["sets"][name]
+        print(f"{name}: exact {row['exact']:.1%}, nothing {row['nothing']}", file=sys.stderr)
+    if args.memory:
+        results["memory"] = measure_memory(args.split)
+    print(table(results))
+    if args.write:
+        OUTPUT.write_text(json.dumps(results, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
