@@ -1,12 +1,14 @@
 """Numbers: strings of 2-6 digits read left to right, and what reading them costs a single digit.
 
-Strings are made of MNIST *test* digits (redrawn as realistic.py redraws them) and of printed
-digits in model.printed.TEST_FONTS, with wide gaps, tight gaps, or tight gaps and one pair that
-touches; each is sent as a transparent canvas PNG, a white page or a photo-like JPEG.
-``python -m bench.numbers`` prints a Markdown table and writes bench/numbers.json: exact-number
-accuracy per gap kind and format, digit-level accuracy (1 - edit distance / length), the
-single-digit kinds of bench/realistic.py read by the old path and the new one, and warm times:
-of preprocessing and the model alone, and of the whole answer (bench/number_requests.py).
+Each number is written by one writer of bench/writers.py (MNIST test digits redrawn, printed
+fonts, scikit-learn's 8x8 digits enlarged, or synthetic handwriting), with wide gaps, tight gaps,
+or tight gaps and one pair that touches; each is sent as a transparent canvas PNG, a white page or
+a photo-like JPEG. Everything is drawn from one split (bench/heldout.py): ``tune`` while choosing,
+``report`` for the figures. ``python -m bench.numbers --split tune|report`` prints a Markdown
+table: exact-number accuracy per gap kind, format and writer, digit-level accuracy (1 - edit
+distance / length), the single-digit kinds of bench/single_digits.py read by the old path and the
+new one, and warm times: of preprocessing and the model alone, and of the whole answer
+(bench/number_requests.py). The report split's figures are written to bench/numbers.json.
 """
 
 from __future__ import annotations
@@ -18,49 +20,35 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageFilter
 
-from bench import number_requests, realistic
+from bench import heldout, number_requests, realistic, single_digits, writers
+from bench.reading import MAX_PIXELS, read_number
 from digits import recognise
-from digits.errors import RequestError
 from digits.imaging import decoding
 from digits.vision import normalise
-from model.printed import TEST_FONTS, font_dir
-from model.redrawn import stroke_mask
 
 GAPS = ("wide", "tight", "touching")
 FORMATS = ("canvas_png", "page", "photo_jpeg")
 # Gaps between neighbouring digits' ink, in digit heights.
 GAP_RANGE = {"wide": (0.3, 0.7), "tight": (0.03, 0.12), "touching": (0.03, 0.12)}
-PRINTED_SHARE = 0.25
+# Who writes a number: MNIST's people most, as the function's users write; then the synthetic
+# hands, printed fonts, and the 8x8 set's few writers enlarged from 8x8 pixels.
+WRITER_SHARES = {"mnist": 0.55, "strokes": 0.2, "printed": 0.15, "digits8x8": 0.1}
+# A number's height in pixels, before it is fitted to its image.
+HEIGHT = (48, 120)
 OUTPUT = Path(__file__).resolve().parent / "numbers.json"
-MAX_PIXELS = 40_000_000
 
 
 @dataclass(frozen=True)
 class NumberSample:
-    """One test input: the bytes as sent and the number it shows."""
+    """One test input: the bytes as sent, the number it shows, and how it was made."""
 
     data: bytes
     number: str
     gap: str
     format: str
-
-
-def _crop(mask: np.ndarray) -> np.ndarray:
-    rows = np.flatnonzero(mask.max(axis=1) > 0.05)
-    cols = np.flatnonzero(mask.max(axis=0) > 0.05)
-    return mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-
-
-def _printed_glyph(label: int, font: Path, height: int) -> np.ndarray:
-    face = ImageFont.truetype(str(font), int(height * 1.4))
-    image = Image.new("L", (height * 2, height * 3), 0)
-    ImageDraw.Draw(image).text((height // 2, height // 2), str(label), fill=255, font=face)
-    glyph = _crop(np.asarray(image, dtype=np.float32) / 255)
-    scale = height / glyph.shape[0]
-    size = (max(1, round(glyph.shape[1] * scale)), height)
-    return np.asarray(Image.fromarray(glyph).resize(size, Image.Resampling.BILINEAR))
+    writer: str
 
 
 def _touch_shift(left: np.ndarray, right: np.ndarray, dy: int) -> int:
@@ -99,20 +87,6 @@ def _line(glyphs: list[np.ndarray], gap: str, rng: np.random.Generator) -> np.nd
         part = line[y : y + glyph.shape[0], x : x + glyph.shape[1]]
         np.maximum(part, glyph, out=part)
     return line
-
-
-def _glyphs(number: str, rng: np.random.Generator, printed: bool) -> list[np.ndarray]:
-    height = int(rng.integers(48, 120))
-    if printed:
-        font = font_dir() / TEST_FONTS[int(rng.integers(len(TEST_FONTS)))]
-        return [_printed_glyph(int(c), font, height) for c in number]
-    images, labels = realistic._mnist_test()
-    glyphs = []
-    for c in number:
-        index = int(rng.choice(np.flatnonzero(labels == int(c))))
-        box = round(height * rng.uniform(0.9, 1.05))
-        glyphs.append(_crop(stroke_mask(images[index], box)))
-    return glyphs
 
 
 def _fit(line: np.ndarray, width: int, height: int, rng: np.random.Generator) -> np.ndarray:
@@ -171,27 +145,21 @@ def _photo(line: np.ndarray, rng: np.random.Generator) -> bytes:
 RENDER = {"canvas_png": _canvas, "page": _page, "photo_jpeg": _photo}
 
 
-def number_samples(n: int, seed: int = 0) -> list[NumberSample]:
-    """Return ``n`` numbers of 2-6 digits for each gap kind and format (deterministic)."""
-    rng = np.random.default_rng(seed)
+def number_samples(n: int, split: str) -> list[NumberSample]:
+    """Return ``n`` numbers of 2-6 digits for each gap kind and format, from ``split`` only."""
+    rng = np.random.default_rng(heldout.split(split).seed)
+    names, shares = list(WRITER_SHARES), list(WRITER_SHARES.values())
     samples = []
     for gap in GAPS:
         for fmt in FORMATS:
             for _ in range(n):
                 number = "".join(str(d) for d in rng.integers(0, 10, int(rng.integers(2, 7))))
-                glyphs = _glyphs(number, rng, printed=rng.random() < PRINTED_SHARE)
+                writer = names[int(rng.choice(len(names), p=shares))]
+                height = int(rng.integers(*HEIGHT))
+                glyphs = writers.glyphs(writer, number, height, rng, split)
                 data = RENDER[fmt](_line(glyphs, gap, rng), rng)
-                samples.append(NumberSample(data, number, gap, fmt))
+                samples.append(NumberSample(data, number, gap, fmt, writer))
     return samples
-
-
-def read_number(model, data: bytes) -> str:
-    """Return the number the function reads in ``data`` ("" when it refuses the image)."""
-    try:
-        image = decoding.decode_image(data, max_pixels=MAX_PIXELS).image
-        return "".join(str(d.prediction.digit) for d in recognise.read_digits(model, image))
-    except RequestError:
-        return ""
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -204,41 +172,48 @@ def edit_distance(a: str, b: str) -> int:
     return row[-1]
 
 
+def _exact_by(exact: list[bool], keys: list[str], names) -> dict[str, float | None]:
+    """Return the exact share among the samples of each name (None where there are none)."""
+    return {
+        name: float(np.mean([e for e, k in zip(exact, keys, strict=True) if k == name]))
+        if name in keys
+        else None
+        for name in names
+    }
+
+
 def _numbers(model, samples: list[NumberSample]) -> dict:
     results: dict = {}
     for gap in GAPS:
         chosen = [s for s in samples if s.gap == gap]
         read = [read_number(model, s.data) for s in chosen]
-        exact = [r == s.number for r, s in zip(read, chosen, strict=True)]
-        digits = [
-            max(0.0, 1 - edit_distance(r, s.number) / len(s.number))
-            for r, s in zip(read, chosen, strict=True)
-        ]
+        pairs = list(zip(read, chosen, strict=True))
+        exact = [r == s.number for r, s in pairs]
+        writer_of = [s.writer for s in chosen]
         results[gap] = {
             "exact": float(np.mean(exact)),
-            "digits": float(np.mean(digits)),
-            "count": float(
-                np.mean([len(r) == len(s.number) for r, s in zip(read, chosen, strict=True)])
-            ),
-            "n": len(chosen),
-            "by_format": {
-                fmt: float(
-                    np.mean([e for e, s in zip(exact, chosen, strict=True) if s.format == fmt])
+            "digits": float(
+                np.mean(
+                    [max(0.0, 1 - edit_distance(r, s.number) / len(s.number)) for r, s in pairs]
                 )
-                for fmt in FORMATS
-            },
+            ),
+            "count": float(np.mean([len(r) == len(s.number) for r, s in pairs])),
+            "n": len(chosen),
+            "by_format": _exact_by(exact, [s.format for s in chosen], FORMATS),
+            "by_writer": _exact_by(exact, writer_of, writers.WRITERS),
+            "n_by_writer": {w: writer_of.count(w) for w in writers.WRITERS},
         }
     return results
 
 
-def _single_digits(model, n: int, seed: int) -> dict:
-    """Accuracy per single-digit kind: to_mnist and the model (before), the number read (after)."""
+def _single_digits(model, n: int, split: str) -> dict:
+    """Per single-digit kind: to_mnist and the model (before), the digits read (after, one)."""
     results = {}
-    for name, generate in realistic.KINDS.items():
-        samples = generate(n, seed)
+    for kind in single_digits.KINDS:
+        samples = single_digits.samples(kind, n, split)
+        one_digit, correct = single_digits.read_as_one(model, samples)
         before = realistic.accuracy(model, samples)
-        after = np.mean([read_number(model, s.data) == str(s.label) for s in samples])
-        results[name] = {"before": before, "after": float(after)}
+        results[kind] = {"before": before, "after": correct, "one_digit": one_digit}
     return results
 
 
@@ -250,22 +225,20 @@ def _time_each(path, images: list, best: np.ndarray) -> None:
         best[i] = min(best[i], (time.perf_counter() - started) * 1000)
 
 
-def timing_samples(n: int, seed: int) -> tuple[list[bytes], list[bytes]]:
+def timing_samples(n: int, split: str) -> tuple[list[bytes], list[bytes]]:
     """Return the images timed: single digits of four kinds, and six-digit numbers."""
     singles = [
         s.data
         for kind in ("canvas_png", "scan", "photo_jpeg", "printed")
-        for s in realistic.KINDS[kind](n, seed)
+        for s in single_digits.samples(kind, n, split)
     ]
-    sixes = [
-        s.data for s in number_samples(n, seed + 1) if len(s.number) == 6 and s.gap != "touching"
-    ]
+    sixes = [s.data for s in number_samples(n, split) if len(s.number) == 6 and s.gap != "touching"]
     return singles, sixes
 
 
-def _times(model, n: int, seed: int, rounds: int = 5) -> dict:
+def _times(model, n: int, split: str, rounds: int = 5) -> dict:
     """Preprocessing and model time for one digit, before and after, and for six digits."""
-    one_digit, six_digits = timing_samples(n, seed)
+    one_digit, six_digits = timing_samples(n, split)
     singles = [decoding.decode_image(data, max_pixels=MAX_PIXELS).image for data in one_digit]
     sixes = [decoding.decode_image(data, max_pixels=MAX_PIXELS).image for data in six_digits]
 
@@ -293,49 +266,77 @@ def _times(model, n: int, seed: int, rounds: int = 5) -> dict:
     return read
 
 
-def measure(n: int = 60, seed: int = realistic.BENCH_SEED, single: int = 200) -> dict:
+def measure(n: int = 60, split: str = "report", single: int = 200, timed: bool = True) -> dict:
     """Return the numbers' accuracy, the single-digit kinds before and after, and the times."""
     from digits.classifier.inference import load_model
     from digits.config import Settings
 
     model = load_model(Settings.from_env().model_path)
-    return {
+    results = {
         "model": model.version,
         "n_per_gap_and_format": n,
-        "seed": seed,
-        "numbers": _numbers(model, number_samples(n, seed)),
-        "single_digit": _single_digits(model, single, seed),
-        "time_ms": _times(model, max(4, n // 3), seed),
-        "request_ms": number_requests.warm_request_ms(*timing_samples(max(4, n // 3), seed)),
+        "split": split,
+        "seed": heldout.split(split).seed,
+        "numbers": _numbers(model, number_samples(n, split)),
+        "single_digit": _single_digits(model, single, split),
     }
+    if timed:
+        results["time_ms"] = _times(model, max(4, n // 3), split)
+        timed_images = timing_samples(max(4, n // 3), split)
+        results["request_ms"] = number_requests.warm_request_ms(*timed_images)
+    return results
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
 
 
 def table(results: dict) -> str:
     """Return the results as Markdown."""
+    drawn_from = f"split {results['split']}" if "split" in results else f"seed {results['seed']}"
+    # Results written before the writers were measured have no writers' columns.
+    rows = results["numbers"].values()
+    by_writer = writers.WRITERS if all("by_writer" in row for row in rows) else ()
+    columns = [*FORMATS, *by_writer]
     lines = [
         f"Numbers read (model {results['model']}, {results['n_per_gap_and_format']} per gap kind "
-        f"and format, seed {results['seed']}):",
+        f"and format, {drawn_from}{'; per writer: exact (count)' if by_writer else ''}):",
         "",
-        "| gaps | exact number | " + " | ".join(FORMATS) + " | digit-level | count right |",
-        "| --- | --- | " + " | ".join("---" for _ in FORMATS) + " | --- | --- |",
+        "| gaps | exact number | " + " | ".join(columns) + " | digit-level | count right |",
+        "| --- | --- | " + " | ".join("---" for _ in columns) + " | --- | --- |",
     ]
     for gap, row in results["numbers"].items():
-        formats = " | ".join(f"{row['by_format'][f]:.1%}" for f in FORMATS)
+        cells = [_percent(row["by_format"][f]) for f in FORMATS] + [
+            f"{_percent(row['by_writer'][w])} ({row['n_by_writer'][w]})" for w in by_writer
+        ]
         lines.append(
-            f"| {gap} | {row['exact']:.1%} | {formats} | {row['digits']:.1%} | {row['count']:.1%} |"
+            f"| {gap} | {row['exact']:.1%} | {' | '.join(cells)} | {row['digits']:.1%} "
+            f"| {row['count']:.1%} |"
         )
-    lines += ["", "| single-digit kind | before | after |", "| --- | --- | --- |"]
-    for kind, row in results["single_digit"].items():
-        lines.append(f"| {kind} | {row['before']:.1%} | {row['after']:.1%} |")
-    t = results["time_ms"]
+    singles = results["single_digit"]
+    one_digit = [row["one_digit"] for row in singles.values() if "one_digit" in row]
     lines += [
         "",
-        "| warm preprocessing + model (median) | ms |",
-        "| --- | --- |",
-        f"| one digit, before (to_mnist + predict) | {t['one_digit_before']:.2f} |",
-        f"| one digit, after (read_digits) | {t['one_digit_after']:.2f} |",
-        f"| six digits (read_digits) | {t['six_digits']:.2f} ({t['six_over_one']:.1f}x) |",
+        "| single-digit kind | before | after | read as one digit |",
+        "| --- | --- | --- | --- |",
     ]
+    for kind, row in singles.items():
+        lines.append(
+            f"| {kind} | {row['before']:.1%} | {row['after']:.1%} "
+            f"| {_percent(row.get('one_digit'))} |"
+        )
+    if one_digit:
+        lines.append(f"| all kinds | | | {np.mean(one_digit):.1%} |")
+    t = results.get("time_ms")
+    if t:
+        lines += [
+            "",
+            "| warm preprocessing + model (median) | ms |",
+            "| --- | --- |",
+            f"| one digit, before (to_mnist + predict) | {t['one_digit_before']:.2f} |",
+            f"| one digit, after (read_digits) | {t['one_digit_after']:.2f} |",
+            f"| six digits (read_digits) | {t['six_digits']:.2f} ({t['six_over_one']:.1f}x) |",
+        ]
     r = results.get("request_ms")
     if r:
         lines += [
@@ -349,15 +350,20 @@ def table(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Measure, print the Markdown table and write bench/numbers.json."""
+    """Measure one split; print the Markdown table; write the report split's to numbers.json."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=heldout.SPLITS, default=heldout.TUNE.name)
     parser.add_argument("--n", type=int, default=60, help="numbers per gap kind and format")
     parser.add_argument("--single", type=int, default=200, help="inputs per single-digit kind")
-    parser.add_argument("--seed", type=int, default=realistic.BENCH_SEED)
-    parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--no-times", action="store_true", help="measure accuracy only")
+    parser.add_argument(
+        "--output", type=Path, help="write the results here (default for report: numbers.json)"
+    )
     args = parser.parse_args(argv)
-    results = measure(args.n, args.seed, args.single)
-    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    results = measure(args.n, args.split, args.single, timed=not args.no_times)
+    output = args.output or (OUTPUT if args.split == heldout.REPORT.name else None)
+    if output:
+        output.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
 
 

@@ -1,7 +1,9 @@
 """Realistic inputs with true labels: MNIST digits drawn, scanned, photographed; printed digits.
 
-Every generator is deterministic for a given ``(n, seed)`` and returns encoded image bytes as a
-person would send them. ``python -m bench.realistic [--n N]`` prints the accuracy per kind of
+Every generator is deterministic for a given ``(n, seed, split)`` and returns encoded image bytes
+as a person would send them. Without a split, MNIST kinds draw from all of MNIST test and printed
+digits from model.printed.TEST_FONTS; with one (bench/heldout.py), from that split's rows and fonts
+only. ``python -m bench.realistic [--n N] [--split S]`` prints the accuracy per kind of
 ``digits.vision.normalise`` with the committed model. MNIST comes from ``MNIST_DIR``; fonts are
 the DejaVu, STIX and Computer Modern TTFs that the pinned matplotlib ships (see model/printed.py).
 """
@@ -10,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import io
 import time
 from collections.abc import Callable
@@ -20,10 +21,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
+from bench import heldout, writers
 from digits.errors import RequestError
 from digits.imaging import decoding, formats
 from digits.vision import normalise
-from model import mnist
 from model.printed import TEST_FONTS, font_dir, render_printed
 from model.redrawn import stroke_mask
 
@@ -36,17 +37,18 @@ class Sample:
     label: int
 
 
-Generator = Callable[[int, int], list[Sample]]
+# Called as generate(n, seed, split=None).
+Generator = Callable[..., list[Sample]]
+_mnist_test = writers.mnist_test
 
 
-@functools.lru_cache(maxsize=1)
-def _mnist_test() -> tuple[np.ndarray, np.ndarray]:
-    data = mnist.load()
-    return data.test_images, data.test_labels
-
-
-def _pick(n: int, seed: int) -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
+def _pick(
+    n: int, seed: int, split: str | None = None
+) -> tuple[np.random.Generator, np.ndarray, np.ndarray]:
     images, labels = _mnist_test()
+    if split is not None:
+        rows = heldout.split(split).mnist_rows
+        images, labels = images[rows], labels[rows]
     rng = np.random.default_rng(seed)
     chosen = rng.choice(len(images), size=n, replace=False)
     return rng, images[chosen], labels[chosen]
@@ -89,9 +91,9 @@ INK_COLOURS = np.array(
 )
 
 
-def canvas_png(n: int, seed: int = 0) -> list[Sample]:
+def canvas_png(n: int, seed: int = 0, split: str | None = None) -> list[Sample]:
     """Canvas exports: transparent 280/400 px PNGs, dark or coloured strokes, any size, anywhere."""
-    rng, digits, labels = _pick(n, seed)
+    rng, digits, labels = _pick(n, seed, split)
     samples = []
     for digit, label in zip(digits, labels, strict=True):
         side = int(rng.choice([280, 400]))
@@ -108,9 +110,9 @@ def canvas_png(n: int, seed: int = 0) -> list[Sample]:
     return samples
 
 
-def scan_png(n: int, seed: int = 0) -> list[Sample]:
+def scan_png(n: int, seed: int = 0, split: str | None = None) -> list[Sample]:
     """Scan-like: dark ink on near-white paper, light noise, PNG or high-quality JPEG."""
-    rng, digits, labels = _pick(n, seed)
+    rng, digits, labels = _pick(n, seed, split)
     samples = []
     for digit, label in zip(digits, labels, strict=True):
         height, width = int(rng.integers(300, 600)), int(rng.integers(300, 600))
@@ -144,9 +146,9 @@ def _photo(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
     return _to_image(rgb).filter(ImageFilter.GaussianBlur(float(rng.uniform(0.5, 1.5))))
 
 
-def photo_jpeg(n: int, seed: int = 0) -> list[Sample]:
+def photo_jpeg(n: int, seed: int = 0, split: str | None = None) -> list[Sample]:
     """Phone-photo-like JPEG (quality 70) of ink on tinted paper under uneven light."""
-    rng, digits, labels = _pick(n, seed)
+    rng, digits, labels = _pick(n, seed, split)
     return [
         Sample(_encode(_photo(d, rng), "JPEG", quality=70), int(label))
         for d, label in zip(digits, labels, strict=True)
@@ -161,9 +163,9 @@ _STORED_AS = {
 }
 
 
-def exif_rotated_jpeg(n: int, seed: int = 0) -> list[Sample]:
+def exif_rotated_jpeg(n: int, seed: int = 0, split: str | None = None) -> list[Sample]:
     """Phone photos stored sideways or upside down, with the EXIF orientation that turns them."""
-    rng, digits, labels = _pick(n, seed)
+    rng, digits, labels = _pick(n, seed, split)
     samples = []
     for digit, label in zip(digits, labels, strict=True):
         orientation = int(rng.choice(list(_STORED_AS)))
@@ -174,9 +176,9 @@ def exif_rotated_jpeg(n: int, seed: int = 0) -> list[Sample]:
     return samples
 
 
-def light_on_dark(n: int, seed: int = 0) -> list[Sample]:
+def light_on_dark(n: int, seed: int = 0, split: str | None = None) -> list[Sample]:
     """Chalk or white pen on a dark board: light strokes on a dark, noisy background."""
-    rng, digits, labels = _pick(n, seed)
+    rng, digits, labels = _pick(n, seed, split)
     samples = []
     for digit, label in zip(digits, labels, strict=True):
         side = int(rng.integers(200, 500))
@@ -192,8 +194,8 @@ def light_on_dark(n: int, seed: int = 0) -> list[Sample]:
 
 
 def _pen_kind(pen: str) -> Generator:
-    def generate(n: int, seed: int = 0) -> list[Sample]:
-        rng, digits, labels = _pick(n, seed)
+    def generate(n: int, seed: int = 0, split: str | None = None) -> list[Sample]:
+        rng, digits, labels = _pick(n, seed, split)
         samples = []
         for digit, label in zip(digits, labels, strict=True):
             side = int(rng.choice([280, 400]))
@@ -212,9 +214,9 @@ thin_strokes = _pen_kind("thin")
 thick_strokes = _pen_kind("thick")
 
 
-def tiny_digit(n: int, seed: int = 0) -> list[Sample]:
+def tiny_digit(n: int, seed: int = 0, split: str | None = None) -> list[Sample]:
     """A low-resolution digit 10 to 18 pixels tall somewhere in a large white image."""
-    rng, digits, labels = _pick(n, seed)
+    rng, digits, labels = _pick(n, seed, split)
     samples = []
     for digit, label in zip(digits, labels, strict=True):
         height, width = int(rng.integers(200, 480)), int(rng.integers(200, 640))
@@ -253,31 +255,32 @@ def _low_resolution(digit: np.ndarray, rng: np.random.Generator) -> bytes:
     return _encode(large, "JPEG", quality=int(rng.integers(70, 95)))
 
 
-def low_resolution(n: int, seed: int = 0) -> list[Sample]:
+def low_resolution(n: int, seed: int = 0, split: str | None = None) -> list[Sample]:
     """Digits 10-16 px tall, blurred: photographed small, scanned at low resolution, or a JPEG
     thumbnail enlarged 3-8x."""
-    rng, digits, labels = _pick(n, seed)
+    rng, digits, labels = _pick(n, seed, split)
     return [
         Sample(_low_resolution(d, rng), int(label)) for d, label in zip(digits, labels, strict=True)
     ]
 
 
-def mnist_png(n: int, seed: int = 0) -> list[Sample]:
+def mnist_png(n: int, seed: int = 0, split: str | None = None) -> list[Sample]:
     """MNIST test digits exactly as they are: 28x28 white on black PNG."""
-    _, digits, labels = _pick(n, seed)
+    _, digits, labels = _pick(n, seed, split)
     return [
         Sample(_encode(Image.fromarray(d), "PNG"), int(label))
         for d, label in zip(digits, labels, strict=True)
     ]
 
 
-def printed(n: int, seed: int = 0) -> list[Sample]:
+def printed(n: int, seed: int = 0, split: str | None = None) -> list[Sample]:
     """Printed digits in several fonts and sizes, dark on light, somewhere in a page-like image.
 
-    Only model.printed.TEST_FONTS are used: training images come from the disjoint TRAIN_FONTS.
+    Without a split, only model.printed.TEST_FONTS: training images come from the disjoint
+    TRAIN_FONTS. A split chooses its own (bench/writers.py).
     """
     rng = np.random.default_rng(seed)
-    fonts = [font_dir() / name for name in TEST_FONTS]
+    fonts = [font_dir() / name for name in (writers.split_fonts(split) if split else TEST_FONTS)]
     samples = []
     for i in range(n):
         label = i % 10
@@ -332,19 +335,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="inputs per kind")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--split", choices=heldout.SPLITS, help="draw from this split only")
     parser.add_argument("--kinds", nargs="*", default=list(KINDS), choices=list(KINDS))
     parser.add_argument("--save", type=Path, help="write each input and its 28x28 image here")
     args = parser.parse_args(argv)
     model = load_model(Settings.from_env().model_path)
-    print(f"model {model.version}, n={args.n} per kind, seed {args.seed}")
+    print(f"model {model.version}, n={args.n} per kind, seed {args.seed}, split {args.split}")
     # Every MNIST-made kind draws the same test digits for one (n, seed): this is the model's own
     # accuracy on them, the ceiling that preprocessing can only keep or lose.
-    _, digits, labels = _pick(args.n, args.seed)
+    _, digits, labels = _pick(args.n, args.seed, args.split)
     raw = np.mean(model.predict_proba(digits).argmax(axis=1) == labels)
     print(f"{'(raw MNIST arrays)':<20} {raw:>8.1%}")
     print(f"{'kind':<20} {'accuracy':>8} {'ms/image':>9}")
     for name in args.kinds:
-        samples = KINDS[name](args.n, args.seed)
+        samples = KINDS[name](args.n, args.seed, args.split)
         started = time.perf_counter()
         images = preprocess(samples)
         elapsed = (time.perf_counter() - started) / len(samples) * 1000
