@@ -14,7 +14,6 @@ from digits.box import Box
 from digits.classifier.inference import Model, Prediction
 from digits.errors import RequestError
 from digits.imaging import decoding
-from digits.imaging.metadata import strip_metadata
 from digits.instance import Instance, Preprocess
 from digits.storage.errors import StorageUnavailable
 from digits.storage.receipts import new_receipt, receipt_digest
@@ -52,10 +51,10 @@ def read_digits(
 def recognise(instance: Instance, data: bytes, source: str) -> dict:
     """Decode, preprocess and predict ``data``, store it, and return the answer's JSON body.
 
-    What is stored is ``data`` without identifying metadata, under a new key; the answer carries
-    the receipt that lets its sender, and no one else, label it. Request errors (bad image,
-    nothing drawn, too many digits) raise; a storage failure does not: the prediction is still
-    answered, with ``saved`` false and a warning, and the failure is logged.
+    What is stored is ``data`` without identifying metadata, as it was decoded, under a new key;
+    the answer carries the receipt that lets its sender, and no one else, label it. Request
+    errors (bad image, nothing drawn, too many digits) raise; a storage failure does not: the
+    prediction is still answered, with ``saved`` false and a warning, and the failure is logged.
     """
     decoded = decoding.decode_image(data, max_pixels=instance.settings.max_pixels)
     digits = read_digits(instance.model, decoded.image, instance.preprocess)
@@ -79,7 +78,7 @@ def recognise(instance: Instance, data: bytes, source: str) -> dict:
     receipt = new_receipt()
     try:
         saved = instance.store.save_image(
-            strip_metadata(data, decoded.kind, decoded.orientation),
+            decoded.data,
             content_type=decoded.kind.content_type,
             extension=decoded.kind.extension,
             prediction=number,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import struct
 import tracemalloc
+import warnings
 import zlib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -538,6 +542,30 @@ def test_corrupt_exif_still_decodes_without_warnings_escaping():
         image = decoding.decode_image(bytes(corrupt), max_pixels=MAX_PIXELS).image
         decoded += image.size in ((240, 300), (300, 240))
     assert decoded == 30
+
+
+def test_decoding_on_many_threads_leaves_the_warning_filters_alone():
+    # warnings.catch_warnings swaps the process's filters: on request threads one thread's
+    # "ignore" would leak to every other. Nothing in the function may change them at all.
+    package = Path(decoding.__file__).resolve().parents[1]
+    changes = ("catch_warnings", "simplefilter", "filterwarnings", "resetwarnings")
+    for path in package.rglob("*.py"):
+        assert not [word for word in changes if word in path.read_text()], path
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    camera = bytearray(encode(_grey(), "JPEG", quality=90, exif=exif))
+    at = camera.index(b"Exif")
+    camera[at + 20 : at + 40] = bytes(range(20))  # the EXIF directory, scrambled
+    inputs = [bytes(camera), png_bomb(), encode(_grey(), "PNG"), _animated_gif()]
+    before = list(warnings.filters)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in pool.map(_decoded_or_refused, inputs * 8):
+            assert warnings.filters == before
+
+
+def _decoded_or_refused(data: bytes) -> None:
+    with contextlib.suppress(RequestError):
+        decoding.decode_image(data, max_pixels=MAX_PIXELS)
 
 
 def test_camera_sized_jpeg_is_decoded_at_reduced_scale():

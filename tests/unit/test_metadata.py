@@ -110,9 +110,83 @@ def test_orientation_is_kept_as_the_only_tag(fmt, options):
     assert dict(Image.open(io.BytesIO(stripped)).getexif()) == {ORIENTATION: 6}
 
 
-def test_a_bmp_has_nothing_to_strip():
+def test_a_plain_bmp_is_stored_as_sent():
     data = encode(picture(), "BMP")
     assert strip_metadata(data, BMP) == data
+
+
+def bmp_v5(colour_space: bytes, profile: bytes = b"", after: bytes = b"") -> bytes:
+    """A 24-bit BMP with a version 5 header: colour space, profile after the pixels, then more."""
+    plain = encode(picture(), "BMP")
+    offset = int.from_bytes(plain[10:14], "little")
+    pixels = plain[offset:]
+    header = bytearray(124)
+    header[:40] = plain[14:54]
+    header[0:4] = (124).to_bytes(4, "little")
+    header[56:60] = colour_space
+    # Where the profile is, counted from the start of this header, and its size.
+    header[112:116] = (124 + len(pixels)).to_bytes(4, "little")
+    header[116:120] = len(profile).to_bytes(4, "little")
+    body = bytes(header) + pixels + profile + after
+    return (
+        b"BM"
+        + (14 + len(body)).to_bytes(4, "little")
+        + bytes(4)
+        + (138).to_bytes(4, "little")
+        + body
+    )
+
+
+def test_a_bmp_keeps_nothing_after_its_pixels():
+    data = encode(picture(), "BMP")
+    stripped = strip_metadata(data + b"appended: secret place", BMP)
+    assert stripped == data
+
+
+def test_a_bmp_drops_a_linked_colour_profile_path_and_keeps_its_pixels():
+    path = b"C:\\Users\\alice\\secret place\\colour.icm\x00"
+    data = bmp_v5(b"KNIL", path, after=b"and trailing bytes")
+    stripped = strip_metadata(data, BMP)
+    assert b"alice" not in stripped
+    assert b"secret place" not in stripped
+    assert b"trailing" not in stripped
+    assert stripped[14 + 56 : 14 + 60] == b"BGRs"  # sRGB, as the file no longer links a profile
+    assert int.from_bytes(stripped[2:6], "little") == len(stripped)
+    assert np.array_equal(pixels(stripped), pixels(data))
+    assert image_type(stripped) is BMP
+
+
+def test_a_bmp_keeps_its_embedded_colour_profile():
+    profile = b"an embedded ICC profile, kept: it decides how the pixels look"
+    data = bmp_v5(b"DEBM", profile, after=b"secret place")
+    stripped = strip_metadata(data, BMP)
+    assert stripped.endswith(profile)
+    assert b"secret place" not in stripped
+    assert np.array_equal(pixels(stripped), pixels(data))
+
+
+def test_a_run_length_bmp_ends_with_its_runs():
+    # 4 x 2 pixels, 8-bit RLE: two rows of runs, end of bitmap; then bytes that are not the image.
+    palette = bytes([0, 0, 0, 0, 255, 255, 255, 0])
+    runs = bytes([4, 1, 0, 0, 2, 0, 2, 1, 0, 0, 0, 1])
+    header = (
+        (40).to_bytes(4, "little")
+        + (4).to_bytes(4, "little")
+        + (2).to_bytes(4, "little")
+        + (1).to_bytes(2, "little")
+        + (8).to_bytes(2, "little")
+        + (1).to_bytes(4, "little")  # BI_RLE8
+        + len(runs).to_bytes(4, "little")
+        + bytes(8)
+        + (2).to_bytes(4, "little")
+        + bytes(4)
+    )
+    offset = 14 + len(header) + len(palette)
+    image = header + palette + runs
+    data = b"BM" + (14 + len(image)).to_bytes(4, "little") + bytes(4) + offset.to_bytes(4, "little")
+    stripped = strip_metadata(data + image + b"secret place", BMP)
+    assert stripped == data + image
+    assert np.array_equal(pixels(stripped), pixels(data + image))
 
 
 def test_data_after_the_end_of_a_png_is_dropped():
