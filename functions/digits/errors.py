@@ -50,5 +50,9 @@ class NothingDrawn(RequestError):
     status, code = 422, "nothing_drawn"
 
 
+class NotADigit(RequestError):
+    status, code = 422, "not_a_digit"
+
+
 class TooManyDigits(RequestError):
     status, code = 422, "too_many_digits"

@@ -30,22 +30,41 @@ class Member(Protocol):
 MEMBER_KINDS: dict[str, type] = {"forest": FlatForest, "mlp": Perceptron}
 
 
+# The model's classes: the ten digits, then NOT_A_DIGIT for anything that is not one digit
+# (a fragment, touching digits, a letter, a scribble). A model of ten classes has no such class.
+DIGITS = 10
+NOT_A_DIGIT = 10
+
+
+def not_a_digit(probabilities: np.ndarray) -> np.ndarray:
+    """Return each row's probability of not being a digit (0 for a model of ten classes)."""
+    if probabilities.shape[-1] > NOT_A_DIGIT:
+        return probabilities[..., NOT_A_DIGIT]
+    return np.zeros(probabilities.shape[:-1])
+
+
 @dataclass(frozen=True)
 class Prediction:
-    """One image's answer: the digit, its probability, and all ten probabilities."""
+    """One image read as a digit: the digit, its probability, the ten digits' probabilities.
+
+    What the ten leave of 1 is ``not_a_digit``, the model's belief that it is no digit at all.
+    """
 
     digit: int
     confidence: float
     probabilities: tuple[float, ...]
+    not_a_digit: float = 0.0
 
     @classmethod
     def from_probabilities(cls, probabilities: np.ndarray) -> Prediction:
-        """Return the prediction for one row of ten class probabilities."""
-        digit = int(np.argmax(probabilities))
+        """Return the prediction for one row of class probabilities (ten digits, maybe more)."""
+        digits = probabilities[:DIGITS]
+        digit = int(np.argmax(digits))
         return cls(
             digit=digit,
-            confidence=float(probabilities[digit]),
-            probabilities=tuple(float(p) for p in probabilities),
+            confidence=float(digits[digit]),
+            probabilities=tuple(float(p) for p in digits),
+            not_a_digit=float(not_a_digit(probabilities)),
         )
 
 
@@ -60,7 +79,7 @@ class Model:
     load_seconds: float = 0.0
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
-        """Return probabilities (n, 10) for uint8 images (n, 28, 28), white ink on black."""
+        """Return probabilities (n, classes) for uint8 images (n, 28, 28), white ink on black."""
         images = np.asarray(images, dtype=np.uint8).reshape(-1, 28, 28)
         x = features.extract(images, self.feature_set)
         total = None

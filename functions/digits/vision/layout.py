@@ -1,10 +1,10 @@
 """The layout of a line of digits: its pieces of ink, the digits' groups, and cuts through them.
 
-Sizes are fractions of the line's height (the tallest upright piece), so they hold whatever the
-resolution. Connected pieces that overlap horizontally form a group, a digit's strokes; smaller
-pieces join the group whose columns hold them or are dropped, and so is an underline. Which groups
-are one broken digit and where a group of touching digits is cut, segment.py decides with the
-classifier, from the candidates that the plan offers.
+Sizes are fractions of the line's height (geometry.py names them all). Connected pieces that overlap
+horizontally form a group, a digit's strokes; smaller pieces join the group whose columns hold them
+or are dropped, and so is an underline. Which groups are one broken digit and where a group of
+touching digits is cut, segment.py decides with the classifier, from the candidates that the plan
+offers.
 """
 
 from __future__ import annotations
@@ -15,33 +15,22 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from digits.box import Box
-
-# Pieces under MINOR of the line's height both ways are specks, dots or stroke fragments: they
-# join the digit whose columns hold them, or are dropped.
-MINOR = 0.3
-# Pieces overlapping horizontally by OVERLAP of the narrower one are strokes of one digit.
-OVERLAP = 0.5
-# A piece FLAT times as tall as it is wide or flatter, at least UNDERLINE_WIDTH wide and lower
-# than the middle of the line, is an underline.
-FLAT = 0.25
-UNDERLINE_WIDTH = 1.0
-# Groups or parts shorter than SHORT are not digits on their own (a dash, a comma, a fragment).
-SHORT = 0.45
-# A part wider than CUT_WIDTH may be digits that touch. Cuts are tried along the cheapest path
-# ending in each stretch of CUT_SPACING, at least MIN_PART from either side; the MAX_CUTS
-# cheapest are kept.
-CUT_WIDTH = 0.75
-CUT_SPACING = 0.15
-MIN_PART = 0.12
-MAX_CUTS = 8
-# A dip of the outline at least VALLEY_DEPTH deep, above and below, marks two digits touching.
-VALLEY_DEPTH = 0.05
-# A cut may drift one column per row; each drift costs this much (in units of full-strength ink).
-DRIFT_COST = 0.1
-# Groups at most MERGE_GAP apart may be one digit broken in two, if together they are no wider
-# than MERGE_WIDTH.
-MERGE_GAP = 0.06
-MERGE_WIDTH = 1.0
+from digits.vision.geometry import (
+    CUT_SPACING,
+    CUT_WIDTH,
+    DRIFT_COST,
+    FLAT,
+    MAX_CUTS,
+    MERGE_GAP,
+    MERGE_WIDTH,
+    MIN_PART,
+    MINOR,
+    OVERLAP,
+    SHORT,
+    UNDERLINE_WIDTH,
+    VALLEY_DEPTH,
+    VALLEY_REACH,
+)
 
 
 @dataclass(frozen=True)
@@ -232,7 +221,7 @@ def valley_cut(mask: np.ndarray, height: float) -> np.ndarray | None:
     """
     rows, width = mask.shape
     low = max(1, int(MIN_PART * height))
-    reach = max(2, int(0.3 * height))
+    reach = max(2, int(VALLEY_REACH * height))
     if width - 2 * low < 1:
         return None
     filled = mask.any(axis=0)

@@ -1,0 +1,126 @@
+"""The number search: it reads what the recognizer accepts, and nothing it refuses.
+
+The recognizer here is a stand-in that knows a few drawings by heart: an image near one of its
+templates (each a drawing alone, as the function preprocesses it) is that template's digit, and
+anything else (a half, two digits together, a letter) is not a digit. So these tests prove the
+search, not a trained model: a wide 8 stays one digit because its halves are refused; two zeros
+that touch are cut because the pair is refused; a letter between digits is left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from digits.classifier.inference import NOT_A_DIGIT
+from digits.errors import NotADigit
+from digits.vision import normalise, segment
+
+Drawing = Callable[[ImageDraw.ImageDraw, int], None]
+PAGE = (520, 300)
+PEN = 12
+# Mean absolute difference (0-255) under which an image is a template's digit.
+NEAR = 28.0
+
+
+def eight(draw: ImageDraw.ImageDraw, left: int) -> None:
+    """A wide 8: two loops, one on the other, wider than a usual digit."""
+    draw.ellipse((left, 50, left + 170, 145), outline=0, width=PEN)
+    draw.ellipse((left - 10, 135, left + 180, 250), outline=0, width=PEN)
+
+
+def zero(draw: ImageDraw.ImageDraw, left: int) -> None:
+    draw.ellipse((left, 60, left + 120, 240), outline=0, width=PEN)
+
+
+def one(draw: ImageDraw.ImageDraw, left: int) -> None:
+    draw.line([(left + 20, 60), (left + 20, 240)], fill=0, width=PEN)
+
+
+def seven(draw: ImageDraw.ImageDraw, left: int) -> None:
+    draw.line([(left, 60), (left + 110, 60), (left + 40, 240)], fill=0, width=PEN, joint="curve")
+
+
+def letter_k(draw: ImageDraw.ImageDraw, left: int) -> None:
+    draw.line([(left, 60), (left, 240)], fill=0, width=PEN)
+    draw.line([(left + 90, 60), (left + 5, 150), (left + 95, 240)], fill=0, width=PEN)
+
+
+def page(*drawings: tuple[Drawing, int]) -> Image.Image:
+    image = Image.new("L", PAGE, 255)
+    draw = ImageDraw.Draw(image)
+    for drawing, left in drawings:
+        drawing(draw, left)
+    return image
+
+
+def recognizer(templates: dict[int, Drawing]) -> segment.Classify:
+    """Return a classifier of eleven classes that knows only ``templates``, each drawn alone."""
+    known = {
+        digit: normalise.to_mnist(page((drawing, 200))).astype(np.float32)
+        for digit, drawing in templates.items()
+    }
+
+    def classify(images: np.ndarray) -> np.ndarray:
+        out = np.full((len(images), NOT_A_DIGIT + 1), 0.005)
+        for row, image in zip(out, images.astype(np.float32), strict=True):
+            distances = {d: float(np.abs(image - t).mean()) for d, t in known.items()}
+            digit = min(distances, key=distances.__getitem__)
+            row[digit if distances[digit] < NEAR else NOT_A_DIGIT] = 0.95
+        return out / out.sum(axis=1, keepdims=True)
+
+    return classify
+
+
+def read(image: Image.Image, classify: segment.Classify) -> str:
+    found = segment.find_digits(image, classify)
+    return "".join(str(int(np.argmax(f.probabilities[:10]))) for f in found)
+
+
+def test_a_wide_eight_is_one_digit_as_its_halves_are_not_digits():
+    classify = recognizer({8: eight, 0: zero})
+    assert read(page((eight, 170)), classify) == "8"
+
+
+def test_two_zeros_that_touch_are_two_digits_as_the_pair_is_not_one():
+    classify = recognizer({0: zero})
+    touching = page((zero, 120), (zero, 230))
+    assert read(touching, classify) == "00"
+
+
+def test_a_letter_between_digits_is_left_out():
+    classify = recognizer({1: one, 7: seven})
+    assert read(page((one, 60), (letter_k, 200), (seven, 360)), classify) == "17"
+
+
+def test_digits_apart_are_read_left_to_right():
+    classify = recognizer({1: one, 7: seven, 0: zero})
+    assert read(page((seven, 40), (zero, 200), (one, 400)), classify) == "701"
+
+
+@pytest.mark.parametrize(
+    "drawings", [((letter_k, 200),), ((letter_k, 100), (letter_k, 300))], ids=["one", "two"]
+)
+def test_nothing_the_recognizer_accepts_is_refused(drawings):
+    classify = recognizer({1: one, 7: seven})
+    with pytest.raises(NotADigit, match="does not look like a digit"):
+        segment.find_digits(page(*drawings), classify)
+
+
+def test_a_single_digit_is_read_whole_exactly_as_to_mnist_reads_it():
+    image = page((seven, 200))
+    found = segment.find_digits(image, recognizer({7: seven}))
+    assert len(found) == 1
+    assert np.array_equal(found[0].image28, normalise.to_mnist(image))
+
+
+def test_a_ten_class_model_still_reads_numbers():
+    ten = recognizer({1: one, 7: seven})
+
+    def without_refusal(images: np.ndarray) -> np.ndarray:
+        return ten(images)[:, :NOT_A_DIGIT]
+
+    assert read(page((one, 60), (seven, 300)), without_refusal) == "17"
