@@ -1,0 +1,99 @@
+"""Digits that touch: two or three MNIST digits as one crop, or a digit with part of a neighbour.
+
+These are what a segmenter hands over when it has not cut a number, or cut it in the wrong place.
+The digits share a pen and a height, as one writer's do, and are placed side by side with a gap
+between their boxes of GAP_RANGE of their height: negative gaps overlap them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.fragments import drawn
+from model.pen import INK_FLOOR, crop_to_ink
+from model.redrawn import PENS
+
+GAP_RANGE = (-0.15, 0.02)
+HEIGHT = (40, 110)
+# Each digit's height varies by this factor around the shared one; its baseline by this share.
+HEIGHT_SPREAD = 0.1
+BASELINE_SPREAD = 0.08
+# A neighbour's piece holds at least this share of the digit's ink: a speck beside a digit is
+# still that digit.
+MIN_NEIGHBOUR_INK = 0.25
+NEIGHBOUR_CUT = (0.25, 0.6)
+MAX_WIDTH = 3
+
+
+def draw_at_height(digit: np.ndarray, height: float, pen: str) -> np.ndarray:
+    """Redraw a uint8 (28, 28) digit with ``pen`` so that its ink is about ``height`` tall."""
+    rows, cols = np.nonzero(digit)
+    tall, wide = np.ptp(rows) + 1, np.ptp(cols) + 1
+    # A digit far wider than tall (a dash) is drawn no wider than MAX_WIDTH heights.
+    box = round(height * min(max(tall, wide) / tall, MAX_WIDTH))
+    return drawn(digit, max(8, box), pen)
+
+
+def side_by_side(crops: list[np.ndarray], gaps: list[float], shifts: list[int]) -> np.ndarray:
+    """Place ink crops left to right, ``gaps`` pixels apart (negative overlaps), merged as ink."""
+    lefts = [0]
+    for crop, gap in zip(crops[:-1], gaps, strict=True):
+        lefts.append(max(0, lefts[-1] + crop.shape[1] + round(gap)))
+    tops = [s - min(shifts) for s in shifts]
+    height = max(t + c.shape[0] for t, c in zip(tops, crops, strict=True))
+    width = max(x + c.shape[1] for x, c in zip(lefts, crops, strict=True))
+    canvas = np.zeros((height, width), dtype=np.float32)
+    for crop, top, left in zip(crops, tops, lefts, strict=True):
+        area = canvas[top : top + crop.shape[0], left : left + crop.shape[1]]
+        np.maximum(area, crop, out=area)
+    return crop_to_ink(canvas)
+
+
+def _row(crops: list[np.ndarray], height: float, rng: np.random.Generator) -> np.ndarray:
+    gaps = [rng.uniform(*GAP_RANGE) * height for _ in crops[:-1]]
+    # Bottoms roughly aligned, as on a line of writing.
+    shifts = [
+        round(-c.shape[0] + rng.uniform(-BASELINE_SPREAD, BASELINE_SPREAD) * height) for c in crops
+    ]
+    return side_by_side(crops, gaps, shifts)
+
+
+def touching_digits(n: int, rng: np.random.Generator, digits: np.ndarray) -> list[np.ndarray]:
+    """Return ``n`` crops of two (three in a quarter of them) touching or overlapping digits."""
+    out = []
+    for _ in range(n):
+        count = 3 if rng.random() < 0.25 else 2
+        pen = PENS[int(rng.integers(len(PENS)))]
+        height = rng.uniform(*HEIGHT)
+        crops = [
+            draw_at_height(
+                digits[int(rng.integers(len(digits)))],
+                height * rng.uniform(1 - HEIGHT_SPREAD, 1 + HEIGHT_SPREAD),
+                pen,
+            )
+            for _ in range(count)
+        ]
+        out.append(_row(crops, height, rng))
+    return out
+
+
+def with_neighbour_piece(n: int, rng: np.random.Generator, digits: np.ndarray) -> list[np.ndarray]:
+    """Return ``n`` digits joined to a piece of the digit beside them, as a cut too far would."""
+    out: list[np.ndarray] = []
+    while len(out) < n:
+        pen = PENS[int(rng.integers(len(PENS)))]
+        height = rng.uniform(*HEIGHT)
+        first, second = (
+            draw_at_height(digits[int(rng.integers(len(digits)))], height, pen) for _ in range(2)
+        )
+        on_right = rng.random() < 0.5
+        # The neighbour on the right shows its left side, and the other way round. Its rows are
+        # kept whole, so that it stands on the same line as the digit.
+        keep = max(1, round(rng.uniform(*NEIGHBOUR_CUT) * second.shape[1]))
+        piece = second[:, :keep] if on_right else second[:, -keep:]
+        columns = np.flatnonzero(piece.max(axis=0) > INK_FLOOR)
+        if float(piece.sum()) < MIN_NEIGHBOUR_INK * float(first.sum()) or not columns.size:
+            continue
+        piece = piece[:, columns[0] : columns[-1] + 1]
+        out.append(_row([first, piece] if on_right else [piece, first], height, rng))
+    return out
