@@ -27,7 +27,7 @@ LOOKS_LIKE_A_DIGIT = {
     "1": "IlijJ|!¡/\\↑↓r()[]{}",
     "2": "Zz?",  # a hook over a diagonal (the dot of "?" is easily lost)
     "3": "Ξ",  # three bars that touch are a 3 (or an 8)
-    "4": "Yy",  # two arms over a stem: the open 4
+    "4": "YyΨψ",  # two arms over a stem: the open 4
     "5": "Ss§",
     "6": "bGδ",  # a stem over a loop
     "7": "T",  # a T with a short left arm is a 7, with short arms a 1 with a flag
