@@ -22,8 +22,8 @@ from digits.vision import normalise, segment
 Drawing = Callable[[ImageDraw.ImageDraw, int], None]
 PAGE = (520, 300)
 PEN = 12
-# Mean absolute difference (0-255) under which an image is a template's digit.
-NEAR = 28.0
+# An image is a template's digit when the ink they do not share is under NEAR of all their ink.
+NEAR = 0.6
 
 
 def eight(draw: ImageDraw.ImageDraw, left: int) -> None:
@@ -67,7 +67,10 @@ def recognizer(templates: dict[int, Drawing]) -> segment.Classify:
     def classify(images: np.ndarray) -> np.ndarray:
         out = np.full((len(images), NOT_A_DIGIT + 1), 0.005)
         for row, image in zip(out, images.astype(np.float32), strict=True):
-            distances = {d: float(np.abs(image - t).mean()) for d, t in known.items()}
+            distances = {
+                d: float(np.abs(image - t).sum() / (image.sum() + t.sum()))
+                for d, t in known.items()
+            }
             digit = min(distances, key=distances.__getitem__)
             row[digit if distances[digit] < NEAR else NOT_A_DIGIT] = 0.95
         return out / out.sum(axis=1, keepdims=True)
@@ -108,6 +111,17 @@ def test_nothing_the_recognizer_accepts_is_refused(drawings):
     classify = recognizer({1: one, 7: seven})
     with pytest.raises(NotADigit, match="does not look like a digit"):
         segment.find_digits(page(*drawings), classify)
+
+
+def wave(draw: ImageDraw.ImageDraw, left: int) -> None:
+    """A short flat mark: every piece of it is flatter than a digit."""
+    draw.line([(left, 150), (left + 40, 140), (left + 80, 152)], fill=0, width=6, joint="curve")
+
+
+@pytest.mark.parametrize("drawings", [((wave, 200),), ((wave, 60), (wave, 300))])
+def test_flat_marks_alone_are_refused_not_a_crash(drawings):
+    with pytest.raises(NotADigit):
+        segment.find_digits(page(*drawings), recognizer({1: one}))
 
 
 def test_a_single_digit_is_read_whole_exactly_as_to_mnist_reads_it():

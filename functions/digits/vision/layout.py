@@ -264,7 +264,7 @@ def layout(ink: np.ndarray, labels: np.ndarray) -> Plan:
     upright = [p for p in pieces if p.height >= FLAT * p.width] or pieces
     height = float(max(p.height for p in upright))
     majors = [p for p in pieces if max(p.height, p.width) >= MINOR * height]
-    line_top = min(p.top for p in majors if p.height >= FLAT * p.width or p not in upright)
+    line_top = min(p.top for p in majors)
     underlines = [
         p
         for p in majors
