@@ -1,4 +1,5 @@
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -7,7 +8,9 @@ import pytest
 from moto import mock_aws
 
 from digits import instance
-from digits.config import Settings
+from digits.config import DEFAULT_SITE_PORT, Settings
+from infra.local_stack import Stack, start_stack
+from infra.servers import FAKE_CREDENTIALS, REGION, UNSET
 from model import mnist
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,16 +34,16 @@ def mnist_test(mnist_dir):
 
 BUCKET = "digits-test-images"
 MAIN = REPO / "functions" / "main.py"
-TEST_ORIGINS = "http://127.0.0.1:8000,http://localhost:8000"
+TEST_ORIGINS = f"http://127.0.0.1:{DEFAULT_SITE_PORT},http://localhost:{DEFAULT_SITE_PORT}"
 
 
 def use_fake_aws(patch: pytest.MonkeyPatch) -> None:
     """Set fake AWS credentials and region; no profile or endpoint leaks in from the environment."""
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+    for name in (*UNSET, "AWS_ENDPOINT_URL_S3"):
         patch.delenv(name, raising=False)
-    patch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    for name, value in FAKE_CREDENTIALS.items():
+        patch.setenv(name, value)
+    patch.setenv("AWS_DEFAULT_REGION", REGION)
 
 
 @pytest.fixture
@@ -68,9 +71,21 @@ def s3(aws_credentials, bucket, monkeypatch):
     """An S3 client under moto's mock_aws, with the images bucket created."""
     monkeypatch.setenv("IMAGES_BUCKET", bucket)
     with mock_aws():
-        client = boto3.client("s3", region_name="us-east-1")
+        client = boto3.client("s3", region_name=REGION)
         client.create_bucket(Bucket=bucket)
         yield client
+
+
+@pytest.fixture(scope="session")
+def local_stack() -> Iterator[Stack]:
+    """The local stack as make dev runs it (default settings), shared by the whole session.
+
+    Tests that use it share its bucket: each looks only at the objects it made (the keys its
+    answers returned). moto runs in a process of its own: moto's in-process state is one per
+    process, and mock_aws (the ``s3`` fixture) wipes it on entering and on leaving.
+    """
+    with start_stack(moto_process=True) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

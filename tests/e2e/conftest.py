@@ -1,18 +1,18 @@
-"""Browser fixtures: Debian's Chromium, the local stack, and a page that records console errors."""
+"""Browser fixtures: Debian's Chromium, the page on the local stack, its console errors."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
 
-from infra.local_stack import Stack, start_stack
+from infra.local_stack import Stack
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -48,20 +48,13 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
-    """Run S3 (moto), the function and the static site on loopback for the whole session."""
-    with start_stack() as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def base_url(stack: Stack) -> str:
+def base_url(local_stack: Stack) -> str:
     """Point playwright's base_url at the local site.
 
     This also replaces pytest-playwright's fallback fixture, which pytest 9 deprecates (a
     session fixture on a plugin instance) and filterwarnings=error would turn into an error.
     """
-    return stack.site_url
+    return local_stack.site_url
 
 
 @pytest.fixture(scope="session")
@@ -129,9 +122,9 @@ class Site:
 
 
 @pytest.fixture
-def open_site(stack: Stack, artifacts: Path) -> Callable[..., Site]:
+def open_site(local_stack: Stack, artifacts: Path) -> Callable[..., Site]:
     """Return a function that opens the page (served by `on`, default the session's stack)."""
-    return lambda page, on=stack: Site(page, on, artifacts).open()
+    return lambda page, on=local_stack: Site(page, on, artifacts).open()
 
 
 @pytest.fixture

@@ -27,15 +27,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from digits.config import MAX_BATCH_IMAGES
 from digits_client.files import collect
 from digits_client.predicting import predict
 from digits_client.transport import Client, RetryPolicy
-from infra.local_stack import start_stack
 from infra.servers import free_port
-from model import mnist
 
 FOLDER_DIGITS = 300
-BUCKET = "digits-client-test"
 FAST = ("--backoff", "0.001", "--max-wait", "5")
 
 
@@ -70,20 +68,16 @@ def lines_of(stdout: str) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def mnist_test(mnist_dir):
-    return mnist.load(mnist_dir)
-
-
-@pytest.fixture(scope="module")
 def folder(tmp_path_factory, mnist_test) -> tuple[Path, dict[str, int]]:
     """A few hundred digit images in nested folders, and the right label of each file."""
+    images, digits = mnist_test
     root = tmp_path_factory.mktemp("scans")
     labels = {}
     for i in range(FOLDER_DIGITS):
         path = root / f"box{i % 3}" / f"{i:03d}.png"
         path.parent.mkdir(exist_ok=True)
-        path.write_bytes(paper_png(mnist_test.test_images[i]))
-        labels[str(path)] = int(mnist_test.test_labels[i])
+        path.write_bytes(paper_png(images[i]))
+        labels[str(path)] = int(digits[i])
     return root, labels
 
 
@@ -292,57 +286,53 @@ def test_a_progress_bar_on_a_terminal_but_not_when_piped(scripted, tmp_path):
 # ---- the real local stack ---------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def stack():
-    with start_stack(env={"IMAGES_BUCKET": BUCKET}) as running:
-        yield running
-
-
 def test_a_batch_of_good_corrupt_and_blank_images_is_answered_image_by_image(
-    stack, tmp_path, mnist_test
+    local_stack, tmp_path, mnist_test
 ):
+    images, labels = mnist_test
     sent = {
-        "one.png": paper_png(mnist_test.test_images[0]),
+        "one.png": paper_png(images[0]),
         "corrupt.png": corrupt_png(),
         "blank.png": BLANK,
-        "two.png": paper_png(mnist_test.test_images[1]),
+        "two.png": paper_png(images[1]),
     }
     for name, data in sent.items():
         (tmp_path / name).write_bytes(data)
     entries = collect([str(tmp_path / name) for name in sent])
-    outcomes = list(predict(entries, Client(stack.function_url, RetryPolicy(retries=0))))
+    outcomes = list(predict(entries, Client(local_stack.function_url, RetryPolicy(retries=0))))
     assert [Path(o.file).name for o in outcomes] == list(sent)
     first, corrupt, blank, second = outcomes
-    assert first.answer["digit"] == int(mnist_test.test_labels[0])
-    assert second.answer["digit"] == int(mnist_test.test_labels[1])
+    assert first.answer["digit"] == int(labels[0])
+    assert second.answer["digit"] == int(labels[1])
     assert corrupt.error["code"] == "invalid_image"
     assert blank.error["code"] == "nothing_drawn"
-    s3 = stack.s3_client()
+    s3 = local_stack.s3_client()
     for outcome, name in ((first, "one.png"), (second, "two.png")):
         assert outcome.answer["saved"] is True
         assert outcome.answer["receipt"]
-        stored = s3.get_object(Bucket=stack.bucket, Key=outcome.answer["image"]["key"])
+        stored = s3.get_object(Bucket=local_stack.bucket, Key=outcome.answer["image"]["key"])
         assert stored["Body"].read() == sent[name]
     assert first.answer["image"]["key"] != second.answer["image"]["key"]
 
 
-def test_every_image_of_a_batch_is_stored(stack, tmp_path, mnist_test):
-    for i in range(32):
-        (tmp_path / f"{i:02d}.png").write_bytes(paper_png(mnist_test.test_images[100 + i]))
-    outcomes = list(predict(collect([str(tmp_path)]), Client(stack.function_url)))
+def test_every_image_of_a_batch_is_stored(local_stack, tmp_path, mnist_test):
+    images, _ = mnist_test
+    for i in range(MAX_BATCH_IMAGES):  # one full batch
+        (tmp_path / f"{i:02d}.png").write_bytes(paper_png(images[100 + i]))
+    outcomes = list(predict(collect([str(tmp_path)]), Client(local_stack.function_url)))
     assert all(o.ok for o in outcomes)
     keys = {o.answer["image"]["key"] for o in outcomes}
-    assert len(keys) == 32
-    s3 = stack.s3_client()
+    assert len(keys) == MAX_BATCH_IMAGES
+    s3 = local_stack.s3_client()
     for outcome in outcomes:
-        stored = s3.get_object(Bucket=stack.bucket, Key=outcome.answer["image"]["key"])
+        stored = s3.get_object(Bucket=local_stack.bucket, Key=outcome.answer["image"]["key"])
         assert stored["Body"].read() == Path(outcome.file).read_bytes()
 
 
-def test_the_cli_on_a_folder_prints_one_line_per_file_with_the_right_digits(stack, folder):
+def test_the_cli_on_a_folder_prints_one_line_per_file_with_the_right_digits(local_stack, folder):
     root, labels = folder
     console_script = (str(Path(sys.executable).parent / "digits"),)
-    done = run_cli("predict", "--url", stack.function_url, str(root), program=console_script)
+    done = run_cli("predict", "--url", local_stack.function_url, str(root), program=console_script)
     assert done.returncode == 0, done.stderr
     lines = lines_of(done.stdout)
     assert [line["file"] for line in lines] == sorted(labels, key=lambda f: Path(f).parts)
@@ -352,11 +342,12 @@ def test_the_cli_on_a_folder_prints_one_line_per_file_with_the_right_digits(stac
     assert all(line["key"] and line["receipt"] and line["saved"] for line in lines)
 
 
-def test_feedback_with_the_receipt_from_predict_is_recorded(stack, tmp_path, mnist_test):
+def test_feedback_with_the_receipt_from_predict_is_recorded(local_stack, tmp_path, mnist_test):
+    images, _ = mnist_test
     image = tmp_path / "seven.png"
-    image.write_bytes(paper_png(mnist_test.test_images[0]))
-    (line,) = lines_of(run_cli("predict", "--url", stack.function_url, str(image)).stdout)
-    url = ("--url", stack.function_url)
+    image.write_bytes(paper_png(images[0]))
+    (line,) = lines_of(run_cli("predict", "--url", local_stack.function_url, str(image)).stdout)
+    url = ("--url", local_stack.function_url)
     done = run_cli("feedback", *url, line["key"], "3", "--receipt", line["receipt"])
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)

@@ -4,6 +4,7 @@ import base64
 import http.client
 import io
 import json
+import re
 import threading
 import urllib.parse
 import urllib.request
@@ -13,24 +14,18 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from PIL import Image
 
+from digits.config import Settings
 from infra.collected import newest_images
-from infra.local_stack import start_stack
-from model import mnist
 
 CONCURRENT = 100
 TIMEOUT = 120
+UPLOAD_LIMIT = re.compile(r"export const MAX_UPLOAD_BYTES = (\d+);")
 
 
 @pytest.fixture(scope="module")
-def stack():
-    with start_stack(env={"MAX_BODY_BYTES": str(1024 * 1024)}) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def test_digits(mnist_dir):
-    data = mnist.load(mnist_dir)
-    return data.test_images[:CONCURRENT], data.test_labels[:CONCURRENT]
+def test_digits(mnist_test):
+    images, labels = mnist_test
+    return images[:CONCURRENT], labels[:CONCURRENT]
 
 
 def request(stack, method: str, path: str, body: bytes | None = None, headers=None):
@@ -74,30 +69,36 @@ def encode(kind: str, data: bytes) -> tuple[bytes, str]:
     return data, "image/png"
 
 
-def count_objects(stack) -> int:
+def stored_keys(stack) -> set[str]:
     paginator = stack.s3_client().get_paginator("list_objects_v2")
-    return sum(page.get("KeyCount", 0) for page in paginator.paginate(Bucket=stack.bucket))
+    pages = paginator.paginate(Bucket=stack.bucket)
+    return {item["Key"] for page in pages for item in page.get("Contents", [])}
 
 
-def test_health_over_http(stack):
-    status, headers, body = request(stack, "GET", "/health")
+def page_config(stack) -> str:
+    with urllib.request.urlopen(f"{stack.site_url}/config.js", timeout=TIMEOUT) as response:
+        return response.read().decode()
+
+
+def test_health_over_http(local_stack):
+    status, headers, body = request(local_stack, "GET", "/health")
     assert status == 200
     assert headers["Content-Type"] == "application/json"
     assert json.loads(body)["status"] == "ok"
 
 
-def test_concurrent_predictions_each_keep_their_own_object(stack, test_digits):
+def test_concurrent_predictions_each_keep_their_own_object(local_stack, test_digits):
     images, labels = test_digits
     kinds = ("canvas", "upload", "raw")
     sent = [png(image) for image in images]
     assert len(set(sent)) == CONCURRENT
-    before = count_objects(stack)
+    before = stored_keys(local_stack)
     start = threading.Barrier(CONCURRENT)
 
     def send(i: int):
         body, content_type = encode(kinds[i % 3], sent[i])
         start.wait(TIMEOUT)  # all requests leave together
-        return request(stack, "POST", "/predict", body, {"Content-Type": content_type})
+        return request(local_stack, "POST", "/predict", body, {"Content-Type": content_type})
 
     with ThreadPoolExecutor(max_workers=CONCURRENT) as pool:
         answers = list(pool.map(send, range(CONCURRENT)))
@@ -107,10 +108,11 @@ def test_concurrent_predictions_each_keep_their_own_object(stack, test_digits):
     assert all(b["saved"] is True for b in bodies)
     keys = [b["image"]["key"] for b in bodies]
     assert len(set(keys)) == CONCURRENT
-    assert count_objects(stack) - before == CONCURRENT
-    client = stack.s3_client()
+    # The bucket is shared: what is new in it is what these requests stored.
+    assert stored_keys(local_stack) - before == set(keys)
+    client = local_stack.s3_client()
     for i, key in enumerate(keys):
-        stored = client.get_object(Bucket=stack.bucket, Key=key)
+        stored = client.get_object(Bucket=local_stack.bucket, Key=key)
         assert stored["Body"].read() == sent[i]
         assert stored["ContentType"] == "image/png"
         assert stored["Metadata"]["source"] == kinds[i % 3]
@@ -123,31 +125,37 @@ def test_concurrent_predictions_each_keep_their_own_object(stack, test_digits):
     assert right >= 0.9 * CONCURRENT
 
 
-def test_feedback_with_the_receipt_over_http_and_no_listing(stack, test_digits):
+def test_feedback_with_the_receipt_over_http_and_no_listing(local_stack, test_digits):
     images, labels = test_digits
     body, content_type = encode("raw", png(images[0]))
-    status, _, answer = request(stack, "POST", "/predict", body, {"Content-Type": content_type})
+    status, _, answer = request(
+        local_stack, "POST", "/predict", body, {"Content-Type": content_type}
+    )
     key, receipt = json.loads(answer)["image"]["key"], json.loads(answer)["receipt"]
     feedback = json.dumps({"key": key, "label": int(labels[0]), "receipt": receipt}).encode()
     status, _, _ = request(
-        stack, "POST", "/feedback", feedback, {"Content-Type": "application/json"}
+        local_stack, "POST", "/feedback", feedback, {"Content-Type": "application/json"}
     )
     assert status == 200
-    [row] = [image for image in newest_images(stack.s3_client(), stack.bucket) if image.key == key]
+    # The newest image is this one: one test at a time uses the stack.
+    [row] = newest_images(local_stack.s3_client(), local_stack.bucket, limit=1)
+    assert row.key == key
     assert [label.label for label in row.labels] == [int(labels[0])]
-    status, _, _ = request(stack, "GET", "/images?limit=1")
+    status, _, _ = request(local_stack, "GET", "/images?limit=1")
     assert status == 404
 
 
-def test_cors_over_http(stack):
-    site_origin = stack.site_url
-    status, headers, _ = request(stack, "GET", "/health", headers={"Origin": site_origin})
+def test_cors_over_http(local_stack):
+    site_origin = local_stack.site_url
+    status, headers, _ = request(local_stack, "GET", "/health", headers={"Origin": site_origin})
     assert headers.get_all("Access-Control-Allow-Origin") == [site_origin]
     assert "Origin" in headers["Vary"]
-    _, headers, _ = request(stack, "GET", "/health", headers={"Origin": "http://evil.example"})
+    _, headers, _ = request(
+        local_stack, "GET", "/health", headers={"Origin": "http://evil.example"}
+    )
     assert headers.get_all("Access-Control-Allow-Origin") is None
     status, headers, body = request(
-        stack,
+        local_stack,
         "OPTIONS",
         "/predict",
         headers={"Origin": site_origin, "Access-Control-Request-Method": "POST"},
@@ -158,26 +166,29 @@ def test_cors_over_http(stack):
 
 
 @pytest.mark.parametrize("path", ["/favicon.ico", "/robots.txt", "/nope"])
-def test_not_found_is_json_over_http(stack, path):
-    status, headers, body = request(stack, "GET", path)
+def test_not_found_is_json_over_http(local_stack, path):
+    status, headers, body = request(local_stack, "GET", path)
     assert status == 404
     assert headers["Content-Type"] == "application/json"
     assert json.loads(body)["error"]["code"] == "not_found"
 
 
-def test_a_declared_oversized_body_is_413_over_http(stack):
-    body = b"\x00" * (2 * 1024 * 1024)
-    status, _, answer = request(stack, "POST", "/predict", body, {"Content-Type": "image/png"})
+def test_a_declared_oversized_body_is_413_over_http(local_stack):
+    body = b"\x00" * (Settings.from_env({}).max_body_bytes + 1)
+    status, _, answer = request(
+        local_stack, "POST", "/predict", body, {"Content-Type": "image/png"}
+    )
     assert status == 413
     assert json.loads(answer)["error"]["code"] == "too_large"
 
 
-def test_a_chunked_oversized_body_is_413_over_http(stack):
+def test_a_chunked_oversized_body_is_413_over_http(local_stack):
     # No Content-Length: the bounded read is what stops it.
-    url = urllib.parse.urlsplit(stack.function_url)
+    chunk = 64 * 1024
+    url = urllib.parse.urlsplit(local_stack.function_url)
     connection = http.client.HTTPConnection(url.hostname, url.port, timeout=TIMEOUT)
     try:
-        chunks = (b"\x00" * 65536 for _ in range(32))
+        chunks = (b"\x00" * chunk for _ in range(Settings.from_env({}).max_body_bytes // chunk + 1))
         connection.request(
             "POST",
             "/predict",
@@ -192,9 +203,21 @@ def test_a_chunked_oversized_body_is_413_over_http(stack):
         connection.close()
 
 
-def test_the_page_is_served_with_config_pointing_at_the_function(stack):
-    with urllib.request.urlopen(f"{stack.site_url}/config.js", timeout=TIMEOUT) as response:
-        config = response.read().decode()
-    assert f'export const FUNCTION_URL = "{stack.function_url}";' in config.splitlines()
-    # The stack's function runs with a 1 MiB limit (above): the page is told the same.
-    assert f"export const MAX_UPLOAD_BYTES = {1024 * 1024};" in config.splitlines()
+def test_the_page_is_served_with_config_pointing_at_the_function(local_stack):
+    config = page_config(local_stack)
+    assert f'export const FUNCTION_URL = "{local_stack.function_url}";' in config.splitlines()
+
+
+def test_the_page_is_told_the_upload_limit_the_function_enforces(local_stack):
+    limit = int(UPLOAD_LIMIT.search(page_config(local_stack)).group(1))
+    # Not an image either way: at the limit the body is read and refused as what it is.
+    at_limit = b"\x00" * limit
+    status, _, answer = request(
+        local_stack, "POST", "/predict", at_limit, {"Content-Type": "image/png"}
+    )
+    assert (status, json.loads(answer)["error"]["code"]) != (413, "too_large")
+    over = at_limit + b"\x00"
+    status, _, answer = request(
+        local_stack, "POST", "/predict", over, {"Content-Type": "image/png"}
+    )
+    assert (status, json.loads(answer)["error"]["code"]) == (413, "too_large")

@@ -16,25 +16,16 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from infra.collected import labels_by_key
-from infra.local_stack import start_stack
-from model import mnist
 
 GPS_IFD = 0x8825
 SECRETS = (b"Canon", b"EOS 5D", b"SERIAL-1234", b"Home Street")
 
 
 @pytest.fixture(scope="module")
-def stack():
-    # A bucket of its own: moto's state is shared by every in-process server of the test run.
-    with start_stack(env={"IMAGES_BUCKET": "digits-privacy"}) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def photo_of_a_seven(mnist_dir) -> Image.Image:
-    data = mnist.load(mnist_dir)
-    digit = data.test_images[0]  # a 7
-    assert int(data.test_labels[0]) == 7
+def photo_of_a_seven(mnist_test) -> Image.Image:
+    images, labels = mnist_test
+    digit = images[0]  # a 7
+    assert int(labels[0]) == 7
     grey = Image.fromarray(255 - digit).resize((224, 224), Image.Resampling.BICUBIC)
     return grey.convert("RGB")
 
@@ -72,7 +63,7 @@ def pixels(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.int16)
 
 
-def test_a_phone_jpeg_is_stored_without_gps_camera_or_dates(stack, photo_of_a_seven):
+def test_a_phone_jpeg_is_stored_without_gps_camera_or_dates(local_stack, photo_of_a_seven):
     exif = Image.Exif()
     exif[0x010F], exif[0x0110], exif[0xA431] = "Canon", "EOS 5D", "SERIAL-1234"
     exif[0x0132] = "2026:11:30 10:00:00"
@@ -81,9 +72,9 @@ def test_a_phone_jpeg_is_stored_without_gps_camera_or_dates(stack, photo_of_a_se
     buffer = io.BytesIO()
     photo_of_a_seven.save(buffer, "JPEG", quality=92, exif=exif.tobytes())
     sent = buffer.getvalue()
-    answer = predict(stack, sent, "image/jpeg")
+    answer = predict(local_stack, sent, "image/jpeg")
     assert answer["digit"] == 7
-    kept = stored(stack, answer["image"]["key"])
+    kept = stored(local_stack, answer["image"]["key"])
     assert not [secret for secret in SECRETS if secret in kept]
     opened = Image.open(io.BytesIO(kept))
     assert dict(opened.getexif()) == {}
@@ -92,39 +83,41 @@ def test_a_phone_jpeg_is_stored_without_gps_camera_or_dates(stack, photo_of_a_se
     assert np.abs(pixels(kept) - pixels(sent)).max() <= 1
 
 
-def test_a_png_text_chunk_is_gone_and_the_pixels_are_exact(stack, photo_of_a_seven):
+def test_a_png_text_chunk_is_gone_and_the_pixels_are_exact(local_stack, photo_of_a_seven):
     info = PngImagePlugin.PngInfo()
     info.add_text("Comment", "drawn at 12 Home Street")
     info.add_itxt("Description", "12 Home Street", zip=True)
     buffer = io.BytesIO()
     photo_of_a_seven.save(buffer, "PNG", pnginfo=info)
     sent = buffer.getvalue()
-    answer = predict(stack, sent, "image/png")
-    kept = stored(stack, answer["image"]["key"])
+    answer = predict(local_stack, sent, "image/png")
+    kept = stored(local_stack, answer["image"]["key"])
     assert b"Home Street" not in kept
     assert Image.open(io.BytesIO(kept)).text == {}
     assert np.array_equal(pixels(kept), pixels(sent))
 
 
-def test_a_second_visitor_can_neither_list_nor_label_the_first_ones_images(stack, photo_of_a_seven):
+def test_a_second_visitor_can_neither_list_nor_label_the_first_ones_images(
+    local_stack, photo_of_a_seven
+):
     buffer = io.BytesIO()
     photo_of_a_seven.save(buffer, "PNG")
-    first = predict(stack, buffer.getvalue(), "image/png")
+    first = predict(local_stack, buffer.getvalue(), "image/png")
     key = first["image"]["key"]
     # Nothing lists images: not the old route, not with a limit.
     for path in ("/images", "/images?limit=100"):
-        status, answer = call(stack, "GET", path)
+        status, answer = call(local_stack, "GET", path)
         assert (status, answer["error"]["code"]) == (404, "not_found")
     # The second visitor has a receipt of their own, for their own image, and guesses.
-    second = predict(stack, buffer.getvalue(), "image/png")
+    second = predict(local_stack, buffer.getvalue(), "image/png")
     for receipt in (second["receipt"], "forged", first["receipt"][:-2] + "AA"):
-        status, answer = label(stack, key, 1, receipt)
+        status, answer = label(local_stack, key, 1, receipt)
         assert (status, answer["error"]["code"]) == (403, "forbidden")
-    status, answer = label(stack, key, 1, "")
+    status, answer = label(local_stack, key, 1, "")
     assert (status, answer["error"]["code"]) == (400, "bad_request")
-    assert key not in labels_by_key(stack.s3_client(), stack.bucket)
+    assert key not in labels_by_key(local_stack.s3_client(), local_stack.bucket)
     # The sender can, and each label is kept.
-    assert label(stack, key, 1, first["receipt"])[0] == 200
-    assert label(stack, key, 7, first["receipt"])[0] == 200
-    labels = labels_by_key(stack.s3_client(), stack.bucket)[key]
+    assert label(local_stack, key, 1, first["receipt"])[0] == 200
+    assert label(local_stack, key, 7, first["receipt"])[0] == 200
+    labels = labels_by_key(local_stack.s3_client(), local_stack.bucket)[key]
     assert [entry.label for entry in labels] == [1, 7]

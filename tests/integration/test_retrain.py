@@ -68,6 +68,8 @@ def operator(module_aws_credentials):
 
 def run_scenario(current, data, mnist_dir, tmp_path, operator, bucket, wrong, cache):
     """Send and label the images through a real stack, then retrain; return what it decided."""
+    # A stack of its own, not the session's: the function serves the small current model, and
+    # retrain reads every label in the bucket, so each scenario's must be alone in one.
     env = {"MODEL_PATH": str(current), "IMAGES_BUCKET": bucket}
     with start_stack(env=env) as stack:
         sent = scenario.upload(stack.function_url, data, OUTLINED, wrong)
@@ -108,7 +110,7 @@ def test_labelled_outlined_digits_make_a_better_model_and_it_is_promoted(
     assert (out / "confusion.png").is_file()
     assert "**Promoted**" in (tmp_path / "report.md").read_text()
     assert current.read_bytes() == before  # the current artifact is never touched in place
-    # What make dev does on its next start: serve the artifact at MODEL_PATH.
+    # What make dev does on its next start: serve the artifact at MODEL_PATH (a stack of its own).
     with start_stack(env={"MODEL_PATH": str(out / train.ARTIFACT)}) as stack:
         health = get_json(f"{stack.function_url}/health")
     assert health["model"]["version"] == outcome.candidate.version
