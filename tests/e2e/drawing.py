@@ -5,12 +5,10 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Callable
-from pathlib import Path
 
+import numpy as np
 from PIL import Image
 from playwright.sync_api import Page
-
-from model import mnist
 
 # Digits as polylines in pad coordinates (0..1 across and down), the way a person draws them.
 ONE = [[(0.53, 0.17), (0.50, 0.50), (0.47, 0.83)]]
@@ -54,12 +52,9 @@ def predict_response(page: Page, action: Callable[[], object]) -> dict:
     return info.value.json()
 
 
-def mnist_file(mnist_dir: Path, index: int, fmt: str) -> bytes:
-    """Render an MNIST test digit as a scan would look: dark ink on white, 280 pixels wide."""
-    data = mnist.load(mnist_dir)
-    image = Image.fromarray(255 - data.test_images[index]).resize(
-        (280, 280), Image.Resampling.LANCZOS
-    )
+def mnist_file(digit: np.ndarray, fmt: str) -> bytes:
+    """Render an MNIST digit as a scan would look: dark ink on white, 280 pixels wide."""
+    image = Image.fromarray(255 - digit).resize((280, 280), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     image.save(out, format=fmt.upper())
     return out.getvalue()

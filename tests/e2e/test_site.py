@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -92,7 +91,9 @@ def test_live_prediction_waits_for_the_stroke_to_end(site) -> None:
     page.wait_for_load_state("networkidle")
     sent = len(predictions)
     page.get_by_test_id("predict").click()
-    page.wait_for_timeout(600)
+    # The click handler would have sent at once: a request the page makes after it comes later.
+    with page.expect_request(lambda r: r.url.endswith("/health")):
+        page.evaluate("url => fetch(`${url}/health`)", site.stack.function_url)
     assert len(predictions) == sent
     expect(page.get_by_test_id("digit")).to_have_text("7")
     assert site.errors() == []
@@ -183,10 +184,11 @@ def test_pen_drawing_is_predicted(site) -> None:
 
 
 @pytest.mark.parametrize("fmt", list(UPLOADS))
-def test_uploaded_image_is_predicted_saved_and_labelled(site, mnist_dir: Path, fmt: str) -> None:
+def test_uploaded_image_is_predicted_saved_and_labelled(site, mnist_test, fmt: str) -> None:
     page, stack = site.page, site.stack
     index, label = UPLOADS[fmt]
-    content = mnist_file(mnist_dir, index, fmt)
+    images, _ = mnist_test
+    content = mnist_file(images[index], fmt)
     predictions: list[str] = []
     page.on("request", lambda r: predictions.append(r.url) if r.url.endswith("/predict") else None)
 
@@ -237,11 +239,10 @@ def test_uploaded_image_is_predicted_saved_and_labelled(site, mnist_dir: Path, f
 
 
 @pytest.mark.parametrize("how", ["drop", "paste"])
-def test_dropped_or_pasted_image_is_previewed_then_predicted(
-    site, mnist_dir: Path, how: str
-) -> None:
+def test_dropped_or_pasted_image_is_previewed_then_predicted(site, mnist_test, how: str) -> None:
     page = site.page
-    content = list(mnist_file(mnist_dir, 0, "png"))  # MNIST's first test digit, a 7
+    images, _ = mnist_test
+    content = list(mnist_file(images[0], "png"))  # MNIST's first test digit, a 7
     page.evaluate(
         """([how, bytes]) => {
           const data = new DataTransfer();
@@ -363,9 +364,8 @@ def test_keyboard_undo_and_predict(site) -> None:
 
 
 def test_image_not_saved_is_said_plainly(browser: Browser, open_site) -> None:
-    # A stack of its own whose bucket is gone: every save fails for real, predictions still work.
-    # Its own bucket name too: moto's servers in one process share their state, so deleting the
-    # default bucket would take the session stack's images with it.
+    # A stack of its own, as no setting makes it: its bucket is deleted, so every save fails for
+    # real while predictions still work. The session's stack keeps its bucket for the others.
     with start_stack(env={"IMAGES_BUCKET": "digits-images-gone"}) as broken:
         broken.s3_client().delete_bucket(Bucket=broken.bucket)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
