@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -110,30 +112,21 @@ def test_keys_and_receipts_come_from_the_os_per_request_not_from_seeded_state():
     assert first_key.rsplit("-", 1)[1] != second_key.rsplit("-", 1)[1]
 
 
-def test_without_the_runtime_module_registering_does_nothing(monkeypatch):
-    import builtins
-    import importlib
-
-    import digits.snapstart
-
-    real_import = builtins.__import__
-
-    def no_runtime_module(name, *args, **kwargs):
-        if name == "snapshot_restore_py":
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_runtime_module)
-    registered = len(snapshot_restore_py.get_before_snapshot())
-    fallback = importlib.reload(digits.snapstart)
-    try:
-
-        def hook() -> None:
-            raise AssertionError("never called")
-
-        assert fallback.register_before_snapshot(hook) is hook
-        assert fallback.register_after_restore(hook) is hook
-        assert len(snapshot_restore_py.get_before_snapshot()) == registered
-    finally:
-        monkeypatch.undo()
-        importlib.reload(digits.snapstart)
+def test_without_the_runtime_module_registering_does_nothing():
+    # A process of its own in which snapshot_restore_py cannot be imported, as anywhere but on
+    # Lambda's runtime (None in sys.modules makes the import raise ImportError).
+    script = (
+        "import sys\n"
+        "sys.modules['snapshot_restore_py'] = None\n"
+        "from digits import snapstart\n"
+        "def hook():\n"
+        "    raise AssertionError('never called')\n"
+        "assert snapstart.register_before_snapshot(hook) is hook\n"
+        "assert snapstart.register_after_restore(hook) is hook\n"
+        "print(snapstart.register_before_snapshot.__module__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "digits.snapstart"  # its own do-nothing registration
