@@ -12,23 +12,24 @@ import pytest
 from PIL import Image
 
 from digits import recognise
+from digits.config import DEFAULT_SITE_PORT
 from digits.http import api
 from digits.storage import keys
 from digits.storage.receipts import receipt_digest
 from infra.collected import labels_by_key, newest_images
 from infra.local_stack import free_port
-from model import mnist
+from tests.conftest import TEST_ORIGINS
 
-ALLOWED = "http://127.0.0.1:8000"
+ALLOWED = f"http://127.0.0.1:{DEFAULT_SITE_PORT}"
 # MNIST test digits the checks below send; index -> label is read from the data, not assumed.
 DIGIT_INDICES = (0, 1, 2)
 KEY = "images/2026/11/24/20261124T061502123456Z-0123456789abcdef.png"
 
 
 @pytest.fixture(scope="module")
-def digits(mnist_dir):
-    data = mnist.load(mnist_dir)
-    return [(data.test_images[i], int(data.test_labels[i])) for i in DIGIT_INDICES]
+def digits(mnist_test):
+    images, labels = mnist_test
+    return [(images[i], int(labels[i])) for i in DIGIT_INDICES]
 
 
 def png(image: Image.Image) -> bytes:
@@ -498,7 +499,7 @@ def test_feedback_body_must_be_a_json_object(client, content_type, body, status,
 # --- CORS -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("origin", ["http://127.0.0.1:8000", "http://localhost:8000"])
+@pytest.mark.parametrize("origin", TEST_ORIGINS.split(","))
 @pytest.mark.parametrize(
     ("method", "path"), [("GET", "/health"), ("GET", "/nope"), ("POST", "/predict")]
 )
@@ -509,7 +510,7 @@ def test_allowed_origins_get_exactly_one_allow_origin(client, origin, method, pa
 
 
 @pytest.mark.parametrize(
-    "origin", ["http://evil.example", "http://127.0.0.1:9999", "null", "http://127.0.0.1:8000.evil"]
+    "origin", ["http://evil.example", "http://127.0.0.1:9999", "null", f"{ALLOWED}.evil"]
 )
 def test_other_origins_get_no_allow_origin(client, origin):
     response = client.get("/health", headers={"Origin": origin})

@@ -13,13 +13,12 @@ from PIL import Image
 from digits.config import MAX_BATCH_IMAGES
 from digits.storage import keys
 from digits.storage.receipts import receipt_digest
-from model import mnist
 
 
 @pytest.fixture(scope="module")
-def digits(mnist_dir):
-    data = mnist.load(mnist_dir)
-    return [(data.test_images[i], int(data.test_labels[i])) for i in range(6)]
+def digits(mnist_test):
+    images, labels = mnist_test
+    return [(images[i], int(labels[i])) for i in range(6)]
 
 
 def png(array: np.ndarray) -> bytes:

@@ -18,6 +18,8 @@ from infra import deploy
 from infra.runtime import runtime_version
 
 REPO = Path(__file__).resolve().parents[2]
+# A deploy's region, not the tests' fake REGION (us-east-1, infra/servers.py): outside
+# us-east-1 a bucket needs a LocationConstraint, as most deploys' buckets do.
 REGION = "eu-west-1"
 FUNCTION_URL = "https://a3b5c7d9e1f2g4h6i8j0k2l4m6n8o0pq.lambda-url.eu-west-1.on.aws/"
 SITE_BUCKET = "digits-sitebucket-1a2b3c4d5e6f"

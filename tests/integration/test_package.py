@@ -23,6 +23,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from infra import measure_lambda
+from infra.servers import REGION
 
 REPO = Path(__file__).resolve().parents[2]
 SAM_VENV = REPO / ".venv-sam"
@@ -114,7 +115,7 @@ def installed_bytes(name: str) -> int:
 
 def sam_env() -> dict[str, str]:
     """The environment for sam: no telemetry, a region for the template's pseudo parameters."""
-    return {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "eu-west-1"}
+    return {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": REGION}
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from moto import mock_aws
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from digits.config import Settings
+from infra.servers import REGION
 from tests.conftest import use_fake_aws
 
 MAIN = Path(__file__).resolve().parents[2] / "functions" / "main.py"
@@ -35,7 +36,7 @@ schema = schemathesis.openapi.from_wsgi("/openapi.json", APP)
 def bucket(module_aws_credentials):
     """The app's default bucket under moto, for the whole module."""
     with mock_aws():
-        boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
+        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
         yield
 
 
