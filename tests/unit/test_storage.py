@@ -5,6 +5,7 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 
@@ -216,16 +217,17 @@ def test_a_malformed_endpoint_leaves_a_store_that_says_why(aws_credentials, monk
         save(store)
 
 
-def test_an_instance_builds_one_client_that_concurrent_requests_share(s3, model, monkeypatch):
+def test_an_instance_builds_one_client_that_concurrent_requests_share(s3, monkeypatch):
     made = []
 
-    def counting_client(settings):
-        made.append(real_client(settings))
+    def counting_client(settings, session=None):
+        made.append(real_client(settings, session))
         return made[-1]
 
     real_client = images.s3_client
     monkeypatch.setattr(images, "s3_client", counting_client)
-    built = instance.build(model=model)
+    # The store is under test: a stand-in model, so the committed one is never loaded here.
+    built = instance.build(model=SimpleNamespace(version="test-1"))
     start = threading.Barrier(16)
 
     def ask(_):

@@ -1,0 +1,68 @@
+"""The NumPy perceptron as exported: exact against scikit-learn on MNIST, alone and in an ensemble.
+
+Fitted on MNIST here, so not a unit test (tests/unit/test_mlp.py holds the export's refusal).
+"""
+
+import joblib
+import numpy as np
+import pytest
+from sklearn.neural_network import MLPClassifier
+
+from digits.classifier import features
+from digits.classifier.inference import load_model
+from digits.classifier.mlp import SMALL_BATCH, Perceptron
+from model import mnist
+from model.export import artifact, export_sklearn_forest, export_sklearn_mlp
+
+FEATURE_SET = "deskewed+hog"
+
+
+@pytest.fixture(scope="module")
+def data(mnist_dir):
+    return mnist.load(mnist_dir)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    """A small network fitted as model.train fits one: float32 inputs scaled by 1/255."""
+    x = features.extract(data.train_images[:3000], FEATURE_SET).astype(np.float32) / 255
+    network = MLPClassifier(hidden_layer_sizes=(64,), max_iter=5, random_state=0)
+    with pytest.warns(Warning, match="Stochastic Optimizer"):
+        return network.fit(x, data.train_labels[:3000])
+
+
+def test_numpy_perceptron_matches_scikit_learn_on_the_whole_test_set(data, fitted):
+    x_test = features.extract(data.test_images, FEATURE_SET)
+    exported = export_sklearn_mlp(fitted)
+    expected = fitted.predict_proba(x_test.astype(np.float32) / 255)
+    assert np.abs(exported.predict_proba(x_test) - expected).max() <= 1e-6
+    assert exported.weights[0].dtype == np.float32
+
+
+def test_ensemble_artifact_averages_its_members(tmp_path, data, fitted):
+    from sklearn.ensemble import RandomForestClassifier
+
+    x = features.extract(data.train_images[:2000], FEATURE_SET)
+    forest = export_sklearn_forest(
+        RandomForestClassifier(n_estimators=5, random_state=0).fit(x, data.train_labels[:2000])
+    )
+    network = export_sklearn_mlp(fitted)
+    path = tmp_path / "model.joblib"
+    joblib.dump(artifact([network, forest], [0.75, 0.25], FEATURE_SET, "v"), path)
+    model = load_model(path)
+    assert isinstance(model.members[0], Perceptron)
+    images = data.test_images[:100]
+    x_test = features.extract(images, FEATURE_SET)
+    expected = 0.75 * network.predict_proba(x_test) + 0.25 * forest.predict_proba(x_test)
+    np.testing.assert_allclose(model.predict_proba(images), expected, atol=1e-12)
+    assert model.predict(images[0]).probabilities == pytest.approx(tuple(expected[0]), abs=1e-6)
+
+
+def test_small_batches_agree_with_large_ones(data, fitted):
+    # Up to SMALL_BATCH rows go through einsum on the calling thread, more through BLAS.
+    x_test = features.extract(data.test_images[:200], FEATURE_SET)
+    exported = export_sklearn_mlp(fitted)
+    large = exported.predict_proba(x_test)
+    small = np.vstack([exported.predict_proba(x_test[i : i + 1]) for i in range(200)])
+    assert len(x_test) > SMALL_BATCH
+    assert np.abs(small - large).max() <= 1e-6
