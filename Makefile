@@ -41,8 +41,10 @@ $(CHROMIUM):
 dev: $(STAMP) ## run the whole app locally: S3 emulated, the function and the page on loopback
 	$(BIN)/python -m infra.local_stack
 
-test: $(STAMP) $(SAM_STAMP) $(CHROMIUM) lint ## install what the tests need and run every test
-	$(BIN)/python -m pytest
+# Two workers (pytest-xdist), each given whole files: a module's fixtures (trained models, the
+# package) are built once, and each worker runs its own session stack.
+test: $(STAMP) $(SAM_STAMP) $(CHROMIUM) lint ## install what the tests need and run every test, on both cores
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 quick: $(STAMP) ## while working: unit tests and the in-process API tests, on both cores
 	$(BIN)/python -m pytest -q -n 2 tests/unit tests/integration/test_api.py
