@@ -1,4 +1,4 @@
-"""Lambda's Python: its version from template.yaml, and an interpreter of that version here.
+"""Lambda's facts from template.yaml (Python version, memory, timeout); a Python of that version.
 
 Standard library only, so infra/Makefile can run it as a script while `sam build` makes the package:
 ``python3 infra/runtime.py --version`` prints the version, ``python3 infra/runtime.py`` the path of
@@ -22,6 +22,23 @@ def runtime_version(template: Path = REPO / "template.yaml") -> str:
     match = re.search(r"^\s*Runtime:\s*python(3\.\d+)\s*$", template.read_text(), re.MULTILINE)
     if match is None:
         raise ValueError(f"no python Runtime in {template}")
+    return match[1]
+
+
+def memory_size(template: Path = REPO / "template.yaml") -> int:
+    """Return the function's MemorySize in MB from template.yaml."""
+    return int(_property("MemorySize", r"\d+", template))
+
+
+def timeout_seconds(template: Path = REPO / "template.yaml") -> int:
+    """Return the function's Timeout in seconds from template.yaml."""
+    return int(_property("Timeout", r"\d+", template))
+
+
+def _property(name: str, pattern: str, template: Path) -> str:
+    match = re.search(rf"^\s*{name}:\s*({pattern})\s*$", template.read_text(), re.MULTILINE)
+    if match is None:
+        raise ValueError(f"no {name} in {template}")
     return match[1]
 
 

@@ -25,6 +25,15 @@ DEFAULT_MAX_PIXELS = 40_000_000
 DEFAULT_URL_SECONDS = 600
 # Images one POST /predict/batch may hold.
 MAX_BATCH_IMAGES = 32
+# S3 puts one batch makes at once (the S3 client keeps as many connections): a put is a wait on
+# the network, and overlapping them is most of what a batch saves (bench/cost.py).
+BATCH_PUTS = 16
+# The function's memory and timeout: template.yaml's MemorySize and Timeout are the one source
+# (infra/runtime.py reads them; a test holds these defaults to them). On Lambda, the memory is
+# read from AWS_LAMBDA_FUNCTION_MEMORY_SIZE, which Lambda sets from MemorySize, and the time left
+# from the invocation's context; elsewhere (make dev, tests) these stand in for them.
+DEFAULT_MEMORY_MB = 1024
+DEFAULT_TIMEOUT_SECONDS = 30
 # Digits read in one image; a label of a number has at most as many.
 MAX_DIGITS = 12
 
@@ -54,6 +63,8 @@ class Settings:
     s3_connect_timeout: float
     s3_read_timeout: float
     s3_max_attempts: int
+    memory_mb: int = DEFAULT_MEMORY_MB
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -72,4 +83,6 @@ class Settings:
             s3_connect_timeout=float(env.get("S3_CONNECT_TIMEOUT", 2)),
             s3_read_timeout=float(env.get("S3_READ_TIMEOUT", 5)),
             s3_max_attempts=int(env.get("S3_MAX_ATTEMPTS", 3)),
+            memory_mb=int(env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", DEFAULT_MEMORY_MB)),
+            timeout_seconds=float(env.get("FUNCTION_TIMEOUT", DEFAULT_TIMEOUT_SECONDS)),
         )

@@ -16,6 +16,7 @@ from PIL import Image
 
 from digits.classifier.inference import Model, load_model
 from digits.config import Settings
+from digits.imaging.budget import DecodeBudget, capacity_bytes
 from digits.storage.images import ImageStore
 from digits.vision import normalise
 
@@ -25,11 +26,13 @@ Preprocess = Callable[[Image.Image], np.ndarray]
 
 @dataclass(frozen=True)
 class Instance:
-    """Settings, the loaded model, the image store and the preprocessing the model expects."""
+    """Settings, the loaded model, the image store, the memory decodes may hold, and the
+    preprocessing the model expects."""
 
     settings: Settings
     model: Model
     store: ImageStore
+    decoding: DecodeBudget
     # Swappable so the benchmark can serve a reference pipeline behind this same code.
     preprocess: Preprocess = normalise.to_mnist
 
@@ -50,5 +53,6 @@ def build(
         settings=settings,
         model=model or cached_model(settings.model_path),
         store=ImageStore.connect(settings),
+        decoding=DecodeBudget(capacity_bytes(settings.memory_mb)),
         preprocess=preprocess,
     )

@@ -1,9 +1,10 @@
-"""Read the digits in one image and keep the image: the core of ``POST /predict``."""
+"""Read the digits in one image and keep the image: the core of ``POST /predict`` and its batch."""
 
 from __future__ import annotations
 
 import base64
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -12,8 +13,10 @@ from PIL import Image
 
 from digits.box import Box
 from digits.classifier.inference import Model, Prediction
+from digits.config import BATCH_PUTS
+from digits.deadline import UNLIMITED, Deadline, OutOfTime
 from digits.errors import RequestError
-from digits.imaging import decoding
+from digits.imaging import budget, decoding
 from digits.instance import Instance, Preprocess
 from digits.storage.errors import StorageUnavailable
 from digits.storage.receipts import new_receipt, receipt_digest
@@ -48,16 +51,36 @@ def read_digits(
     ]
 
 
-def recognise(instance: Instance, data: bytes, source: str) -> dict:
+def recognise(instance: Instance, data: bytes, source: str, deadline: Deadline = UNLIMITED) -> dict:
     """Decode, preprocess and predict ``data``, store it, and return the answer's JSON body.
 
     What is stored is ``data`` without identifying metadata, as it was decoded, under a new key;
     the answer carries the receipt that lets its sender, and no one else, label it. Request
-    errors (bad image, nothing drawn, too many digits) raise; a storage failure does not: the
-    prediction is still answered, with ``saved`` false and a warning, and the failure is logged.
+    errors (bad image, over the memory budget, nothing drawn, too many digits) raise, and so does
+    OutOfTime when the image cannot be read and stored before ``deadline``; a storage failure does
+    not: the prediction is still answered, with ``saved`` false and a warning, and it is logged.
     """
-    decoded = decoding.decode_image(data, max_pixels=instance.settings.max_pixels)
-    digits = read_digits(instance.model, decoded.image, instance.preprocess)
+    opened = decoding.open_image(data, max_pixels=instance.settings.max_pixels)
+    cost = budget.image_bytes(opened)
+    if cost > instance.decoding.capacity:
+        raise budget.too_large(opened, instance.decoding.capacity, instance.settings.memory_mb)
+    return _recognise_opened(instance, opened, cost, source, deadline)
+
+
+def _recognise_opened(
+    instance: Instance, opened: decoding.Opened, cost: int, source: str, deadline: Deadline
+) -> dict:
+    """Read an image whose header is read, within the memory and time it has, and store it."""
+    # Reading is not started unless there is time left after it for at least the shortest put.
+    deadline.require(instance.store.shortest_call_seconds(), "reading the image", saved=False)
+    with instance.decoding.holding(cost, deadline):
+        decoded = decoding.load(opened)
+        try:
+            digits = read_digits(instance.model, decoded.image, instance.preprocess)
+        finally:
+            # The pixels are not needed past here: freed now, not after the S3 put.
+            decoded.image.close()
+            opened.image.close()
     boxes = [d.box.scaled(*decoded.scale) for d in digits]
     number = "".join(str(d.prediction.digit) for d in digits)
     number_confidence = float(np.prod([d.prediction.confidence for d in digits]))
@@ -87,6 +110,7 @@ def recognise(instance: Instance, data: bytes, source: str) -> dict:
             model_version=instance.model.version,
             receipt_digest=receipt_digest(receipt),
             boxes=boxes,
+            deadline=deadline,
         )
     except StorageUnavailable:
         log.exception("could not save a %s image to bucket %s", source, instance.store.bucket)
@@ -115,30 +139,76 @@ def _digit_entry(digit: ReadDigit, box: Box) -> dict:
     }
 
 
-# Images of one batch are recognised on a few threads: their S3 puts overlap.
-BATCH_THREADS = 4
-
+# Images of one batch read at once: reading is CPU work (the memory budget bounds its bytes).
+READ_THREADS = 4
 
 # One image of a batch: its bytes, or the request error that makes it unusable, and its source.
 BatchItem = tuple[bytes | RequestError, str]
+OUT_OF_TIME = "out_of_time"
 
 
-def recognise_batch(instance: Instance, items: list[BatchItem]) -> list[dict]:
+def recognise_batch(
+    instance: Instance,
+    items: list[BatchItem],
+    deadline: Deadline = UNLIMITED,
+    done: dict[int, dict] | None = None,
+) -> list[dict]:
     """Return, in order, ``recognise``'s answer or the error of each image of a batch.
 
-    One image's failure, of whatever kind, is that image's answer alone.
+    One image's failure, of whatever kind, is that image's answer alone. The headers are read
+    first and the request's memory budget given out in the order sent: an image past it gets its
+    own 413 before anything is decoded. An image that cannot be read and stored before
+    ``deadline`` gets the error ``out_of_time``. ``done`` holds answers an earlier attempt of the
+    same request already gave, by position: those images are not read or stored again.
     """
-    with ThreadPoolExecutor(max_workers=min(BATCH_THREADS, len(items))) as pool:
-        return list(pool.map(lambda item: _one_of_batch(instance, *item), items))
+    done = done or {}
+    left = instance.decoding.capacity
+    plans: list[dict | tuple[decoding.Opened, int, str]] = []
+    for index, (data, source) in enumerate(items):
+        if index in done:
+            plans.append(done[index])
+            continue
+        try:
+            if isinstance(data, RequestError):
+                raise data
+            opened = decoding.open_image(data, max_pixels=instance.settings.max_pixels)
+            cost = budget.image_bytes(opened)
+            if cost > instance.decoding.capacity:
+                raise budget.too_large(
+                    opened, instance.decoding.capacity, instance.settings.memory_mb
+                )
+            if cost > left:
+                raise budget.over_budget(opened, left, instance.decoding.capacity)
+        except RequestError as error:
+            plans.append(error.to_dict())
+            continue
+        left -= cost
+        plans.append((opened, cost, source))
+    reading = threading.Semaphore(READ_THREADS)
+    todo = [plan for plan in plans if isinstance(plan, tuple)]
+    with ThreadPoolExecutor(max_workers=max(1, min(BATCH_PUTS, len(todo)))) as pool:
+        answers = iter(
+            pool.map(lambda plan: _one_of_batch(instance, reading, deadline, *plan), todo)
+        )
+        return [plan if isinstance(plan, dict) else next(answers) for plan in plans]
 
 
-def _one_of_batch(instance: Instance, data: bytes | RequestError, source: str) -> dict:
-    if isinstance(data, RequestError):
-        return data.to_dict()
+def _one_of_batch(
+    instance: Instance,
+    reading: threading.Semaphore,
+    deadline: Deadline,
+    opened: decoding.Opened,
+    cost: int,
+    source: str,
+) -> dict:
     try:
-        return recognise(instance, data, source)
+        # A few images are read at once; the many threads are for their S3 puts.
+        with reading:
+            return _recognise_opened(instance, opened, cost, source, deadline)
     except RequestError as error:
         return error.to_dict()
+    except OutOfTime as error:
+        return {"error": {"code": OUT_OF_TIME, "message": f"not stored: {error.message}"}}
     except Exception:  # one image's crash must not fail the others; it is logged
         log.exception("unexpected error on one image of a batch")
         return {"error": {"code": "internal", "message": "internal error; it has been logged"}}

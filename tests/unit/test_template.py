@@ -8,9 +8,10 @@ import pytest
 from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode import decode_str
 
+from digits import config
 from digits.config import Settings
-from digits.storage import keys
-from infra.runtime import runtime_version
+from digits.storage import idempotency, keys
+from infra.runtime import memory_size, runtime_version, timeout_seconds
 
 REPO = Path(__file__).resolve().parents[2]
 TEMPLATE = REPO / "template.yaml"
@@ -84,6 +85,7 @@ def test_function_may_do_exactly_what_storage_does(function):
     granted = {(action, str(s["Resource"])) for s in statements for action in _list(s["Action"])}
     objects = str({"Fn::Sub": "${ImagesBucket.Arn}/images/*"})
     labels = str({"Fn::Sub": "${ImagesBucket.Arn}/labels/*"})
+    records = str({"Fn::Sub": "${ImagesBucket.Arn}/" + idempotency.PREFIX + "*"})
     bucket = str({"Fn::GetAtt": ["ImagesBucket", "Arn"]})
     assert granted == {
         ("s3:GetObject", objects),
@@ -91,6 +93,8 @@ def test_function_may_do_exactly_what_storage_does(function):
         ("s3:PutObjectTagging", objects),
         ("s3:PutObject", labels),
         ("s3:PutObjectTagging", labels),
+        ("s3:GetObject", records),
+        ("s3:PutObject", records),
         ("s3:ListBucket", bucket),
     }
     assert all(s["Effect"] == "Allow" for s in statements)
@@ -221,6 +225,22 @@ def test_labelled_images_and_labels_have_their_own_longer_retention(template, re
     assert rule["ExpirationInDays"] == {
         "Fn::If": ["ExpireLabelled", {"Ref": "LabelledImageRetentionDays"}, 1]
     }
+
+
+def test_idempotency_records_expire_after_the_day_a_key_holds(resources):
+    rule = _rule(resources, "ExpireIdempotencyRecords")
+    assert rule["Prefix"] == idempotency.PREFIX
+    assert rule["Status"] == "Enabled"
+    assert rule["ExpirationInDays"] * 86_400 == idempotency.KEPT.total_seconds()
+
+
+def test_the_function_knows_its_memory_and_timeout_from_the_template(function):
+    # On Lambda they come from the runtime (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, the context); the
+    # defaults that stand in for them elsewhere are the template's.
+    assert function["MemorySize"] == memory_size() == config.DEFAULT_MEMORY_MB
+    assert function["Timeout"] == timeout_seconds() == config.DEFAULT_TIMEOUT_SECONDS
+    settings = Settings.from_env({"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "2048"})
+    assert settings.memory_mb == 2048
 
 
 def test_snapstart_on_published_versions_behind_the_live_alias_unless_turned_off(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.exceptions import MethodNotAllowed as WerkzeugMethodNotAllowed
@@ -17,12 +18,21 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from digits.config import MAX_DIGITS
+from digits.deadline import Deadline
 from digits.errors import BadRequest, MethodNotAllowed, NotFound
-from digits.http import request_log
+from digits.http import idempotency, request_log
+from digits.http.idempotency import Outcome
 from digits.http.request_body import limit_body, read_image, read_images, read_json
-from digits.http.responses import JsonResponse, error_response, json_response, with_cors
+from digits.http.responses import (
+    JsonResponse,
+    error_response,
+    json_response,
+    out_of_time,
+    with_cors,
+)
 from digits.instance import Instance
-from digits.recognise import recognise, recognise_batch
+from digits.recognise import OUT_OF_TIME, recognise, recognise_batch
+from digits.storage.keys import iso, new_label_key
 
 # Reading an oversized body to its end lets the client see the 413 instead of a reset
 # connection; past this many bytes it is not worth the time and is left unread.
@@ -30,19 +40,65 @@ DRAIN_BYTES = 64 * 1024 * 1024
 CHUNK_BYTES = 64 * 1024
 
 
-def predict(request: Request, instance: Instance) -> Response:
+def predict(request: Request, instance: Instance, deadline: Deadline) -> Response:
     """Predict the digit in the request's image and keep the image in S3."""
     data, source = read_image(request, instance.settings.max_body_bytes)
-    return json_response(recognise(instance, data, source))
+
+    def attempt(plan: dict, progress: dict, deadline: Deadline) -> Outcome:
+        body = recognise(instance, data, source, deadline)
+        # Not saved (S3 failed): a repeat with the same Idempotency-Key tries again.
+        return Outcome(json_response(body), final=body["saved"])
+
+    content = idempotency.fingerprint(source, data)
+    return idempotency.answer(request, instance, deadline, "predict", content, attempt)
 
 
-def predict_batch(request: Request, instance: Instance) -> Response:
-    """Predict and keep each image of a batch; answer each in the order sent."""
+def predict_batch(request: Request, instance: Instance, deadline: Deadline) -> Response:
+    """Predict and keep each image of a batch; answer each in the order sent.
+
+    Out of time, the answer is 503 with every image's outcome: a repeat with the same
+    Idempotency-Key reads and stores only the images not stored yet.
+    """
     items = read_images(request, instance.settings.max_body_bytes)
-    return json_response({"results": recognise_batch(instance, items)})
+
+    def attempt(plan: dict, progress: dict, deadline: Deadline) -> Outcome:
+        done = {int(index): answer for index, answer in progress.get("results", {}).items()}
+        results = recognise_batch(instance, items, deadline, done)
+        kept = {str(i): answer for i, answer in enumerate(results) if _final(answer)}
+        stored = sum(answer.get("saved") is True for answer in results)
+        if any(_error_code(answer) == OUT_OF_TIME for answer in results):
+            message = (
+                f"the function ran out of time: {stored} of {len(results)} images stored; each "
+                "result says which, and a repeat with the same Idempotency-Key does the rest"
+            )
+            response = out_of_time(message, {"results": results})
+        else:
+            response = json_response({"results": results})
+        return Outcome(response, final=len(kept) == len(results), progress={"results": kept})
+
+    content = idempotency.fingerprint(
+        *(part for data, source in items for part in (source, _bytes(data)))
+    )
+    return idempotency.answer(request, instance, deadline, "predict_batch", content, attempt)
 
 
-def health(request: Request, instance: Instance) -> Response:
+def _final(answer: dict) -> bool:
+    """Say whether a batch's answer for one image stands: stored, or refused for good."""
+    if "saved" in answer:
+        return answer["saved"] is True
+    return _error_code(answer) not in (OUT_OF_TIME, "internal")
+
+
+def _error_code(answer: dict) -> str | None:
+    error = answer.get("error")
+    return error.get("code") if isinstance(error, dict) else None
+
+
+def _bytes(data: bytes | Exception) -> bytes:
+    return data if isinstance(data, bytes) else str(data).encode()
+
+
+def health(request: Request, instance: Instance, deadline: Deadline) -> Response:
     """Say the instance is ready, with the model version and how long it took to load."""
     model = instance.model
     return json_response(
@@ -53,7 +109,7 @@ def health(request: Request, instance: Instance) -> Response:
     )
 
 
-def feedback(request: Request, instance: Instance) -> Response:
+def feedback(request: Request, instance: Instance, deadline: Deadline) -> Response:
     """Add the correct label to a stored image, for whoever holds its receipt."""
     document = read_json(request, instance.settings.max_body_bytes)
     key, label, receipt = document.get("key"), document.get("label"), document.get("receipt")
@@ -66,8 +122,21 @@ def feedback(request: Request, instance: Instance) -> Response:
         )
     if not isinstance(receipt, str) or not receipt:
         raise BadRequest("field 'receipt' (the receipt from /predict) is required")
-    labelled_at = instance.store.record_label(key, label, receipt)
-    return json_response({"key": key, "label": label, "labelled_at": labelled_at})
+
+    def plan() -> dict:
+        # Every attempt under one Idempotency-Key stores the label at the same key, once.
+        moment = datetime.now(UTC)
+        return {"label_key": new_label_key(key, moment), "labelled_at": iso(moment)}
+
+    def attempt(plan: dict, progress: dict, deadline: Deadline) -> Outcome:
+        moment = datetime.fromisoformat(plan["labelled_at"]) if plan else None
+        labelled_at = instance.store.record_label(
+            key, label, receipt, moment, deadline, plan.get("label_key")
+        )
+        return Outcome(json_response({"key": key, "label": label, "labelled_at": labelled_at}))
+
+    content = idempotency.fingerprint(key, str(label), receipt)
+    return idempotency.answer(request, instance, deadline, "feedback", content, attempt, plan)
 
 
 def _is_label(label: object) -> bool:
@@ -76,7 +145,7 @@ def _is_label(label: object) -> bool:
     return isinstance(label, int) and not isinstance(label, bool) and 0 <= label <= 9
 
 
-def openapi_document(request: Request, instance: Instance) -> Response:
+def openapi_document(request: Request, instance: Instance, deadline: Deadline) -> Response:
     """Return the OpenAPI 3 description of this API."""
     # Imported here: only this route needs it, and the first answer after a cold start should
     # not wait for it.
@@ -85,7 +154,7 @@ def openapi_document(request: Request, instance: Instance) -> Response:
     return json_response(openapi.document())
 
 
-View = Callable[[Request, Instance], Response]
+View = Callable[[Request, Instance, Deadline], Response]
 VIEWS: dict[str, View] = {
     "predict": predict,
     "predict_batch": predict_batch,
@@ -112,9 +181,10 @@ ENDPOINT = "digits.endpoint"
 def handle(request: Request, instance: Instance) -> Response:
     """Answer one request to the function, whatever its route; never raise. Log one line."""
     started = time.perf_counter()
+    deadline = request_deadline(request.environ, instance)
     limit_body(request, instance.settings.max_body_bytes)
     try:
-        response = _dispatch(request, instance)
+        response = _dispatch(request, instance, deadline)
     except Exception as error:  # noqa: BLE001 -- error_response logs everything unexpected
         response = error_response(error)
     answer = response.body if isinstance(response, JsonResponse) else None
@@ -135,7 +205,15 @@ def handle(request: Request, instance: Instance) -> Response:
     return response
 
 
-def _dispatch(request: Request, instance: Instance) -> Response:
+def request_deadline(environ: dict, instance: Instance) -> Deadline:
+    """Return when the request must have answered: Lambda's context says, else the settings."""
+    context = environ.get("apig_wsgi.context")
+    if callable(getattr(context, "get_remaining_time_in_millis", None)):
+        return Deadline.of_invocation(context)
+    return Deadline.after(instance.settings.timeout_seconds)
+
+
+def _dispatch(request: Request, instance: Instance, deadline: Deadline) -> Response:
     routes = ROUTES.bind_to_environ(request.environ)
     if request.method == "OPTIONS":
         allowed = routes.allowed_methods()
@@ -154,7 +232,7 @@ def _dispatch(request: Request, instance: Instance) -> Response:
         )
         response.headers["Allow"] = allow
         return response
-    return VIEWS[endpoint](request, instance)
+    return VIEWS[endpoint](request, instance, deadline)
 
 
 def _body_within(request: Request, limit: int) -> bool:

@@ -8,6 +8,10 @@ from digits.config import MAX_BATCH_IMAGES, MAX_DIGITS
 from digits.imaging.formats import ACCEPTED, ACCEPTED_NAMES
 
 _ERROR = {"$ref": "#/components/responses/Error"}
+# The routes that store take an Idempotency-Key, and may answer a repeat 409 or 422, and 503 out
+# of time (with Retry-After, and what was stored).
+_IDEMPOTENT = {"parameters": [{"$ref": "#/components/parameters/IdempotencyKey"}]}
+_REPEATS = {"409": _ERROR, "422": _ERROR, "503": _ERROR}
 
 
 def _json(schema: dict) -> dict:
@@ -56,8 +60,9 @@ _PREDICT = {
         "400": _ERROR,
         "413": _ERROR,
         "415": _ERROR,
-        "422": _ERROR,
+        **_REPEATS,
     },
+    **_IDEMPOTENT,
 }
 
 _PREDICT_BATCH = {
@@ -122,7 +127,9 @@ _PREDICT_BATCH = {
         "400": _ERROR,
         "413": _ERROR,
         "415": _ERROR,
+        **_REPEATS,
     },
+    **_IDEMPOTENT,
 }
 
 _DOCUMENT = {
@@ -209,8 +216,9 @@ _DOCUMENT = {
                     "403": _ERROR,
                     "404": _ERROR,
                     "415": _ERROR,
-                    "503": _ERROR,
+                    **_REPEATS,
                 },
+                **_IDEMPOTENT,
             }
         },
         "/openapi.json": {
@@ -351,8 +359,19 @@ _DOCUMENT = {
         },
         "responses": {
             "Error": {
-                "description": 'an error: {"error": {"code", "message"}}',
+                "description": 'an error: {"error": {"code", "message"}}; out of time (503), '
+                "also what was stored: saved, label_stored, or a batch's results",
                 "content": _json({"$ref": "#/components/schemas/Error"}),
+            }
+        },
+        "parameters": {
+            "IdempotencyKey": {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                "description": "a key of the sender's making (a UUID), the same on every repeat: "
+                "a repeat within a day gets the first answer and stores nothing new",
             }
         },
     },
