@@ -40,7 +40,8 @@ def parser() -> argparse.ArgumentParser:
         "--retries",
         type=_count,
         default=RetryPolicy.retries,
-        help="retries of a throttled (429), unavailable (503) or dropped request (%(default)s)",
+        help="retries of a throttled (429), unavailable (503), in-progress (409) or dropped "
+        "request, each with the request's own Idempotency-Key (%(default)s)",
     )
     common.add_argument(
         "--backoff",

@@ -117,7 +117,8 @@ class _Sender:
         except Unreachable as error:
             return self._give_up(names, "unreachable", str(error))
         results = answer.body.get("results") if isinstance(answer.body, dict) else None
-        if answer.status == 200 and isinstance(results, list) and len(results) == len(names):
+        # 503 with results: the function ran out of time, and says which images it stored.
+        if answer.status in (200, 503) and isinstance(results, list) and len(results) == len(names):
             return [_outcome(name, result) for name, result in zip(names, results, strict=True)]
         code, message = _error_of(answer)
         if answer.status in RETRY_STATUSES:

@@ -1,8 +1,11 @@
 """HTTP to the function: one requests session per thread, retried by urllib3's ``Retry``.
 
-429, 503 and dropped connections are retried with exponential backoff and jitter; a
-``Retry-After`` from the server is honoured (up to ``max_wait``). When the retries run out the
-last answer is returned (429, 503) or ``Unreachable`` is raised, with a message that says so.
+429, 503, 409 (a repeat that found its first attempt still at work) and dropped connections are
+retried with exponential backoff and jitter; a ``Retry-After`` from the server is honoured (up to
+``max_wait``). Every POST carries an ``Idempotency-Key`` of its own, the same on each retry, so
+that the function stores an image or a label once however often it is sent. When the retries run
+out the last answer is returned (429, 503, 409) or ``Unreachable`` is raised, with a message that
+says so.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import takewhile
@@ -19,7 +23,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InvalidHeader
 from urllib3.util.retry import Retry
 
-RETRY_STATUSES = frozenset({429, 503})
+RETRY_STATUSES = frozenset({409, 429, 503})
+IDEMPOTENCY_KEY = "Idempotency-Key"
 USER_AGENT = "digits-client/0.1"
 
 Listener = Callable[[str], None]
@@ -103,8 +108,8 @@ def make_retry(policy: RetryPolicy, listener: Listener | None = None) -> Reporti
     return ReportingRetry(
         total=policy.retries,
         connect=policy.retries,
-        # A connection dropped after the request went out is a read error: POST is retried too.
-        # At worst an image is stored twice; a prediction changes nothing else.
+        # A connection dropped after the request went out is a read error: POST is retried too,
+        # with its Idempotency-Key, so the function answers it once (Client.post).
         read=policy.retries,
         redirect=0,
         status=policy.retries,
@@ -142,11 +147,15 @@ class Client:
         self._local = threading.local()
 
     def post(self, path: str, **kwargs) -> Answer:
-        """POST to ``path`` (``requests`` keyword arguments); raise Unreachable on no answer."""
+        """POST to ``path`` (``requests`` keyword arguments); raise Unreachable on no answer.
+
+        The request carries a new Idempotency-Key, which urllib3 sends again with every retry.
+        """
         url = f"{self.url}{path}"
         timeout = (self.policy.connect_timeout, self.policy.read_timeout)
+        headers = {IDEMPOTENCY_KEY: str(uuid.uuid4()), **kwargs.pop("headers", {})}
         try:
-            response = self._session().post(url, timeout=timeout, **kwargs)
+            response = self._session().post(url, timeout=timeout, headers=headers, **kwargs)
         except requests.RequestException as error:
             raise Unreachable(
                 f"no answer from {url} after {self.policy.retries} retries: {_reason(error)}"
