@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from bench.batch import markdown as batch_markdown
+from bench.cost import markdown as cost_markdown
 from bench.numbers import table as numbers_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -257,6 +258,12 @@ def render(results: dict) -> str:
     if "batch" in results:
         lines += ["", "Batches (bench/batch.py, target: at least 2x the images per second):", ""]
         lines.append(batch_markdown(results["batch"]))
+    if "cost" in results:
+        lines += [
+            "",
+            "Cost on Lambda (bench/cost.py; target: batches at least 3x cheaper per image):",
+        ]
+        lines += ["", cost_markdown(results["cost"])]
     if "numbers" in results:
         lines += ["", "Numbers (bench/numbers.py; targets: wide gaps >= 95%, tight >= 92%, "]
         lines[-1] += "touching >= 75%; one digit at most 1 ms slower; six digits at most 3x one):"

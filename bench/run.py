@@ -6,8 +6,9 @@ The reference (bench/reference.py: scikit-learn forest of 100 trees on raw pixel
 resize + /255) is served behind the same HTTP stack as the function: functions-framework, the same
 ``digits.http.api`` and ``digits.storage.images`` code, S3 emulated by a moto server on loopback
 (bench/servers.py). The measurements are bench/accuracy.py, bench/cold_start.py, bench/warm.py,
-bench/memory.py and bench/package.py; bench/report.py writes bench/results.json, bench/RESULTS.md
-and the README's measured figures. This run also refreshes bench/model.json and the model card.
+bench/memory.py, bench/package.py, bench/batch.py, bench/cost.py (what batches cost on Lambda)
+and bench/numbers.py; bench/report.py writes bench/results.json, bench/RESULTS.md and the
+README's measured figures. This run also refreshes bench/model.json and the model card.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from bench import (
     accuracy,
     batch,
     cold_start,
+    cost,
     lambda_compare,
     numbers,
     package,
@@ -144,6 +146,8 @@ def main(argv: list[str] | None = None) -> dict:
             results[name]["in_process"] = figures
     print("batches over HTTP")
     results["batch"] = batch.run()
+    print("what batches cost on Lambda, S3 30 ms away")
+    results["cost"] = cost.measure()
     print("numbers")
     results["numbers"] = numbers.measure(n=40, split="report", single=args.n // 2)
     results["digits"]["artifact_bytes"] = Settings.from_env().model_path.stat().st_size
