@@ -220,8 +220,8 @@ def test_a_malformed_endpoint_leaves_a_store_that_says_why(aws_credentials, monk
 def test_an_instance_builds_one_client_that_concurrent_requests_share(s3, monkeypatch):
     made = []
 
-    def counting_client(settings):
-        made.append(real_client(settings))
+    def counting_client(settings, session=None):
+        made.append(real_client(settings, session))
         return made[-1]
 
     real_client = images.s3_client
