@@ -15,6 +15,7 @@ from PIL import Image
 from digits.box import Box
 from digits.errors import NothingDrawn
 from digits.imaging.decoding import WORK_SIDE
+from digits.vision import photo
 from digits.vision.ink import digit_ink
 
 SIZE = 28
@@ -59,8 +60,13 @@ def analyse(image: Image.Image) -> Analysis:
     work_factor = _reduction(eight_bit, WORK_SIDE)
     image = _reduce(eight_bit, WORK_SIDE)
     factor = _reduction(image, ANALYSIS_SIDE)
+    if photo.looks_like_photo(eight_bit):
+        # The ink of a photo of paper, dark on white: the page's edges, light and lines gone;
+        # small writing is looked for at a finer scale, where its strokes do not fade away.
+        image = photo.clean(image)
+        factor = photo.analysis_factor(image, factor, DETAIL)
     try:
-        ink = digit_ink(_reduce(image, ANALYSIS_SIDE))
+        ink = digit_ink(reduce_by(image, factor))
     except NothingDrawn:
         if factor == 1:
             raise

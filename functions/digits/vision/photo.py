@@ -1,0 +1,150 @@
+"""A photo of writing on paper, made into ink on white: the page found, its light evened out,
+its own lines set aside.
+
+Only an image that looks like a photo takes this path (``looks_like_photo``): opaque, at least
+PHOTO_SIDE pixels on its longer side and not a thin strip. Drawings from the page (transparent),
+scans and photos of a few hundred pixels, MNIST digits and printed digits are read as before, at
+no cost. A large digital drawing on an opaque background that does take it loses nothing: its
+light is even, its noise nil, and it has no sheet's edges or page's lines.
+
+``clean`` finds the sheet (sheet.py) and reads only INSET inside its edges; estimates the paper's
+light (illumination.py) and takes each pixel's darkness relative to it; finds the ruled and grid
+lines and margins (rules.py) and divides their darkness out. It keeps as ink the connected marks
+that are darker than the paper by HIGH times its noise somewhere and by LOW times it throughout
+(hysteresis: a faint stroke is kept whole where it joins a clear one), that do not reach the edge
+of what is read, that are not specks, and that are not far fainter than the darkest mark (what
+the light's estimate left behind). Each stroke is brought to full strength across its middle, so
+a thin or blurred one is not lost beside a bold one. What it returns is that ink, dark on white,
+at the size it was given, so the analysis that follows (normalise.py, segment.py) reads it as it
+reads a scan.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from digits.vision import illumination, rules, sheet
+from digits.vision.components import label_components
+
+# A photo: at least PHOTO_SIDE pixels on its longer side (phones take 12-megapixel photos and
+# messaging apps shrink them to about 1600; drawings and scans sent here are smaller), and its
+# shorter side at least PHOTO_SHAPE of that (a strip of a few pixels is no photo of a page).
+PHOTO_SIDE = 800
+PHOTO_SHAPE = 0.25
+# Ink is read only INSET of the shorter side inside the sheet's edges: the edges are found to a
+# pixel or two of a reduced copy (about half a percent of a photo's side), and a sliver of desk
+# must not pass for a stroke.
+INSET = 0.006
+# Marks that reach that edge, or come within EDGE_BAND of the shorter side of the frame's edge,
+# are the sheet's edge, the desk or the rim of a shadow or a vignette, not writing.
+EDGE_BAND = 0.01
+# Hysteresis thresholds on darkness, in units of the paper's noise, and never below LOW_FLOOR
+# and HIGH_FLOOR: the light is estimated to within a few percent where a shadow's edge is sharp,
+# however clean the photo.
+HIGH = 5.0
+LOW = 2.5
+HIGH_FLOOR = 0.12
+LOW_FLOOR = 0.05
+# A mark of fewer pixels than SPECK of the image's is a speck, not writing.
+SPECK = 2e-5
+# A mark is ink only if its darkness level (the LEVEL_QUANTILE of its pixels' darkness, which a
+# few noisy pixels do not raise) is at least LEVEL_SHARE of the darkest mark's.
+LEVEL_QUANTILE = 0.9
+LEVEL_SHARE = 0.5
+# A stroke's middle is the darkest pixel within STROKE_REACH pixels of it; strokes are brought to
+# full strength, but none counts as a stroke that is fainter than FAINTEST of the pen's level.
+STROKE_REACH = 3
+FAINTEST = 0.3
+
+
+def looks_like_photo(image: Image.Image) -> bool:
+    """Tell whether an L, RGB or RGBA image looks like a photo (see the module's doc)."""
+    long, short = max(image.size), min(image.size)
+    return image.mode in ("L", "RGB") and long >= PHOTO_SIDE and short >= PHOTO_SHAPE * long
+
+
+def clean(image: Image.Image) -> Image.Image:
+    """Return the ink of a photo of paper as an L image of the same size, dark on white."""
+    rgb = image.convert("RGB")
+    corners = sheet.find_sheet(rgb)
+    inside = sheet.sheet_mask(corners, rgb.size, INSET * min(rgb.size))
+    # The edge of what is read: just outside the sheet, or within EDGE_BAND of the frame's edge.
+    edge = ~inside
+    edge[1:] |= ~inside[:-1]
+    edge[:-1] |= ~inside[1:]
+    edge[:, 1:] |= ~inside[:, :-1]
+    edge[:, :-1] |= ~inside[:, 1:]
+    band = max(1, round(EDGE_BAND * min(rgb.size)))
+    edge[:band] = edge[-band:] = True
+    edge[:, :band] = edge[:, -band:] = True
+    luminance = np.asarray(rgb, dtype=np.float32) @ np.float32([0.299, 0.587, 0.114]) / 255
+    light = illumination.paper_light(luminance, inside)
+    dark, noise = illumination.darkness(luminance, light, inside)
+    dark = rules.remove_lines(dark, rules.find_lines(dark, noise, inside))
+    ink = _marks(dark, inside, edge, noise)
+    return Image.fromarray(np.rint(255 * (1 - np.clip(ink, 0, 1))).astype(np.uint8), "L")
+
+
+def analysis_factor(clean_image: Image.Image, factor: int, detail: int) -> int:
+    """Return the reduction at which to look for the ink of a cleaned photo: ``factor``, or less
+    if the ink would then span fewer than ``detail`` pixels (small writing in a large photo)."""
+    ink = np.asarray(clean_image) < 255
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        return factor
+    span = max(int(rows[-1] - rows[0]), int(columns[-1] - columns[0])) + 1
+    return max(1, min(factor, span // detail))
+
+
+def _marks(dark: np.ndarray, inside: np.ndarray, edge: np.ndarray, noise: float) -> np.ndarray:
+    """Keep the darkness of the marks inside the sheet that are ink (see the module's doc)."""
+    weak = inside & (dark >= max(LOW * noise, LOW_FLOOR))
+    labels = label_components(weak)
+    if labels.max() < 0:
+        return np.zeros_like(dark)
+    keep = np.zeros(int(labels.max()) + 1, dtype=bool)
+    keep[labels[weak & (dark >= max(HIGH * noise, HIGH_FLOOR))]] = True
+    # Marks that reach the edge of what is read: the sheet's edge, the desk, a shadow's rim.
+    keep[labels[edge & weak]] = False
+    # Specks: the noise's, the paper's, the dust's.
+    keep &= np.bincount(labels[weak], minlength=keep.size) >= SPECK * dark.size
+    # Marks far fainter than the darkest are what the light's estimate left: one pen wrote all.
+    level = _levels(labels[weak], dark[weak], keep.size)
+    pen = float(level[keep].max(initial=0.0))
+    keep &= level >= LEVEL_SHARE * pen
+    chosen = np.zeros(dark.shape, dtype=bool)
+    chosen[weak] = keep[labels[weak]]
+    return _even_strokes(np.where(chosen, dark, 0), pen)
+
+
+def _even_strokes(ink: np.ndarray, pen: float) -> np.ndarray:
+    """Bring every stroke's middle to full strength, keeping its profile across it.
+
+    A thin or blurred stroke, or one in a shadow's noise, is fainter than the rest of the same
+    pen's writing; the analysis that follows measures strokes against the writing's darkest, and
+    would lose it. Each pixel is divided by the darkest pixel within STROKE_REACH of it (a stroke's
+    middle, for its edges), or by FAINTEST of the pen's level if that is darker.
+    """
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        return ink
+    top, bottom = max(0, rows[0] - STROKE_REACH), rows[-1] + STROKE_REACH + 1
+    left, right = max(0, columns[0] - STROKE_REACH), columns[-1] + STROKE_REACH + 1
+    part = ink[top:bottom, left:right]
+    span = 2 * STROKE_REACH + 1
+    padded = np.pad(part, STROKE_REACH)
+    near = np.lib.stride_tricks.sliding_window_view(padded, span, axis=0).max(axis=-1)
+    near = np.lib.stride_tricks.sliding_window_view(near, span, axis=1).max(axis=-1)
+    even = ink.copy()
+    even[top:bottom, left:right] = np.clip(part / np.maximum(near, FAINTEST * pen), 0, 1)
+    return even
+
+
+def _levels(labels: np.ndarray, values: np.ndarray, count: int) -> np.ndarray:
+    """Return, for each label, the LEVEL_QUANTILE of its ``values``."""
+    order = np.lexsort((values, labels))
+    sizes = np.bincount(labels, minlength=count)
+    starts = np.cumsum(sizes) - sizes
+    ranks = starts + (np.maximum(sizes - 1, 0) * LEVEL_QUANTILE).astype(np.int64)
+    return np.where(sizes > 0, values[order][np.minimum(ranks, values.size - 1)], 0.0)

@@ -1,0 +1,74 @@
+"""A photo of paper made into ink on white (digits.vision.photo), and who takes that path."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digits.vision import normalise, photo
+from tests.unit.pages import draw_page
+
+CORNERS = np.array([[190.0, 95.0], [760.0, 120.0], [740.0, 640.0], [170.0, 610.0]])
+# A 7 written across the ruled lines, on the sheet.
+SEVEN = ((380, 250), (520, 245), (450, 470))
+
+
+@pytest.mark.parametrize(
+    ("mode", "size", "expected"),
+    [
+        ("RGBA", (1600, 1200), False),  # the page's canvas: transparent
+        ("RGB", (640, 480), False),  # a scan or a small photo, read as before
+        ("RGB", (1600, 1200), True),
+        ("L", (1200, 1600), True),
+    ],
+)
+def test_only_large_opaque_images_take_the_photo_path(mode, size, expected):
+    assert photo.looks_like_photo(Image.new(mode, size)) is expected
+
+
+def test_the_ink_of_a_sheet_on_a_desk_is_all_that_is_left():
+    page = draw_page(
+        corners=CORNERS, rule_spacing=24, slope=0.03, margin=260, strokes=(SEVEN,), shadow=0.4
+    )
+    ink = 1 - np.asarray(photo.clean(page.image), dtype=np.float32) / 255
+    written = page.ink > 0.5
+    # The pen's strokes are there, at full strength in their middle...
+    assert np.median(ink[written]) > 0.9
+    # ... and nothing else: not the desk, the sheet's edges, the shadow or the page's lines.
+    near = np.zeros_like(written)
+    rows, columns = np.nonzero(written)
+    near[rows.min() - 6 : rows.max() + 7, columns.min() - 6 : columns.max() + 7] = True
+    assert (ink[~near] > 0.1).sum() == 0
+
+
+def test_a_photo_of_paper_alone_is_read_whole():
+    # A digit near a corner of a ruled page that fills the frame is kept.
+    page = draw_page(rule_spacing=24, strokes=(((80, 90), (140, 80), (110, 200)),))
+    ink = 1 - np.asarray(photo.clean(page.image), dtype=np.float32) / 255
+    assert np.median(ink[page.ink > 0.5]) > 0.9
+
+
+def test_a_blank_page_has_no_ink():
+    page = draw_page(rule_spacing=24, grid=True, shadow=0.5)
+    assert np.asarray(photo.clean(page.image)).min() == 255
+
+
+def test_drawings_and_small_images_never_take_the_photo_path(monkeypatch):
+    def refuse(image):
+        raise AssertionError("the photo path was taken")
+
+    monkeypatch.setattr(photo, "clean", refuse)
+    canvas = np.zeros((400, 400, 4), dtype=np.uint8)
+    canvas[100:300, 190:210, 3] = 255
+    scan = np.full((480, 640), 240, dtype=np.uint8)
+    scan[150:330, 300:320] = 20
+    for image in (Image.fromarray(canvas), Image.fromarray(scan)):
+        assert normalise.to_mnist(image).max() > 0
+
+
+def test_small_writing_is_analysed_at_a_finer_scale():
+    page = draw_page((1600, 1200), strokes=(((800, 560), (830, 555), (815, 620)),), stroke_width=2)
+    analysis = normalise.analyse(page.image)
+    assert analysis.factor < -(-1024 // normalise.ANALYSIS_SIDE)
+    assert normalise.to_mnist(page.image).max() == 255
