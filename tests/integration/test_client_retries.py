@@ -23,10 +23,7 @@ import pytest
 from PIL import Image
 
 from digits.storage import keys
-from infra.local_stack import start_stack
 from infra.servers import HOST
-
-BUCKET = "digits-client-retries"
 
 
 class FirstAnswerLost(ThreadingHTTPServer):
@@ -81,15 +78,9 @@ class _Forward(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def stack(module_aws_credentials) -> Iterator:
-    with start_stack(env={"IMAGES_BUCKET": BUCKET}) as running:
-        yield running
-
-
 @pytest.fixture
-def proxy(stack) -> Iterator[FirstAnswerLost]:
-    server = FirstAnswerLost(stack.function_url)
+def proxy(local_stack) -> Iterator[FirstAnswerLost]:
+    server = FirstAnswerLost(local_stack.function_url)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield server
     server.shutdown()
@@ -104,16 +95,18 @@ def scans(folder, mnist_test, count: int) -> None:
         (folder / f"{index}.png").write_bytes(buffer.getvalue())
 
 
-def image_keys(stack) -> list[str]:
-    listed = stack.s3_client().list_objects_v2(Bucket=stack.bucket, Prefix=keys.PREFIX)
-    return sorted(item["Key"] for item in listed.get("Contents", []))
+def image_keys(stack) -> set[str]:
+    """Every image key in the stack's bucket (shared with other tests: compare before and after)."""
+    pages = stack.s3_client().get_paginator("list_objects_v2")
+    listed = pages.paginate(Bucket=stack.bucket, Prefix=keys.PREFIX)
+    return {item["Key"] for page in listed for item in page.get("Contents", [])}
 
 
 def test_the_cli_retries_a_timed_out_batch_without_storing_an_image_twice(
-    stack, proxy, tmp_path, mnist_test
+    local_stack, proxy, tmp_path, mnist_test
 ):
     scans(tmp_path, mnist_test, 3)
-    before = image_keys(stack)
+    before = image_keys(local_stack)
     done = subprocess.run(
         [
             sys.executable,
@@ -144,5 +137,5 @@ def test_the_cli_retries_a_timed_out_batch_without_storing_an_image_twice(
     assert len(set(proxy.forwarded)) == 1
     assert proxy.forwarded[0]
     assert "retry 1 of 5" in done.stderr
-    stored = sorted(set(image_keys(stack)) - set(before))
+    stored = sorted(image_keys(local_stack) - before)
     assert stored == sorted(line["key"] for line in lines)

@@ -19,6 +19,7 @@ from PIL import Image
 
 from digits.config import DEFAULT_MEMORY_MB, MAX_BATCH_IMAGES
 from digits.imaging import budget, decoding
+from infra.servers import FAKE_CREDENTIALS, REGION
 
 REPO = Path(__file__).resolve().parents[2]
 SIDE = 6000
@@ -42,7 +43,7 @@ def peak_mb():
     with open("/proc/self/status") as status:
         return int(next(l for l in status if l.startswith("VmHWM:")).split()[1]) / 1024
 with mock_aws():
-    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="digits-memory-budget")
+    boto3.client("s3").create_bucket(Bucket="digits-memory-budget")  # region from the env
     spec = importlib.util.spec_from_file_location("lambda_handler", sys.argv[3])
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -72,9 +73,8 @@ def run_batch(tmp_path: Path, data: bytes, count: int) -> dict:
     path.write_bytes(data)
     env = {
         "PATH": "/usr/bin:/bin",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
+        **FAKE_CREDENTIALS,
+        "AWS_DEFAULT_REGION": REGION,
         "IMAGES_BUCKET": "digits-memory-budget",
     }
     done = subprocess.run(
