@@ -72,3 +72,13 @@ def test_small_writing_is_analysed_at_a_finer_scale():
     analysis = normalise.analyse(page.image)
     assert analysis.factor < -(-1024 // normalise.ANALYSIS_SIDE)
     assert normalise.to_mnist(page.image).max() == 255
+
+
+def test_a_bold_stroke_along_a_ruled_line_keeps_its_digit():
+    # A 2's base drawn along a rule with a marker hides much of that rule; the rule is still the
+    # page's (its neighbours say where it is), so the digit is not joined to the sheet's edges.
+    two = ((420, 220), (500, 200), (520, 260), (380, 348), (720, 348))
+    page = draw_page(corners=CORNERS, rule_spacing=24, strokes=(two,), stroke_width=10)
+    ink = 1 - np.asarray(photo.clean(page.image), dtype=np.float32) / 255
+    assert np.median(ink[page.ink > 0.5]) > 0.9
+    assert (ink[page.ink == 0] > 0.5).sum() < 0.05 * (page.ink > 0.5).sum()

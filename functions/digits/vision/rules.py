@@ -6,13 +6,15 @@ through it near each axis (a Hough transform: first every COARSE_STEP degrees up
 find the page's direction, then every FINE_STEP degrees near it, since a page's lines are nearly
 parallel). A line is the page's when its evidence runs along MIN_LENGTH of the sheet and it is
 one of many, parallel to its neighbours, or along LONE_LENGTH (a margin): writing is rarely that
-long and straight. Each line's darkness is then measured across it, BAND pixels either side, as
+long and straight. Where the family's spacing puts a line that writing hides in part, FAMILY_LENGTH
+will do. Each line's darkness is then measured across it, BAND pixels either side, as
 a mean along it that leaves out writing (far darker than the line), and divided out: paper under
 the line becomes paper, while a digit's stroke that crosses it stays as dark as it is.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +36,10 @@ ALONG = 4
 MIN_LENGTH = 0.5
 LONE_LENGTH = 0.6
 FAMILY = 3
+# In a family, a line where the family's spacing puts one (within FIT of the spacing) needs to run
+# along only FAMILY_LENGTH of the sheet.
+FAMILY_LENGTH = 0.2
+FIT = 0.2
 # ... and runs within TURN degrees of the lines beside it.
 TURN = 1.0
 # Lines of a page are at least SPACING pixels apart (the best of closer ones is the line).
@@ -139,8 +145,31 @@ def _family(values: np.ndarray, noise: float, inside: np.ndarray | None):
         # a long stroke of writing (a large 1) is shorter.
         found = [(o, s) for o, s in found if best[o] >= LONE_LENGTH * extent / ALONG]
     else:
-        found = _parallel(found)
+        found = _parallel(_completed(found, best, slope_of, FAMILY_LENGTH * extent / ALONG))
     return [(float(offset), slope) for offset, slope in found]
+
+
+def _completed(
+    found: list[tuple[int, float]], best: np.ndarray, slope_of: np.ndarray, least: float
+) -> list[tuple[int, float]]:
+    """Add the lines a ruled or squared page has where its spacing says, if they have ``least``
+    votes: writing that runs along a line hides part of it."""
+    offsets = np.sort([offset for offset, _ in found])
+    spacing = float(np.median(np.diff(offsets)))
+    reach = max(1, round(FIT * spacing))
+    expected = []
+    for low, high in itertools.pairwise(offsets):
+        count = round((high - low) / spacing)
+        expected += [low + (high - low) * step / count for step in range(1, count)]
+    expected += list(np.arange(offsets[0] - spacing, 0, -spacing))
+    expected += list(np.arange(offsets[-1] + spacing, len(best), spacing))
+    added = list(found)
+    for place in expected:
+        low, high = max(0, round(place) - reach), min(len(best), round(place) + reach + 1)
+        offset = low + int(np.argmax(best[low:high]))
+        if best[offset] >= least and all(abs(offset - o) >= SPACING for o, _ in added):
+            added.append((offset, float(slope_of[offset])))
+    return added
 
 
 def _parallel(found: list[tuple[int, float]]) -> list[tuple[int, float]]:
