@@ -220,7 +220,15 @@ def test_image_type_comes_from_the_bytes(data, kind):
 
 
 def test_image_type_names_the_storage_extensions():
-    assert [t.extension for t in formats.ACCEPTED] == ["png", "jpg", "webp", "gif", "bmp"]
+    assert [t.extension for t in formats.ACCEPTED] == [
+        "png",
+        "jpg",
+        "webp",
+        "heic",
+        "avif",
+        "gif",
+        "bmp",
+    ]
 
 
 # --- every bad input --------------------------------------------------------------------------
@@ -261,7 +269,8 @@ BAD_INPUTS = {
     "json": (b'{"image": "iVBORw0KGgo="}', UnsupportedMediaType),
     "pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", UnsupportedMediaType),
     "tiff": (encode(_grey(), "TIFF"), UnsupportedMediaType),
-    "heic": (b"\x00\x00\x00\x18ftypheic" + bytes(16), UnsupportedMediaType),
+    "heic-without-items": (b"\x00\x00\x00\x18ftypheic" + bytes(16), InvalidImage),
+    "jpeg-xl": (b"\xff\x0a" + bytes(30), UnsupportedMediaType),
     "ico": (encode(_grey().resize((32, 32)), "ICO"), UnsupportedMediaType),
     "png-bomb-20000": (png_bomb(), PayloadTooLarge),
     "png-header-65535": (png_with_size(65_535, 65_535), PayloadTooLarge),
@@ -284,7 +293,7 @@ def test_bad_input_raises_the_right_client_error(name):
 
 @pytest.mark.parametrize(
     ("name", "said"),
-    [("svg", "SVG"), ("pdf", "PDF"), ("tiff", "TIFF"), ("heic", "HEIF"), ("text", "text")],
+    [("svg", "SVG"), ("pdf", "PDF"), ("tiff", "TIFF"), ("jpeg-xl", "JPEG XL"), ("text", "text")],
 )
 def test_unsupported_type_message_names_what_was_sent(name, said):
     with pytest.raises(UnsupportedMediaType, match=said):

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import io
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import IO
 
 from PIL import (
     BmpImagePlugin,
@@ -28,7 +30,18 @@ from PIL import (
 )
 
 from digits.errors import InvalidImage, PayloadTooLarge
-from digits.imaging.formats import ACCEPTED, BMP, GIF, JPEG, PNG, WEBP, ImageType, image_type
+from digits.imaging.formats import (
+    ACCEPTED,
+    AVIF,
+    BMP,
+    GIF,
+    HEIF,
+    JPEG,
+    PNG,
+    WEBP,
+    ImageType,
+    image_type,
+)
 from digits.imaging.metadata import orientation_of, strip_metadata
 
 # Images are analysed on at most this many pixels per side (see normalise.WORK_SIDE): large JPEGs
@@ -47,11 +60,32 @@ DECODE_ERRORS = (
     KeyError,
     ZeroDivisionError,
 )
-# The Pillow class that reads each accepted format.
-OPENERS: dict[ImageType, type[Image.Image]] = {
+
+
+def _heif(fp: IO[bytes]) -> Image.Image:
+    """Open a HEIF file with pi-heif, pillow-heif's decoder alone, imported on the first one."""
+    from pi_heif import options
+    from pi_heif.as_plugin import HeifImageFile
+
+    # The primary image alone is read: not its thumbnails, depth maps or auxiliary images.
+    options.THUMBNAILS = options.DEPTH_IMAGES = options.AUX_IMAGES = False
+    return HeifImageFile(fp)
+
+
+def _avif(fp: IO[bytes]) -> Image.Image:
+    """Open an AVIF file with Pillow's own plugin, imported on the first one (libavif loads)."""
+    from PIL import AvifImagePlugin
+
+    return AvifImagePlugin.AvifImageFile(fp)
+
+
+# What reads each accepted format: Pillow's class for it, or a function that imports one.
+OPENERS: dict[ImageType, Callable[[IO[bytes]], Image.Image]] = {
     PNG: PngImagePlugin.PngImageFile,
     JPEG: JpegImagePlugin.JpegImageFile,
     WEBP: WebPImagePlugin.WebPImageFile,
+    HEIF: _heif,
+    AVIF: _avif,
     GIF: GifImagePlugin.GifImageFile,
     BMP: BmpImagePlugin.BmpImageFile,
 }
@@ -102,7 +136,7 @@ class Opened:
 
 
 def decode_image(data: bytes, *, max_pixels: int) -> Decoded:
-    """Decode PNG, JPEG, WebP, GIF or BMP bytes into an upright first frame.
+    """Decode the bytes of an accepted format (formats.ACCEPTED) into an upright first frame.
 
     An image that declares more than ``max_pixels`` is refused with PayloadTooLarge from its
     header, before any pixel is decoded. JPEGs over twice WORK_SIDE are decoded at a reduced scale

@@ -34,12 +34,24 @@ JPEG = ImageType("JPEG", "JPEG", "image/jpeg", "jpg", (b"\xff\xd8\xff",), ("imag
 WEBP = ImageType("WEBP", "WebP", "image/webp", "webp", ())
 GIF = ImageType("GIF", "GIF", "image/gif", "gif", (b"GIF87a", b"GIF89a"))
 BMP = ImageType("BMP", "BMP", "image/bmp", "bmp", (b"BM",), ("image/x-ms-bmp",))
-ACCEPTED = (PNG, JPEG, WEBP, GIF, BMP)
+# HEIC (the iPhone's photos) and AVIF are ISO base media files: a box "ftyp" at byte 4 whose brands
+# say which, checked apart (``_isobmff``).
+HEIF = ImageType("HEIF", "HEIC", "image/heic", "heic", (), ("image/heif",))
+AVIF = ImageType("AVIF", "AVIF", "image/avif", "avif", ())
+ACCEPTED = (PNG, JPEG, WEBP, HEIF, AVIF, GIF, BMP)
 ACCEPTED_CONTENT_TYPES = frozenset(t for kind in ACCEPTED for t in kind.content_types)
 ACCEPTED_NAMES = ", ".join(kind.name for kind in ACCEPTED[:-1]) + f" or {ACCEPTED[-1].name}"
 
+# The brands of a HEIF file whose images are HEVC (HEIC), and of an AVIF file (AV1).
+HEIC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"})
+AVIF_BRANDS = frozenset({b"avif", b"avis"})
+# Brands of any HEIF file, whatever its images' coding: libheif decides what it can read.
+HEIF_BRANDS = HEIC_BRANDS | {b"mif1", b"msf1"}
+
 # Recognised only to say plainly what was sent instead of an image we accept.
 _OTHER_SIGNATURES = (
+    (b"\xff\x0a", "JPEG XL"),
+    (b"\x00\x00\x00\x0cJXL \r\n\x87\n", "JPEG XL"),
     (b"%PDF", "PDF"),
     (b"II*\x00", "TIFF"),
     (b"MM\x00*", "TIFF"),
@@ -61,6 +73,8 @@ def image_type(data: bytes) -> ImageType:
             return kind
     if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return WEBP
+    if len(data) >= 12 and data[4:8] == b"ftyp" and (kind := _isobmff(data)):
+        return kind
     # A body cut short inside the signature is a truncated image, not some other format.
     if len(data) < 12 and any(
         s.startswith(data) for kind in ACCEPTED for s in kind.signatures if len(data) < len(s)
@@ -68,7 +82,19 @@ def image_type(data: bytes) -> ImageType:
         raise InvalidImage("the image is truncated")
     if len(data) < 12 and (b"RIFF".startswith(data[:4]) and b"WEBP".startswith(data[8:12])):
         raise InvalidImage("the image is truncated")
+    if 4 < len(data) < 12 and b"ftyp".startswith(data[4:8]):
+        raise InvalidImage("the image is truncated")
     raise UnsupportedMediaType(f"{_describe(data)} is not supported; send {ACCEPTED_NAMES}")
+
+
+def _isobmff(data: bytes) -> ImageType | None:
+    """Return AVIF or HEIF by the brands of an ISO base media file's ftyp box, else None."""
+    size = int.from_bytes(data[:4], "big")
+    end = min(len(data), size if size >= 16 else 16)
+    brands = {data[8:12]} | {data[at : at + 4] for at in range(16, end - 3, 4)}
+    if brands & AVIF_BRANDS:
+        return AVIF
+    return HEIF if brands & HEIF_BRANDS else None
 
 
 def _bmp_header_known(data: bytes) -> bool:
@@ -84,8 +110,8 @@ def _describe(data: bytes) -> str:
         return "SVG"
     if head.startswith((b"<!doctype html", b"<html")):
         return "HTML"
-    if data[4:12] in (b"ftypheic", b"ftypheix", b"ftypmif1", b"ftypavif"):
-        return "HEIF/AVIF"
+    if data[4:8] == b"ftyp":
+        return "this ISO media file (a video?)"
     try:
         data[:512].decode("utf-8")
     except UnicodeDecodeError:

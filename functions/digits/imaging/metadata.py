@@ -3,15 +3,17 @@
 Removed: EXIF (GPS position, camera make, model and serial numbers, dates, thumbnails), XMP, IPTC,
 ICC-less application data, comments, text chunks, a BMP's linked colour-profile path, and anything
 after the image's end. Kept: everything that decides what the pixels look like (palettes,
-transparency, colour profiles and gamma, animation control), byte for byte, so PNG, GIF, BMP and
-WebP stay pixel-identical and JPEG is not re-encoded at all. An EXIF (or XMP) orientation other
-than upright is kept as the only EXIF tag, so the stored image still shows upright.
+transparency, colour profiles and gamma, animation control), byte for byte, so PNG, GIF, BMP,
+WebP, HEIC and AVIF stay pixel-identical and JPEG is not re-encoded at all. An EXIF (or XMP)
+orientation other than upright is kept as the only EXIF tag, so the stored image still shows
+upright (a HEIC's or AVIF's is a property of its image, kept with it).
 
 Each format is rewritten at the level of its own container (PNG chunks, JPEG segments, GIF blocks,
-RIFF chunks, BMP headers) because Pillow can only drop metadata by decoding and re-encoding, which
-would change a JPEG's pixels. Decoding reads the stripped bytes (digits.imaging.decoding), so what
-is predicted is what is stored, and Pillow never parses a sender's EXIF; a container that does not
-parse here is refused as corrupt rather than stored with its metadata.
+RIFF chunks, BMP headers, and a HEIF or AVIF file's items: digits.imaging.isobmff) because Pillow
+can only drop metadata by decoding and re-encoding, which would change a JPEG's pixels. Decoding
+reads the stripped bytes (digits.imaging.decoding), so what is predicted is what is stored, and
+Pillow never parses a sender's EXIF; a container that does not parse here is refused as corrupt
+rather than stored with its metadata.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import zlib
 from PIL import Image
 
 from digits.errors import InvalidImage
-from digits.imaging.formats import BMP, GIF, JPEG, PNG, WEBP, ImageType
+from digits.imaging import isobmff
+from digits.imaging.formats import AVIF, BMP, GIF, HEIF, JPEG, PNG, WEBP, ImageType
 
 ORIENTATION_TAG = 0x0112
 # PNG chunks that decide how the pixels look; anything else (tEXt, zTXt, iTXt, eXIf, tIME, private
@@ -59,6 +62,9 @@ def strip_metadata(data: bytes, kind: ImageType, orientation: int | None = None)
             return _gif(data)
         if kind is BMP:
             return _bmp(data)
+        if kind in (HEIF, AVIF):
+            # How the photo is turned upright is a property of its image, kept as it is.
+            return isobmff.strip(data)
     except (IndexError, ValueError, struct.error) as error:
         raise InvalidImage(f"the {kind.format} image's structure is corrupt") from error
     raise ValueError(f"no metadata rules for {kind.format}")
