@@ -11,6 +11,8 @@ SAM_STAMP := $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
 export SAM_CLI_TELEMETRY ?= 0
 # The browser tests drive Debian's Chromium (playwright cannot download its own build here).
 CHROMIUM := /usr/bin/chromium
+# ... and load axe-core into the page, pinned in tests/e2e/package-lock.json (npm ci installs it).
+E2E_NODE := tests/e2e/node_modules/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # MNIST: the shared copy beside the repository when there is one; empty means download and cache.
 export MNIST_DIR ?= $(wildcard $(abspath ../shared/data/mnist))
@@ -38,12 +40,17 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+$(E2E_NODE): tests/e2e/package.json tests/e2e/package-lock.json
+	@command -v npm >/dev/null || { echo "install Node.js and npm for the browser tests (axe-core)"; exit 1; }
+	npm ci --prefix tests/e2e --ignore-scripts --no-audit --no-fund
+	touch $@
+
 dev: $(STAMP) ## run the whole app locally: S3 emulated, the function and the page on loopback
 	$(BIN)/python -m infra.local_stack
 
 # Two workers (pytest-xdist), each given whole files: a module's fixtures (trained models, the
 # package) are built once, and each worker runs its own session stack.
-test: $(STAMP) $(SAM_STAMP) $(CHROMIUM) lint ## install what the tests need and run every test, on both cores
+test: $(STAMP) $(SAM_STAMP) $(CHROMIUM) $(E2E_NODE) lint ## install what the tests need and run every test, on both cores
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 quick: $(STAMP) ## while working: unit tests and the in-process API tests, on both cores
@@ -76,5 +83,5 @@ destroy: $(STAMP) $(SAM_STAMP) ## empty the buckets and delete the AWS stack
 	$(BIN)/python -m infra.deploy destroy --sam $(SAM)
 
 clean: ## remove the virtualenv, caches and build output
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .hypothesis test-artifacts
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .hypothesis test-artifacts tests/e2e/node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

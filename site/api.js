@@ -4,7 +4,11 @@
 const PLAIN_WORDS = {
   nothing_drawn: "Nothing drawn yet. Draw a digit in the box, then press Predict.",
   unsupported_media_type:
-    "That file is not an image we can read. Try a PNG, JPEG, WebP, GIF or BMP.",
+    "That file is not an image we can read. Try a PNG, JPEG, HEIC, WebP, AVIF, GIF or BMP.",
+  // An uploaded image (a photo, mostly) in which no digit was found: what to try next.
+  nothing_in_image:
+    "No digit found in that image. If it is a photo, try again closer, so the writing fills " +
+    "more of it, in more light (out of your own shadow), or with a darker pen.",
   invalid_image: "That image could not be read. It may be damaged or only partly downloaded.",
   too_large: "That image is too large. Try a smaller one, a few megabytes at most.",
   storage_unavailable: "The image store is not answering right now. Please try again in a moment.",

@@ -13,6 +13,8 @@ const HISTORY_SIZE = 12; // entries this browser keeps; each is under a kilobyte
 // The function's own body limit (config.js is made with it): saying so early saves an upload
 // that would fail.
 const MAX_UPLOAD_BYTES = Number(config.MAX_UPLOAD_BYTES);
+// The function's answers that mean it read an image and found no digit in it.
+const NOTHING_FOUND = new Set(["nothing_drawn", "not_a_digit"]);
 
 const $ = (id) => document.getElementById(id);
 const api = new Api(config.FUNCTION_URL);
@@ -119,7 +121,13 @@ async function predict() {
   } catch (error) {
     if (error.name === "AbortError" || mine !== state.sequence) return;
     clearResult();
-    showError(error instanceof ApiError ? error.message : plainWords("server"));
+    if (!(error instanceof ApiError)) {
+      showError(plainWords("server"));
+    } else if (state.file && NOTHING_FOUND.has(error.code)) {
+      showError(plainWords("nothing_in_image"));
+    } else {
+      showError(error.message);
+    }
   } finally {
     if (mine === state.sequence) {
       state.inFlight = null;
@@ -128,10 +136,13 @@ async function predict() {
   }
 }
 
-/** Box each digit of a number where it was found, on the drawing or the uploaded image. */
+/**
+ * Box each digit where it was found: every digit on an uploaded image (a photo shows where the
+ * writing was read), the digits of a number on the drawing.
+ */
 function markDigits(body) {
   const digits = body.digits ?? [];
-  if (digits.length < 2) {
+  if (digits.length < (state.file ? 1 : 2)) {
     clearBoxes($("boxes"));
     return;
   }
@@ -189,9 +200,11 @@ function dropFile() {
   $("upload-preview-img").removeAttribute("src");
   $("pad-wrap").classList.remove("has-file");
   $("upload").value = "";
+  $("camera").value = "";
 }
 
 $("upload").addEventListener("change", (e) => acceptFile(e.target.files?.[0]));
+$("camera").addEventListener("change", (e) => acceptFile(e.target.files?.[0]));
 $("upload-preview-img").addEventListener("error", () => {
   // The browser cannot show it (some BMPs, damaged files); the function may still read it.
   $("upload-preview-img").alt = "No preview for this file; Predict will still try it.";

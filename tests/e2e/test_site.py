@@ -290,8 +290,8 @@ def test_blank_canvas_says_nothing_drawn(site) -> None:
 @pytest.mark.parametrize(
     ("name", "mime", "content", "status", "words"),
     [
-        # the function looks at the image and finds no ink: 422
-        ("blank.png", "image/png", image_bytes(), 422, "Nothing drawn"),
+        # the function looks at the image and finds no ink: 422, and the page says what to try
+        ("blank.png", "image/png", image_bytes(), 422, "No digit found in that image"),
         # an SVG is an image to the browser but not to the function: 415
         ("digit.svg", "image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg"/>', 415,
          "not an image we can read"),
