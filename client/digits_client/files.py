@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # What a folder is searched for; a file named explicitly is sent whatever its name.
-IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"})
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".webp", ".heic", ".heif", ".avif", ".gif", ".bmp"}
+)
 GLOB_CHARACTERS = frozenset("*?[")
 
 

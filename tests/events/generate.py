@@ -34,8 +34,8 @@ BROWSER = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/131.0.0.0 Safari/537.36"
 )
-# MNIST test-set indices: a 7, a 2 and a 1, the first three test digits.
-CANVAS_INDEX, UPLOAD_INDEX, RAW_INDEX = 0, 1, 2
+# MNIST test-set indices: a 7, a 2 and a 1, the first three test digits; a 4 for the HEIC photo.
+CANVAS_INDEX, UPLOAD_INDEX, RAW_INDEX, PHOTO_INDEX = 0, 1, 2, 4
 BOUNDARY = "----WebKitFormBoundaryq8mZ3dF1pR7xV2cL"
 
 
@@ -58,6 +58,23 @@ def scan_png(digit: np.ndarray, size: int = 112) -> bytes:
     """Return the digit as a scan: dark ink on white paper, grey levels."""
     ink = Image.fromarray(255 - digit).resize((size, size), Image.Resampling.BILINEAR)
     return png(ink)
+
+
+def heic_photo(digit: np.ndarray) -> bytes:
+    """Return the digit in pen on grey-white paper, as a phone's HEIC photo of it (1024x768).
+
+    It is read through the photo path and pi-heif, so the package's measured run imports them.
+    """
+    import pillow_heif  # a development dependency: the function only decodes HEIC
+
+    paper = np.full((768, 1024), 228.0) - np.linspace(0, 30, 1024)[None, :]
+    ink = np.asarray(Image.fromarray(digit).resize((280, 280), Image.Resampling.BILINEAR)) / 255
+    paper[244:524, 372:652] *= 1 - 0.85 * ink
+    noise = np.random.default_rng(PHOTO_INDEX).normal(0, 2.0, paper.shape)
+    image = Image.fromarray(np.clip(paper + noise, 0, 255).astype(np.uint8)).convert("RGB")
+    buffer = io.BytesIO()
+    pillow_heif.from_pillow(image).save(buffer, quality=50)
+    return buffer.getvalue()
 
 
 def event(
@@ -233,6 +250,16 @@ def events(images: np.ndarray) -> dict[str, dict]:
             b'"label": 7, "receipt": "Qm9ndXMgcmVjZWlwdCBmb3IgYSBrZXkgbm9ib2R5IGhhcw"}',
             request_id="7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d",
             time_epoch=start + 8000,
+        ),
+        # A phone's photo as an iPhone sends it: HEIC.
+        "predict-raw-heic.json": event(
+            "POST",
+            "/predict",
+            headers={"content-type": "image/heic", "user-agent": "curl/8.5.0", "accept": "*/*"},
+            body=heic_photo(images[PHOTO_INDEX]),
+            binary=True,
+            request_id="8b9c0d1e-2f3a-4b4c-9d5e-6f7a8b9c0d1e",
+            time_epoch=start + 9000,
         ),
     }
 

@@ -22,6 +22,7 @@ from werkzeug.formparser import parse_form_data
 from werkzeug.test import EnvironBuilder
 
 from digits import instance
+from digits.imaging import formats, metadata
 from digits.storage import keys
 
 REPO = Path(__file__).resolve().parents[2]
@@ -33,6 +34,7 @@ EXPECTED = {
     "predict-canvas-json.json": (200, 7),
     "predict-multipart-upload.json": (200, 2),
     "predict-raw-png.json": (200, 1),
+    "predict-raw-heic.json": (200, 4),
     "preflight-options.json": (204, None),
     "bad-request-text-plain.json": (415, None),
     "bad-request-invalid-json.json": (400, None),
@@ -183,10 +185,11 @@ def test_handler_answers_every_event_as_the_local_function(name, handler, local,
         assert lambda_body["digit"] == digit
         assert lambda_body["saved"] is True
         sent = sent_image(event)
+        kind = formats.image_type(sent)
         for body in (lambda_body, local_body):
             saved = s3.get_object(Bucket="digits-test-images", Key=body["image"]["key"])
-            assert saved["Body"].read() == sent
-            assert saved["ContentType"] == "image/png"
+            assert saved["Body"].read() == metadata.strip_metadata(sent, kind)
+            assert saved["ContentType"] == kind.content_type
     if name == "images-list.json":
         assert len(lambda_body["images"]) == 1
         assert lambda_body["images"][0]["digit"] == 1

@@ -34,6 +34,7 @@ STATUSES = {
     "predict-canvas-json.json": 200,
     "predict-multipart-upload.json": 200,
     "predict-raw-png.json": 200,
+    "predict-raw-heic.json": 200,
     "preflight-options.json": 204,
     "bad-request-text-plain.json": 415,
     "bad-request-invalid-json.json": 400,
@@ -55,6 +56,8 @@ LOCAL_ONLY = (
 # handler's, without the model (which changes on its own): `python -m bench.package <build dir>`
 # on `sam build`'s output at a49866e said 94,755,787 bytes, less model/model.joblib's 3,799,015.
 BEFORE_WITHOUT_MODEL_BYTES = 90_956_772
+# Shipped since then, and not counted against what left: pi-heif, HEIC's decoder (issue 22).
+ADDED_SINCE = ("pi_heif",)
 # Translate the SAM template to plain CloudFormation with SAM's own translator (in .venv-sam).
 TRANSLATE = """
 import json, sys
@@ -198,6 +201,15 @@ def test_package_is_smaller_by_what_left(package):
     left_bytes = sum(installed_bytes(name) for name in left)
     model = package / "model" / "model.joblib"
     size = sum(p.stat().st_size for p in package.rglob("*") if p.is_file()) - model.stat().st_size
+    added = sum(
+        p.stat().st_size
+        for name in ADDED_SINCE
+        for folder in package.glob(f"{name}*")
+        for p in (folder.rglob("*") if folder.is_dir() else [folder])
+        if p.is_file()
+    )
+    print(f"shipped since, not counted: {added / 1e6:.1f} MB ({', '.join(ADDED_SINCE)})")
+    size -= added
     saved = BEFORE_WITHOUT_MODEL_BYTES - size
     print(f"without the model: {size / 1e6:.1f} MB, {saved / 1e6:.1f} MB less than before")
     print(f"what left, as installed in .venv: {left_bytes / 1e6:.1f} MB: {sorted(left)}")
@@ -289,9 +301,9 @@ def test_package_holds_every_module_the_handler_loads_and_nothing_else(package, 
     assert {"lambda_handler", "digits", "apig_wsgi", "werkzeug", "numpy", "PIL"} <= imported
     # And the other way: all that the package holds is imported.
     importable = {
-        p.name.removesuffix(".py")
+        p.name.split(".")[0]
         for p in package.iterdir()
-        if p.suffix == ".py" or (p / "__init__.py").is_file()
+        if p.suffix in (".py", ".so") or (p / "__init__.py").is_file()
     }
     assert importable == imported
 

@@ -172,6 +172,9 @@ def test_heic_and_avif_photos_are_read_and_stored_without_metadata(
     stored_pixels = decoding.decode_image(data, max_pixels=50_000_000).image
     assert stored_pixels.size == upright.size
     assert np.array_equal(np.asarray(sent_pixels), np.asarray(stored_pixels))
+    # Its sender labels it as any other image.
+    label = {"key": key, "label": int(sample.number), "receipt": body["receipt"]}
+    assert client.post("/feedback", json=label).status_code == 200
 
 
 def test_a_heic_sent_as_a_multipart_upload_is_read(client, sample, upright):

@@ -12,13 +12,15 @@ import re
 import secrets
 from datetime import UTC, datetime
 
+from digits.imaging.formats import ACCEPTED
+
 PREFIX = "images/"
 LABELS_PREFIX = "labels/"
 TIMESTAMP_FORMAT = "%Y%m%dT%H%M%S%fZ"
 # Only keys this module makes are ever read back, so feedback cannot name an arbitrary object.
 KEY_PATTERN = re.compile(
     r"images/(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})/"
-    r"(?P<ts>\d{8}T\d{12}Z)-[0-9a-f]{16}\.(?:png|jpg|webp|gif|bmp)"
+    r"(?P<ts>\d{8}T\d{12}Z)-[0-9a-f]{16}\.(?:" + "|".join(k.extension for k in ACCEPTED) + ")"
 )
 RETENTION_TAG = "retention"
 UNLABELLED, LABELLED = "unlabelled", "labelled"
