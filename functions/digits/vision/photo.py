@@ -17,6 +17,9 @@ the light's estimate left behind). Each stroke is brought to full strength acros
 a thin or blurred one is not lost beside a bold one. What it returns is that ink, dark on white,
 at the size it was given, so the analysis that follows (normalise.py, segment.py) reads it as it
 reads a scan.
+
+Every constant here and in sheet.py, illumination.py and rules.py is a guess tuned on the photo
+bench's tune split (``python -m bench.photos --split tune``), never on its report split.
 """
 
 from __future__ import annotations
