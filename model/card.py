@@ -75,23 +75,29 @@ FEATURE_TEXT = {
 }
 
 
+# How the classes beyond the digits are named in the confusion matrix's picture.
+CLASS_MARKS = {10: "no", 11: "2+"}
+
+
 def write_confusion_png(confusion: list[list[int]], path: Path, cell: int = 36) -> None:
-    """Draw the confusion matrix as a PNG: rows true digits, columns predicted."""
+    """Draw the confusion matrix as a PNG: rows true classes, columns predicted."""
     matrix = np.asarray(confusion, dtype=np.float64)
+    classes = len(matrix)
+    names = [CLASS_MARKS.get(c, str(c)) for c in range(classes)]
     margin = cell
-    size = margin + 10 * cell
+    size = margin + classes * cell
     image = Image.new("RGB", (size, size + 20), "white")
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default()
     off_diagonal_max = max((matrix - np.diag(np.diag(matrix))).max(), 1)
-    for true in range(10):
+    for true in range(classes):
         draw.text(
-            (margin // 3, margin + true * cell + cell // 3), str(true), fill="black", font=font
+            (margin // 3, margin + true * cell + cell // 3), names[true], fill="black", font=font
         )
         draw.text(
-            (margin + true * cell + cell // 3, margin // 3), str(true), fill="black", font=font
+            (margin + true * cell + cell // 3, margin // 3), names[true], fill="black", font=font
         )
-        for predicted in range(10):
+        for predicted in range(classes):
             count = int(matrix[true, predicted])
             if true == predicted:
                 colour = (46, 125, 50)
@@ -102,7 +108,10 @@ def write_confusion_png(confusion: list[list[int]], path: Path, cell: int = 36) 
             draw.rectangle([x, y, x + cell - 1, y + cell - 1], fill=colour, outline="#ddd")
             text_colour = "white" if true == predicted else "black"
             draw.text((x + 4, y + cell // 3), str(count), fill=text_colour, font=font)
-    draw.text((margin, size + 4), "rows: true digit, columns: predicted", fill="black", font=font)
+    legend = "rows: true class, columns: predicted"
+    if classes > 10:
+        legend += "; no: no digit, 2+: several digits"
+    draw.text((margin, size + 4), legend, fill="black", font=font)
     image.save(path, optimize=True)
 
 

@@ -11,9 +11,13 @@ CALIBRATION_BINS = 15
 CONFIDENCE_BANDS = (0.0, 0.5, 0.7, 0.9, 0.99, 1.0)
 
 
-def classification_metrics(labels: np.ndarray, predicted: np.ndarray) -> dict:
-    """Return accuracy, per-class precision/recall and the confusion matrix."""
-    confusion = np.zeros((10, 10), dtype=np.int64)
+def classification_metrics(labels: np.ndarray, predicted: np.ndarray, classes: int = 10) -> dict:
+    """Return accuracy, per-class precision/recall and the confusion matrix (classes x classes).
+
+    A model with the class "not a digit" (digits.classifier.inference.NOT_A_DIGIT) has eleven: a
+    digit it refuses counts as wrong, in the matrix's last column.
+    """
+    confusion = np.zeros((classes, classes), dtype=np.int64)
     np.add.at(confusion, (labels, predicted), 1)
     true_positive = np.diag(confusion)
     return {
@@ -77,7 +81,7 @@ def low_confidence_cases(probabilities: np.ndarray, labels: np.ndarray, count: i
 def summary(probabilities: np.ndarray, labels: np.ndarray) -> dict:
     """Return every figure the model card shows for one set of probabilities."""
     return {
-        **classification_metrics(labels, probabilities.argmax(axis=1)),
+        **classification_metrics(labels, probabilities.argmax(axis=1), probabilities.shape[1]),
         "ece": expected_calibration_error(probabilities, labels),
         "reliability": reliability(probabilities, labels),
         "low_confidence": low_confidence_cases(probabilities, labels, 12),

@@ -24,11 +24,13 @@ ALPHA = 1e-4  # model/fit.py's L2 penalty
 BETA1, BETA2, EPSILON = 0.9, 0.999, 1e-8  # Adam's defaults, as scikit-learn's
 
 
-def new_perceptron(inputs: int, hidden: int, seed: int, dtype=np.float32) -> Perceptron:
+def new_perceptron(
+    inputs: int, hidden: int, seed: int, classes: int = 10, dtype=np.float32
+) -> Perceptron:
     """Return a perceptron initialised as scikit-learn does (Glorot uniform), for a cold start."""
     rng = np.random.default_rng(seed)
     weights, biases = [], []
-    for fan_in, fan_out in ((inputs, hidden), (hidden, 10)):
+    for fan_in, fan_out in ((inputs, hidden), (hidden, classes)):
         bound = math.sqrt(6 / (fan_in + fan_out))
         weights.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(dtype))
         biases.append(rng.uniform(-bound, bound, fan_out).astype(dtype))

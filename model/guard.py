@@ -7,7 +7,11 @@ Promote only if all three hold (issue 14):
 - MNIST test, as served (decoded and through to_mnist, as the model card measures): the candidate
   drops at most ``MNIST_DROP`` (0.2 points);
 - each realistic kind of bench/realistic.py: the candidate drops at most ``REALISTIC_DROP``
-  (0.5 points) on any one of them.
+  (0.5 points) on any one of them;
+- numbers (bench/numbers.py, the tuning split): exact-number accuracy drops at most
+  ``NUMBERS_DROP`` for any kind of gap, so a retrained model cannot quietly read numbers worse;
+- not-digits (bench/not_digits.py, the tuning split): the share refused (or read with under half
+  confidence) drops at most ``REFUSAL_DROP`` for any kind, so it cannot quietly accept junk.
 
 Otherwise the current model stays, and every failed condition is given as a reason.
 """
@@ -18,6 +22,9 @@ from dataclasses import dataclass, field
 
 MNIST_DROP = 0.002
 REALISTIC_DROP = 0.005
+# Numbers and refusals are measured on a few hundred images: one image is half a point or more.
+NUMBERS_DROP = 0.02
+REFUSAL_DROP = 0.02
 # Accuracies are fractions of whole images; compare with a little slack for float rounding.
 SLACK = 1e-9
 
@@ -30,6 +37,8 @@ class Scores:
     held_out: float
     mnist: float
     realistic: dict[str, float] = field(default_factory=dict)
+    numbers: dict[str, float] = field(default_factory=dict)  # exact, per kind of gap
+    refusals: dict[str, float] = field(default_factory=dict)  # refused share, per kind
 
 
 @dataclass(frozen=True)
@@ -55,15 +64,20 @@ def decide(current: Scores, candidate: Scores, held_out_count: int) -> Decision:
             f"MNIST test falls {_points(current.mnist - candidate.mnist)} points"
             f" (at most {_points(MNIST_DROP)} allowed)"
         )
-    for kind, before in current.realistic.items():
-        after = candidate.realistic.get(kind)
-        if after is None:
-            reasons.append(f"realistic kind {kind} was not measured for the candidate")
-        elif after + REALISTIC_DROP + SLACK < before:
-            reasons.append(
-                f"realistic kind {kind} falls {_points(before - after)} points"
-                f" (at most {_points(REALISTIC_DROP)} allowed)"
-            )
+    for name, before_set, after_set, allowed in (
+        ("realistic kind", current.realistic, candidate.realistic, REALISTIC_DROP),
+        ("numbers with gaps", current.numbers, candidate.numbers, NUMBERS_DROP),
+        ("refusals of", current.refusals, candidate.refusals, REFUSAL_DROP),
+    ):
+        for kind, before in before_set.items():
+            after = after_set.get(kind)
+            if after is None:
+                reasons.append(f"{name} {kind} was not measured for the candidate")
+            elif after + allowed + SLACK < before:
+                reasons.append(
+                    f"{name} {kind} falls {_points(before - after)} points"
+                    f" (at most {_points(allowed)} allowed)"
+                )
     return Decision(promote=not reasons, reasons=tuple(reasons))
 
 
@@ -84,6 +98,12 @@ def table(current: Scores, candidate: Scores, held_out_count: int, mnist_count: 
     for kind, before in current.realistic.items():
         after = candidate.realistic.get(kind, float("nan"))
         row(f"realistic: {kind}", before, after, _drop(REALISTIC_DROP))
+    for kind, before in current.numbers.items():
+        after = candidate.numbers.get(kind, float("nan"))
+        row(f"numbers, {kind} gaps, exact", before, after, _drop(NUMBERS_DROP))
+    for kind, before in current.refusals.items():
+        after = candidate.refusals.get(kind, float("nan"))
+        row(f"not digits refused: {kind}", before, after, _drop(REFUSAL_DROP))
     return "\n".join(lines)
 
 

@@ -4,7 +4,10 @@
   model card measures it (a digit to_mnist refuses stays blank and counts wrong);
 - each realistic kind of bench/realistic.py, ``realistic_count`` inputs drawn with the bench's
   seed and decoded through serving's decode_image and to_mnist, as model.train measures them;
-- the held-out labelled images, through the same path.
+- the held-out labelled images, through the same path;
+- numbers (bench/numbers.py) and not-digits (bench/not_digits.py) of the tuning split, encoded
+  as sent and read by the function's own path (bench/reading.py), ``numbers_count`` per kind of
+  gap and format and ``refusals_count`` per kind.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ import numpy as np
 from digits.classifier.inference import Model
 from model import augment, evaluate, mnist
 from model.guard import Scores
+
+# The guard judges on the bench's tuning split: the reporting split stays unseen (bench/heldout.py).
+TUNING = "tune"
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,8 @@ class EvaluationSets:
     held_out_labels: np.ndarray
     realistic: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     realistic_seed: int | None = None
+    numbers: list = field(default_factory=list)  # bench.numbers.NumberSample
+    refusals: dict[str, list[bytes]] = field(default_factory=dict)
 
 
 def prepare(
@@ -38,6 +46,8 @@ def prepare(
     mnist_count: int | None,
     realistic_count: int,
     jobs: int,
+    numbers_count: int = 0,
+    refusals_count: int = 0,
 ) -> EvaluationSets:
     """Preprocess every evaluation set once."""
     raw = data.test_images[:mnist_count] if mnist_count else data.test_images
@@ -54,6 +64,15 @@ def prepare(
                 kinds.preprocess(samples),
                 np.array([sample.label for sample in samples]),
             )
+    numbers, refusals = [], {}
+    if numbers_count:
+        from bench.numbers import number_samples  # renders with fonts from a dev dependency
+
+        numbers = number_samples(numbers_count, TUNING)
+    if refusals_count:
+        from bench.not_digits import KINDS, refusal_set
+
+        refusals = {kind: refusal_set(kind, refusals_count, TUNING) for kind in KINDS}
     return EvaluationSets(
         mnist_raw=raw,
         mnist_served=served,
@@ -62,6 +81,8 @@ def prepare(
         held_out_labels=held_out_labels,
         realistic=realistic,
         realistic_seed=seed,
+        numbers=numbers,
+        refusals=refusals,
     )
 
 
@@ -70,6 +91,29 @@ def accuracy(model: Model, images: np.ndarray, labels: np.ndarray) -> float:
     if not len(images):
         return 0.0
     return float(np.mean(model.predict_proba(images).argmax(axis=1) == labels))
+
+
+def number_accuracy(model: Model, numbers: list) -> dict[str, float]:
+    """Return, per kind of gap, the share of numbers the function reads exactly."""
+    from bench.reading import read_number
+
+    right: dict[str, list[bool]] = {}
+    for sample in numbers:
+        right.setdefault(sample.gap, []).append(read_number(model, sample.data) == sample.number)
+    return {gap: float(np.mean(hits)) for gap, hits in right.items()}
+
+
+def refused_shares(model: Model, refusals: dict[str, list[bytes]]) -> dict[str, float]:
+    """Return, per kind of not-digit, the share refused or read with under half confidence."""
+    from bench.not_digits import ACCEPT_CONFIDENCE
+    from bench.reading import read
+
+    shares = {}
+    for kind, images in refusals.items():
+        readings = [read(model, data) for data in images]
+        accepted = [max(r.confidences, default=0.0) >= ACCEPT_CONFIDENCE for r in readings]
+        shares[kind] = float(1 - np.mean(accepted))
+    return shares
 
 
 def scores(model: Model, sets: EvaluationSets) -> Scores:
@@ -82,6 +126,8 @@ def scores(model: Model, sets: EvaluationSets) -> Scores:
             name: accuracy(model, images, labels)
             for name, (images, labels) in sets.realistic.items()
         },
+        numbers=number_accuracy(model, sets.numbers),
+        refusals=refused_shares(model, sets.refusals),
     )
 
 

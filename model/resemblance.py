@@ -22,7 +22,7 @@ POOL = 2
 REFERENCE_SIZE = 30000
 CALIBRATION_SIZE = 600
 # A candidate nearer to a reference digit than this share of real digits are passes for one.
-DIGIT_QUANTILE = 0.9
+DIGIT_QUANTILE = 0.97
 BATCH = 1000
 
 

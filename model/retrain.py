@@ -41,6 +41,7 @@ import joblib
 import numpy as np
 from botocore.exceptions import BotoCoreError, ClientError
 
+from digits.classes import NOT_A_DIGIT
 from digits.classifier import features
 from digits.classifier.inference import Model, load_model
 from digits.classifier.mlp import Perceptron
@@ -65,6 +66,8 @@ DEFAULTS = {
     "hidden": 800,
     "forest_weight": 0.5,
     "realistic": 200,
+    "numbers": 20,
+    "refusals": 60,
 }
 
 
@@ -128,6 +131,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--realistic", type=int, default=DEFAULTS["realistic"], help="inputs per kind"
     )
+    parser.add_argument(
+        "--numbers",
+        type=int,
+        default=DEFAULTS["numbers"],
+        help="numbers per kind of gap and format the guard reads (0: none)",
+    )
+    parser.add_argument(
+        "--refusals",
+        type=int,
+        default=DEFAULTS["refusals"],
+        help="not-digits per kind the guard checks are refused (0: none)",
+    )
     parser.add_argument("--augment", default="printed+pens", help="replayed synthetic sets")
     parser.add_argument("--mlp-extra", default="served+distorted", choices=train.MLP_EXTRAS)
     parser.add_argument("--cache", type=Path, default=CACHE, help="replay cache ('' for none)")
@@ -163,7 +178,7 @@ def candidate_model(current: Model, x: np.ndarray, y: np.ndarray, args) -> Model
         index, start = found[0], members[found[0]]
         log(f"fine-tuning the served perceptron (member {index}) from its arrays")
     else:
-        start = finetune.new_perceptron(x.shape[1], args.hidden, args.seed)
+        start = finetune.new_perceptron(x.shape[1], args.hidden, args.seed, classes_of(current))
         members.append(start)
         # Beside the other members with the trainer's default share (model.train's --forest-weight).
         share = DEFAULTS["forest_weight"]
@@ -177,6 +192,11 @@ def candidate_model(current: Model, x: np.ndarray, y: np.ndarray, args) -> Model
     saved = artifact(members, weights, current.feature_set, "")
     version = train.model_version(kind, saved)
     return Model(tuple(members), tuple(weights), current.feature_set, version)
+
+
+def classes_of(model: Model) -> int:
+    """Return how many classes ``model`` answers: ten digits, or eleven with "not a digit"."""
+    return model.predict_proba(np.zeros((1, 28, 28), dtype=np.uint8)).shape[1]
 
 
 def labelled_weight(requested: int | None, replayed: int, labelled: int) -> int:
@@ -199,6 +219,7 @@ def training_rows(current: Model, data: mnist.Mnist, train_images, train_labels,
         current.feature_set,
         args.jobs,
         cache,
+        refusal=classes_of(current) > NOT_A_DIGIT,
     )
     x_labelled = features.extract(train_images, current.feature_set)
     args.weight = labelled_weight(args.weight, len(x_replay), len(x_labelled))
@@ -251,7 +272,14 @@ def run(args: argparse.Namespace) -> Outcome:
     fit_seconds = time.perf_counter() - fit_started
     log("measuring current and candidate")
     sets = measure.prepare(
-        data, held_images, held_labels, args.mnist_test, args.realistic, args.jobs
+        data,
+        held_images,
+        held_labels,
+        args.mnist_test,
+        args.realistic,
+        args.jobs,
+        args.numbers,
+        args.refusals,
     )
     before, after = measure.scores(current, sets), measure.scores(candidate, sets)
     decision = guard.decide(before, after, len(held_images))

@@ -25,11 +25,13 @@ import numpy as np
 import PIL
 import sklearn
 
+from digits.classes import DIGITS, NOT_A_DIGIT
 from digits.classifier import features
 from digits.classifier.inference import Model, load_model
 from model import augment, card, evaluate, mnist
 from model.export import artifact, export_sklearn_forest, export_sklearn_mlp, kind_of
 from model.fit import fit_forest, fit_mlp, log, mlp_inputs
+from model.refusal_data import class_of_kind, refusal_training_set
 
 MODEL_DIR = Path(__file__).resolve().parent
 ARTIFACT = "model.joblib"  # the served model; template.yaml and the Lambda package name it
@@ -48,6 +50,8 @@ DEFAULTS = {
     "batch_size": 256,
     "mlp_extra": "served+distorted",
     "forest_weight": 0.5,
+    "not_digits": 40000,
+    "segmented_lines": 6000,
 }
 
 
@@ -70,6 +74,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
     parser.add_argument("--mlp-extra", default=DEFAULTS["mlp_extra"], choices=MLP_EXTRAS)
     parser.add_argument("--forest-weight", type=float, default=DEFAULTS["forest_weight"])
+    parser.add_argument(
+        "--not-digits",
+        type=int,
+        help="drawn images of the class 'not a digit' (model.not_digits; default: "
+        f"{DEFAULTS['not_digits']}, a tenth of --subset with one; 0: ten classes only)",
+    )
+    parser.add_argument(
+        "--segmented-lines",
+        type=int,
+        help="lines of digits cut as the segmenter cuts them (model.segmenter_pieces; default: "
+        f"{DEFAULTS['segmented_lines']}, a fortieth of --subset with one)",
+    )
     parser.add_argument("--jobs", type=int, default=-1, help="training processes (-1: all cores)")
     parser.add_argument("--subset", type=int, help="train on the first N images only (for tests)")
     parser.add_argument(
@@ -100,6 +116,16 @@ def model_version(kind: str, saved: dict) -> str:
     return f"{prefix}-{digest.hexdigest()[:12]}"
 
 
+def refusal_sizes(args: argparse.Namespace) -> tuple[int, int]:
+    """Return how many not-digit images to draw and lines to segment, by default or as asked."""
+    drawn, lines = args.not_digits, args.segmented_lines
+    if drawn is None:
+        drawn = args.subset // 10 if args.subset else DEFAULTS["not_digits"]
+    if lines is None:
+        lines = args.subset // 40 if args.subset else DEFAULTS["segmented_lines"]
+    return drawn, lines
+
+
 def extra_mlp_images(images, labels, extra: str, jobs: int):
     """Return the copies only the perceptron trains on (see augment.served_and_distorted)."""
     if extra == "served":
@@ -109,21 +135,62 @@ def extra_mlp_images(images, labels, extra: str, jobs: int):
     return images[:0], labels[:0]
 
 
-def figures(model: Model, data: mnist.Mnist, served_test: np.ndarray, realistic: int) -> dict:
-    """Return a model's figures: MNIST test raw and as served, and each realistic kind."""
+def figures(
+    model: Model,
+    data: mnist.Mnist,
+    served_test: np.ndarray,
+    realistic: int,
+    not_digits: tuple[np.ndarray, np.ndarray] | None = None,
+) -> dict:
+    """Return a model's figures: MNIST test raw and as served, each realistic kind (the bench's
+    reporting split), and, given held-out ``not_digits`` (images and their classes), how many it
+    refuses and the confusion matrix of every class."""
+    served_probabilities = model.predict_proba(served_test)
     result = {
         "test": evaluate.summary(model.predict_proba(data.test_images), data.test_labels),
-        "test_served": evaluate.summary(model.predict_proba(served_test), data.test_labels),
+        "test_served": evaluate.summary(served_probabilities, data.test_labels),
     }
+    if not_digits is not None and len(not_digits[0]) and served_probabilities.shape[1] > DIGITS:
+        images, classes = not_digits
+        refused = model.predict_proba(images)
+        result["not_digits"] = {
+            "n": len(images),
+            "refused": float(np.mean(refused.argmax(axis=1) >= DIGITS)),
+            "class_right": float(np.mean(refused.argmax(axis=1) == classes)),
+        }
+        result["with_not_digits"] = evaluate.classification_metrics(
+            np.concatenate([data.test_labels, classes]),
+            np.concatenate([served_probabilities, refused]).argmax(axis=1),
+            refused.shape[1],
+        )
     if realistic:
+        from bench import heldout
         from bench import realistic as kinds  # renders with fonts from a dev dependency
 
-        result["realistic_seed"] = kinds.BENCH_SEED
+        result["realistic_split"] = heldout.REPORT.name
         result["realistic"] = {}
         for name, generate in kinds.KINDS.items():
-            samples = generate(realistic, kinds.BENCH_SEED)
+            samples = generate(realistic, heldout.REPORT.seed, heldout.REPORT.name)
             result["realistic"][name] = kinds.accuracy(model, samples)
     return result
+
+
+# Held-out images of "not a digit" the card counts refusals on: drawn from MNIST test's reporting
+# half, in the test fonts, with a seed no training set uses.
+CARD_NOT_DIGITS = 3000
+CARD_NOT_DIGITS_SEED = 2027
+
+
+def held_out_not_digits(data: mnist.Mnist, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``count`` images of no digit or several, never trained on, and their classes."""
+    if not count:
+        return np.zeros((0, 28, 28), dtype=np.uint8), np.zeros(0, dtype=np.int64)
+    from bench import heldout
+    from model.not_digits import not_digit_images
+
+    rows = data.test_images[heldout.REPORT.mnist_rows]
+    images, kinds = not_digit_images(count, CARD_NOT_DIGITS_SEED, rows, split="test")
+    return images, np.asarray([class_of_kind(kind) for kind in kinds], dtype=np.int64)
 
 
 def save(members: list, weights: list[float], args, path: Path) -> tuple[str, int]:
@@ -147,6 +214,18 @@ def main(argv: list[str] | None = None) -> dict:
     if args.subset:
         mnist_images, mnist_labels = mnist_images[: args.subset], mnist_labels[: args.subset]
     train_images, train_labels = augment.PLANS[args.augment](mnist_images, mnist_labels)
+    drawn, lines = refusal_sizes(args)
+    if drawn or lines:
+        refusal_images, refusal_labels = refusal_training_set(
+            mnist_images, mnist_labels, drawn, lines, args.seed, jobs
+        )
+        train_images = np.concatenate([train_images, refusal_images])
+        train_labels = np.concatenate([train_labels, refusal_labels])
+        log(
+            f"no digit: {int((refusal_labels == NOT_A_DIGIT).sum())} images, several digits:"
+            f" {int((refusal_labels > NOT_A_DIGIT).sum())}, digits cut from {lines} lines:"
+            f" {int((refusal_labels < DIGITS).sum())}"
+        )
     log(f"training set: {len(train_images)} images ({args.augment}), features {args.feature_set}")
     x_train = features.extract(train_images, args.feature_set)
     served_test, _ = augment.served_or_blank(data.test_images, jobs)
@@ -206,7 +285,8 @@ def main(argv: list[str] | None = None) -> dict:
     log(f"wrote {artifact_path} ({size / 1e6:.2f} MB), version {version}")
     model = load_model(artifact_path)
     log("evaluating the served model")
-    served = figures(model, data, served_test, args.realistic)
+    held_out = held_out_not_digits(data, CARD_NOT_DIGITS if args.realistic else 0)
+    served = figures(model, data, served_test, args.realistic, held_out)
     if args.model == "forest":
         compared = None
     else:
@@ -217,7 +297,7 @@ def main(argv: list[str] | None = None) -> dict:
         compared = {
             "version": forest_version,
             "artifact_bytes": forest_size,
-            **figures(forest_model, data, served_test, args.realistic),
+            **figures(forest_model, data, served_test, args.realistic, held_out),
         }
 
     metrics = {
@@ -252,6 +332,8 @@ def main(argv: list[str] | None = None) -> dict:
             "batch_size": args.batch_size,
             "mlp_extra": args.mlp_extra,
             "subset": args.subset,
+            "not_digits": refusal_sizes(args)[0],
+            "segmented_lines": refusal_sizes(args)[1],
         },
         "forest_shape": {
             "trees": forest.n_trees,
@@ -269,9 +351,8 @@ def main(argv: list[str] | None = None) -> dict:
         },
     }
     (args.out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    card.write_confusion_png(
-        metrics["test_served"]["confusion_matrix"], args.out_dir / "confusion.png"
-    )
+    confusion = metrics.get("with_not_digits", metrics["test_served"])["confusion_matrix"]
+    card.write_confusion_png(confusion, args.out_dir / "confusion.png")
     card.write_model_card(metrics, args.out_dir / "README.md")
     log(
         f"MNIST test accuracy as served {metrics['test_served']['accuracy']:.4f}, raw arrays"

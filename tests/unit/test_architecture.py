@@ -16,7 +16,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "functions" / "digits"
 # Lowest first. Each entry is a room: a top-level module or a sub-package.
 LAYERS = (
-    ("config", "errors", "box", "deadline"),
+    ("config", "errors", "box", "deadline", "classes"),
     ("imaging",),
     ("vision", "classifier", "storage"),
     ("instance",),

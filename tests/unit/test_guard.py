@@ -63,3 +63,42 @@ def test_the_table_shows_each_measure_before_after_and_its_limit():
     assert lines[3] == "| MNIST test as served (10000) | 98.00% | 97.90% | -0.10 | >= -0.20 |"
     assert lines[4].startswith("| realistic: canvas_png | 90.00% | 90.00% | +0.00 | >= -0.50 |")
     assert len(lines) == 2 + 2 + len(KINDS)
+
+
+NUMBERS = {"wide": 0.98, "touching": 0.88}
+REFUSALS = {"letters": 0.97, "scribbles": 0.95}
+READER = Scores("mlp-current", 0.5, 0.98, KINDS, numbers=NUMBERS, refusals=REFUSALS)
+
+
+def reader(numbers: dict | None = None, refusals: dict | None = None) -> Scores:
+    return Scores(
+        "mlp-candidate",
+        0.6,
+        0.98,
+        KINDS,
+        numbers={**NUMBERS, **(numbers or {})},
+        refusals={**REFUSALS, **(refusals or {})},
+    )
+
+
+@pytest.mark.parametrize(
+    ("after", "promote", "reason"),
+    [
+        (reader(), True, None),
+        (reader(numbers={"touching": 0.86}), True, None),  # 2 points: the limit
+        (reader(numbers={"wide": 0.95}), False, "numbers with gaps wide falls 3.00 points"),
+        (reader(refusals={"letters": 0.9}), False, "refusals of letters falls 7.00 points"),
+        (reader(refusals={"scribbles": 0.99}), True, None),
+    ],
+)
+def test_numbers_and_refusals_guard_what_the_recognizer_reads(after, promote, reason):
+    decision = decide(READER, after, held_out_count=100)
+    assert decision.promote is promote
+    if reason is not None:
+        assert any(reason in r for r in decision.reasons), decision.reasons
+
+
+def test_the_table_shows_numbers_and_refusals():
+    lines = table(READER, reader(numbers={"wide": 0.99}), 40, 10000).splitlines()
+    assert "| numbers, wide gaps, exact | 98.00% | 99.00% | +1.00 | >= -2.00 |" in lines
+    assert "| not digits refused: letters | 97.00% | 97.00% | +0.00 | >= -2.00 |" in lines

@@ -1,10 +1,11 @@
 """The number search: it reads what the recognizer accepts, and nothing it refuses.
 
 The recognizer here is a stand-in that knows a few drawings by heart: an image near one of its
-templates (each a drawing alone, as the function preprocesses it) is that template's digit, and
-anything else (a half, two digits together, a letter) is not a digit. So these tests prove the
-search, not a trained model: a wide 8 stays one digit because its halves are refused; two zeros
-that touch are cut because the pair is refused; a letter between digits is left out.
+templates (each a drawing alone, as the function preprocesses it) is that template's digit; any
+other image wider than tall is several digits, and the rest (a half, a letter) no digit. So these
+tests prove the search, not a trained model: a wide 8 stays one digit because its halves are no
+digits; two zeros that touch are cut because the pair is several digits; a letter between digits
+is left out.
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digits.classifier.inference import NOT_A_DIGIT
+from digits.classes import CLASSES, DIGITS, NOT_A_DIGIT, SEVERAL_DIGITS
 from digits.errors import NotADigit
 from digits.vision import normalise, segment
 
 Drawing = Callable[[ImageDraw.ImageDraw, int], None]
 PAGE = (520, 300)
 PEN = 12
-# An image is a template's digit when the ink they do not share is under NEAR of all their ink.
+# An image is a template's digit when the ink they do not share is under NEAR of all their ink;
+# an image no template is near is several digits when its ink is WIDE times as wide as it is tall.
 NEAR = 0.6
+WIDE = 1.2
 
 
 def eight(draw: ImageDraw.ImageDraw, left: int) -> None:
@@ -58,24 +61,34 @@ def page(*drawings: tuple[Drawing, int]) -> Image.Image:
 
 
 def recognizer(templates: dict[int, Drawing]) -> segment.Classify:
-    """Return a classifier of eleven classes that knows only ``templates``, each drawn alone."""
+    """Return a classifier of every class that knows only ``templates``, each drawn alone."""
     known = {
         digit: normalise.to_mnist(page((drawing, 200))).astype(np.float32)
         for digit, drawing in templates.items()
     }
 
     def classify(images: np.ndarray) -> np.ndarray:
-        out = np.full((len(images), NOT_A_DIGIT + 1), 0.005)
+        out = np.full((len(images), CLASSES), 0.005)
         for row, image in zip(out, images.astype(np.float32), strict=True):
             distances = {
                 d: float(np.abs(image - t).sum() / (image.sum() + t.sum()))
                 for d, t in known.items()
             }
             digit = min(distances, key=distances.__getitem__)
-            row[digit if distances[digit] < NEAR else NOT_A_DIGIT] = 0.95
+            if distances[digit] < NEAR:
+                row[digit] = 0.95
+            else:
+                row[SEVERAL_DIGITS if _aspect(image) >= WIDE else NOT_A_DIGIT] = 0.95
         return out / out.sum(axis=1, keepdims=True)
 
     return classify
+
+
+def _aspect(image: np.ndarray) -> float:
+    """Return the width of an image's ink over its height."""
+    rows = np.flatnonzero(image.any(axis=1))
+    columns = np.flatnonzero(image.any(axis=0))
+    return (columns[-1] - columns[0] + 1) / (rows[-1] - rows[0] + 1)
 
 
 def read(image: Image.Image, classify: segment.Classify) -> str:
@@ -135,6 +148,6 @@ def test_a_ten_class_model_still_reads_numbers():
     ten = recognizer({1: one, 7: seven})
 
     def without_refusal(images: np.ndarray) -> np.ndarray:
-        return ten(images)[:, :NOT_A_DIGIT]
+        return ten(images)[:, :DIGITS]
 
     assert read(page((one, 60), (seven, 300)), without_refusal) == "17"

@@ -15,6 +15,7 @@ from typing import Protocol
 import joblib
 import numpy as np
 
+from digits.classes import DIGITS
 from digits.classifier import features
 from digits.classifier.forest import FlatForest
 from digits.classifier.mlp import Perceptron
@@ -30,24 +31,11 @@ class Member(Protocol):
 MEMBER_KINDS: dict[str, type] = {"forest": FlatForest, "mlp": Perceptron}
 
 
-# The model's classes: the ten digits, then NOT_A_DIGIT for anything that is not one digit
-# (a fragment, touching digits, a letter, a scribble). A model of ten classes has no such class.
-DIGITS = 10
-NOT_A_DIGIT = 10
-
-
-def not_a_digit(probabilities: np.ndarray) -> np.ndarray:
-    """Return each row's probability of not being a digit (0 for a model of ten classes)."""
-    if probabilities.shape[-1] > NOT_A_DIGIT:
-        return probabilities[..., NOT_A_DIGIT]
-    return np.zeros(probabilities.shape[:-1])
-
-
 @dataclass(frozen=True)
 class Prediction:
     """One image read as a digit: the digit, its probability, the ten digits' probabilities.
 
-    What the ten leave of 1 is ``not_a_digit``, the model's belief that it is no digit at all.
+    What the ten leave of 1 is ``not_a_digit``: the model's belief that this is not one digit.
     """
 
     digit: int
@@ -64,7 +52,7 @@ class Prediction:
             digit=digit,
             confidence=float(digits[digit]),
             probabilities=tuple(float(p) for p in digits),
-            not_a_digit=float(not_a_digit(probabilities)),
+            not_a_digit=max(0.0, 1.0 - float(digits.sum())),
         )
 
 

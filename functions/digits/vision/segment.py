@@ -4,17 +4,18 @@ Segmentation proposes, the recognizer decides (as check and postal-code readers 
 Bottou, Bengio and Haffner, 1998, heuristic over-segmentation). The ink's connected pieces are
 grouped (layout.py): strokes that overlap horizontally are one group. Each group may be read
 whole as one digit, cut in two along the cuts the layout proposes (each side read again, and cut
-again if it is wide), or merged with its neighbours as one broken digit. The classifier scores
-every candidate piece; a piece it finds likelier not a digit than any digit is never read as one.
-A group none of whose readings is accepted is left out, as not digits. A search over the groups
-from left to right picks the reading with the best joint score: the sum of the log of the model's
-probability of each piece's digit, plus, for each group left out, the log of its probability of
-not being a digit.
+again if it is wide), merged with its neighbours as one broken digit, or left out. The classifier
+scores every candidate piece: as one of the ten digits, as no digit at all (a fragment, a letter,
+a scribble), or as several digits that touch. A piece is read as a digit only when a digit is its
+likeliest class. A search over the groups from left to right picks the reading with the best joint
+score: the sum of the log of the model's probability of each piece's digit, plus, for each group
+left out, the log of its probability of being no digit at all.
 
-A half of an 8 is not a digit to the recognizer, so cutting a wide 8 scores badly; two zeros that
-touch are not one digit either, so reading them whole scores badly. A single digit, the usual
-case, is read from all its ink exactly as ``normalise.to_mnist`` reads it. When nothing is
-accepted as a digit, the image is refused as not a digit.
+A half of an 8 is no digit, so cutting a wide 8 scores badly. Two zeros that touch are several
+digits, neither one digit nor nothing, so only cutting them scores well. A letter is no digit: its
+whole, left out, scores better than any reading of its pieces. A single digit, the usual case, is
+read from all its ink exactly as ``normalise.to_mnist`` reads it. When nothing is read as a digit,
+the image is refused as not a digit.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 from PIL import Image
 
 from digits.box import Box
-from digits.classifier.inference import DIGITS, not_a_digit
+from digits.classes import DIGITS, NOT_A_DIGIT, SEVERAL_DIGITS, class_probability
 from digits.config import MAX_DIGITS
 from digits.errors import NotADigit, NothingDrawn, TooManyDigits
 from digits.vision import normalise
@@ -60,8 +61,8 @@ def find_digits(image: Image.Image, classify: Classify) -> list[Found]:
     """
     analysis = normalise.analyse(image)
     whole = _whole(analysis, image.size, classify)
-    if _narrow_run(analysis.ink):
-        if _score(whole.probabilities) < _drop_score(whole.probabilities):
+    if _narrow_run(analysis.ink) and not _several(whole.probabilities):
+        if not _accepted(whole.probabilities):
             raise NotADigit(REFUSAL)
         return [whole]
     page = _page(analysis)
@@ -72,7 +73,7 @@ def find_digits(image: Image.Image, classify: Classify) -> list[Found]:
         )
     reading, score, left_out = _Search(plan, classify).best()
     alone = _score(whole.probabilities)
-    if alone >= score and alone > _drop_score(whole.probabilities):
+    if alone >= score and _accepted(whole.probabilities):
         # All the ink read as one digit explains it better than any reading of its parts.
         return [whole]
     if not reading:
@@ -102,14 +103,14 @@ class _Piece:
 
     @property
     def as_digit(self) -> float:
-        """Return the log probability of the piece's likeliest digit; -inf if it is refused."""
-        if self.probabilities is None or _score(self.probabilities) < self.as_not_digit:
+        """Return the log probability of the piece's likeliest digit; -inf unless it is one."""
+        if self.probabilities is None or not _accepted(self.probabilities):
             return -np.inf
         return _score(self.probabilities)
 
     @property
-    def as_not_digit(self) -> float:
-        """Return the log probability that the piece is not a digit."""
+    def as_no_digit(self) -> float:
+        """Return the log probability that the piece holds no digit at all."""
         return 0.0 if self.probabilities is None else _drop_score(self.probabilities)
 
 
@@ -118,7 +119,17 @@ def _score(probabilities: np.ndarray) -> float:
 
 
 def _drop_score(probabilities: np.ndarray) -> float:
-    return float(np.log(max(float(not_a_digit(probabilities)), FLOOR)))
+    return float(np.log(max(float(class_probability(probabilities, NOT_A_DIGIT)), FLOOR)))
+
+
+def _accepted(probabilities: np.ndarray) -> bool:
+    """Tell whether a digit is the likeliest of all the classes."""
+    return int(np.argmax(probabilities)) < DIGITS
+
+
+def _several(probabilities: np.ndarray) -> bool:
+    """Tell whether several touching digits are the likeliest class."""
+    return int(np.argmax(probabilities)) == SEVERAL_DIGITS
 
 
 class _Search:
@@ -139,11 +150,9 @@ class _Search:
         came: list[tuple[int, list[_Piece]]] = [(0, [])] * (count + 1)
         for last in range(1, count + 1):
             group = self.plan.groups[last - 1]
+            options = [(last - 1, [], self._left_out(group))]
             digits, score = self._digits(group, MAX_CUT_DEPTH)
-            if score == -np.inf:
-                # No reading of the group as digits is accepted: it is left out.
-                digits, score = [], self._left_out(group)
-            options = [(last - 1, digits, score)]
+            options.append((last - 1, digits, score))
             for (first, end), part in merges.items():
                 if end == last:
                     options.append((first, [self.read[id(part)]], self.read[id(part)].as_digit))
@@ -161,7 +170,7 @@ class _Search:
         """Return the score of reading ``group`` as no digit: free if it is too short for one."""
         if not self.plan.is_digit(group):
             return 0.0
-        return self.read[id(group)].as_not_digit
+        return self.read[id(group)].as_no_digit
 
     def _digits(self, part: Part, depth: int) -> tuple[list[_Piece], float]:
         """Return the best accepted reading of ``part`` as digits, whole or cut, and its score.
