@@ -3,6 +3,9 @@
 /** Plain-word messages for the function's error codes (and for the network itself). */
 const PLAIN_WORDS = {
   nothing_drawn: "Nothing drawn yet. Draw a digit in the box, then press Predict.",
+  not_a_digit:
+    "That does not look like a digit or a number. Write digits as you would on paper, " +
+    "side by side, then press Predict.",
   unsupported_media_type:
     "That file is not an image we can read. Try a PNG, JPEG, HEIC, WebP, AVIF, GIF or BMP.",
   // An uploaded image (a photo, mostly) in which no digit was found: what to try next.

@@ -20,6 +20,14 @@ ZERO = [
 ]
 SEVEN = [[(0.27, 0.22), (0.72, 0.22), (0.58, 0.52), (0.44, 0.84)]]
 DIGITS = {1: ONE, 0: ZERO, 7: SEVEN}
+# Not digits, drawn as a person would: a capital K and a five-pointed star.
+LETTER_K = [[(0.35, 0.18), (0.35, 0.84)], [(0.68, 0.18), (0.37, 0.52), (0.70, 0.84)]]
+STAR = [
+    [
+        (0.5 + 0.3 * math.sin(4 * math.pi * k / 5), 0.53 - 0.3 * math.cos(4 * math.pi * k / 5))
+        for k in range(6)
+    ]
+]
 
 
 def to_page(page: Page, x: float, y: float) -> tuple[float, float]:

@@ -13,11 +13,14 @@ from playwright.sync_api import Browser, expect
 from infra.local_stack import start_stack
 from tests.e2e.drawing import (
     DIGITS,
+    LETTER_K,
     ONE,
     SEVEN,
+    STAR,
     ZERO,
     draw_with_mouse,
     mnist_file,
+    predict_drawing,
     predict_response,
     to_page,
 )
@@ -284,6 +287,17 @@ def test_blank_canvas_says_nothing_drawn(site) -> None:
     page.get_by_test_id("predict").click()
     expect(page.get_by_role("alert")).to_contain_text("Nothing drawn")
     site.screenshot("nothing-drawn")
+    assert site.errors() == []
+
+
+@pytest.mark.parametrize("shape", ["K", "star"])
+def test_a_drawn_letter_or_symbol_is_refused_plainly(site, shape: str) -> None:
+    page = site.page
+    body = predict_drawing(page, {"K": LETTER_K, "star": STAR}[shape])
+    assert body["error"]["code"] == "not_a_digit"
+    expect(page.get_by_role("alert")).to_contain_text("does not look like a digit or a number")
+    expect(page.get_by_test_id("digit")).to_have_text("")
+    site.screenshot(f"not-a-digit-{shape}")
     assert site.errors() == []
 
 

@@ -22,7 +22,10 @@ _PREDICT = {
     "summary": "Read the digit, or the number, in an image and keep the image in S3",
     "description": f"The image is {ACCEPTED_NAMES}: as JSON (a data URL), a multipart upload "
     f"(field file) or the raw body. Up to {MAX_DIGITS} digits are read left to right; more are "
-    "refused (422 too_many_digits), as is a blank image (422 nothing_drawn).",
+    "refused (422 too_many_digits), as is a blank image (422 nothing_drawn) and one in which "
+    "the model reads no digit (422 not_a_digit: this does not look like a digit or a number; "
+    "letters, symbols and scribbles are refused so, and a piece of a number that is not a "
+    "digit is left out, never guessed). Nothing refused is stored.",
     "requestBody": {
         "required": True,
         "content": {
@@ -350,7 +353,14 @@ _DOCUMENT = {
                         "type": "object",
                         "required": ["code", "message"],
                         "properties": {
-                            "code": {"type": "string"},
+                            "code": {
+                                "type": "string",
+                                "description": "stable: bad_request, invalid_image, forbidden, "
+                                "not_found, method_not_allowed, too_large, over_budget, "
+                                "unsupported_media_type, nothing_drawn, not_a_digit, "
+                                "too_many_digits, in_progress, idempotency_key_reused, "
+                                "storage_unavailable, out_of_time, internal",
+                            },
                             "message": {"type": "string"},
                         },
                     }
