@@ -4,7 +4,7 @@ axe-core (pinned in tests/e2e/package.json, installed by `npm ci` from `make tes
 page at rest, with an answer shown, with a number and its boxes shown, and with an error shown.
 Its WCAG 2 A and AA rules and best practices are all run; a violation of impact "serious" or
 "critical" fails the test, and each one is named with where it is. (A photo with its boxes, and a
-phone's page, are checked in test_photos.py.)
+phone's page, are checked in test_page_photos.py.)
 """
 
 from __future__ import annotations

@@ -22,8 +22,12 @@ MAIN = Path(__file__).resolve().parents[2] / "functions" / "main.py"
 BUCKET = Settings.from_env({}).images_bucket
 
 
-# BMP bodies are bytes like any image; schemathesis ships samples for PNG, JPEG, GIF and WebP only.
-schemathesis.serializer.alias(["image/bmp", "image/x-ms-bmp"], "application/octet-stream")
+# BMP, HEIC and AVIF bodies are bytes like any image; schemathesis ships samples for PNG, JPEG, GIF
+# and WebP only.
+schemathesis.serializer.alias(
+    ["image/bmp", "image/x-ms-bmp", "image/heic", "image/heif", "image/avif"],
+    "application/octet-stream",
+)
 # Built at import: schemathesis reads the document from the app when the module is collected.
 # The app's S3 client is made then, with fake credentials; every request runs under moto below.
 with pytest.MonkeyPatch.context() as _patch:

@@ -82,3 +82,14 @@ def test_a_bold_stroke_along_a_ruled_line_keeps_its_digit():
     ink = 1 - np.asarray(photo.clean(page.image), dtype=np.float32) / 255
     assert np.median(ink[page.ink > 0.5]) > 0.9
     assert (ink[page.ink == 0] > 0.5).sum() < 0.05 * (page.ink > 0.5).sum()
+
+
+def test_light_marks_on_a_dark_ground_go_back_to_the_usual_analysis():
+    # White on black, as MNIST is, or chalk on a board: no paper, so no photo of paper.
+    ground = np.zeros((600, 1600), dtype=np.uint8)
+    ground[150:450, 500:520] = 255
+    ground[150:170, 900:1100] = 255
+    image = Image.fromarray(ground)
+    assert photo.looks_like_photo(image)
+    assert photo.clean(image) is None
+    assert normalise.to_mnist(image).max() == 255

@@ -60,10 +60,11 @@ def analyse(image: Image.Image) -> Analysis:
     work_factor = _reduction(eight_bit, WORK_SIDE)
     image = _reduce(eight_bit, WORK_SIDE)
     factor = _reduction(image, ANALYSIS_SIDE)
-    if photo.looks_like_photo(eight_bit):
+    cleaned = photo.clean(image) if photo.looks_like_photo(eight_bit) else None
+    if cleaned is not None:
         # The ink of a photo of paper, dark on white: the page's edges, light and lines gone;
         # small writing is looked for at a finer scale, where its strokes do not fade away.
-        image = photo.clean(image)
+        image = cleaned
         factor = photo.analysis_factor(image, factor, DETAIL)
     try:
         ink = digit_ink(reduce_by(image, factor))

@@ -9,14 +9,15 @@ light is even, its noise nil, and it has no sheet's edges or page's lines.
 
 ``clean`` finds the sheet (sheet.py) and reads only INSET inside its edges; estimates the paper's
 light (illumination.py) and takes each pixel's darkness relative to it; finds the ruled and grid
-lines and margins (rules.py) and divides their darkness out. It keeps as ink the connected marks
+lines and margins (rules.py) and divides their darkness out (marks lighter than their ground are no
+writing on paper: that image goes back to the usual analysis). It keeps as ink the connected marks
 that are darker than the paper by HIGH times its noise somewhere and by LOW times it throughout
-(hysteresis: a faint stroke is kept whole where it joins a clear one), that do not reach the edge
-of what is read, that are not specks, and that are not far fainter than the darkest mark (what
-the light's estimate left behind). Each stroke is brought to full strength across its middle, so
-a thin or blurred one is not lost beside a bold one. What it returns is that ink, dark on white,
-at the size it was given, so the analysis that follows (normalise.py, segment.py) reads it as it
-reads a scan.
+(hysteresis: a faint stroke is kept whole where it joins a clear one), that do not reach the edge of
+what is read, that are not specks, and that are not far fainter than the darkest mark (what the
+light's estimate left behind). Each stroke is brought to full strength across its middle, so a thin
+or blurred one is not lost beside a bold one. What it returns is that ink, dark on white, at the
+size it was given, so the analysis that follows (normalise.py, segment.py) reads it as it reads a
+scan.
 
 Every constant here and in sheet.py, illumination.py and rules.py is a guess tuned on the photo
 bench's tune split (``python -m bench.photos --split tune``), never on its report split.
@@ -30,6 +31,10 @@ from PIL import Image
 from digits.vision import illumination, rules, sheet
 from digits.vision.components import label_components
 
+# Marks are light on dark (chalk, white on black: not paper) when what lies more than MARK beyond
+# the ground's level weighs LIGHTER times as much on the light side as on the dark side.
+MARK = 0.15
+LIGHTER = 2.0
 # A photo: at least PHOTO_SIDE pixels on its longer side (phones take 12-megapixel photos and
 # messaging apps shrink them to about 1600; drawings and scans sent here are smaller), and its
 # shorter side at least PHOTO_SHAPE of that (a strip of a few pixels is no photo of a page).
@@ -67,8 +72,12 @@ def looks_like_photo(image: Image.Image) -> bool:
     return image.mode in ("L", "RGB") and long >= PHOTO_SIDE and short >= PHOTO_SHAPE * long
 
 
-def clean(image: Image.Image) -> Image.Image:
-    """Return the ink of a photo of paper as an L image of the same size, dark on white."""
+def clean(image: Image.Image) -> Image.Image | None:
+    """Return the ink of a photo of paper as an L image of the same size, dark on white.
+
+    None when the marks are lighter than what they are on (chalk on a board, white on black):
+    that is no paper, and the usual analysis, which takes either polarity, reads it.
+    """
     rgb = image.convert("RGB")
     corners = sheet.find_sheet(rgb)
     inside = sheet.sheet_mask(corners, rgb.size, INSET * min(rgb.size))
@@ -84,6 +93,8 @@ def clean(image: Image.Image) -> Image.Image:
     luminance = np.asarray(rgb, dtype=np.float32) @ np.float32([0.299, 0.587, 0.114]) / 255
     light = illumination.paper_light(luminance, inside)
     dark, noise = illumination.darkness(luminance, light, inside)
+    if _lighter(dark, inside):
+        return None
     dark = rules.remove_lines(dark, rules.find_lines(dark, noise, inside))
     ink = _marks(dark, inside, edge, noise)
     return Image.fromarray(np.rint(255 * (1 - np.clip(ink, 0, 1))).astype(np.uint8), "L")
@@ -98,6 +109,16 @@ def analysis_factor(clean_image: Image.Image, factor: int, detail: int) -> int:
         return factor
     span = max(int(rows[-1] - rows[0]), int(columns[-1] - columns[0])) + 1
     return max(1, min(factor, span // detail))
+
+
+def _lighter(dark: np.ndarray, inside: np.ndarray) -> bool:
+    """Tell whether the marks are lighter than their ground: what lies more than MARK beyond the
+    paper's level weighs LIGHTER times as much on the light side as on the dark."""
+    sample = dark[inside] if inside.any() else dark.ravel()
+    sample = sample[:: max(1, sample.size // illumination.SAMPLES)]
+    darker = float(np.clip(sample - MARK, 0, None).sum())
+    lighter = float(np.clip(-sample - MARK, 0, None).sum())
+    return lighter > LIGHTER * darker
 
 
 def _marks(dark: np.ndarray, inside: np.ndarray, edge: np.ndarray, noise: float) -> np.ndarray:
