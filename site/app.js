@@ -13,8 +13,9 @@ const HISTORY_SIZE = 12; // entries this browser keeps; each is under a kilobyte
 // The function's own body limit (config.js is made with it): saying so early saves an upload
 // that would fail.
 const MAX_UPLOAD_BYTES = Number(config.MAX_UPLOAD_BYTES);
-// The function's answers that mean it read an image and found no digit in it.
-const NOTHING_FOUND = new Set(["nothing_drawn", "not_a_digit"]);
+// The function's answer that means it found no writing at all in an image (one refused as not a
+// digit says so in its own words).
+const NOTHING_FOUND = new Set(["nothing_drawn"]);
 
 const $ = (id) => document.getElementById(id);
 const api = new Api(config.FUNCTION_URL);
