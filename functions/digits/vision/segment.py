@@ -6,10 +6,10 @@ grouped (layout.py): strokes that overlap horizontally are one group. Each group
 whole as one digit, cut in two along the cuts the layout proposes (each side read again, and cut
 again if it is wide), merged with its neighbours as one broken digit, or left out. The classifier
 scores every candidate piece: as one of the ten digits, as no digit at all (a fragment, a letter,
-a scribble), or as several digits that touch. A piece is read as a digit only when a digit is its
-likeliest class. A search over the groups from left to right picks the reading with the best joint
-score: the sum of the log of the model's probability of each piece's digit, plus, for each group
-left out, the log of its probability of being no digit at all.
+a scribble), or as several digits that touch. A search over the groups from left to right picks
+the reading with the best joint score, the sum of the log of the model's probabilities of what
+each part is said to be: a group left out is no digit; a part read whole is its digit; a part cut
+is several digits, and then each side is read again the same way.
 
 A half of an 8 is no digit, so cutting a wide 8 scores badly. Two zeros that touch are several
 digits, neither one digit nor nothing, so only cutting them scores well. A letter is no digit: its
@@ -103,10 +103,17 @@ class _Piece:
 
     @property
     def as_digit(self) -> float:
-        """Return the log probability of the piece's likeliest digit; -inf unless it is one."""
-        if self.probabilities is None or not _accepted(self.probabilities):
+        """Return the log probability of the piece's likeliest digit (-inf if it is unreadable)."""
+        return -np.inf if self.probabilities is None else _score(self.probabilities)
+
+    @property
+    def as_several(self) -> float:
+        """Return the log probability that the piece is several digits that touch."""
+        if self.probabilities is None:
             return -np.inf
-        return _score(self.probabilities)
+        return float(
+            np.log(max(float(class_probability(self.probabilities, SEVERAL_DIGITS)), FLOOR))
+        )
 
     @property
     def as_no_digit(self) -> float:
@@ -173,21 +180,26 @@ class _Search:
         return self.read[id(group)].as_no_digit
 
     def _digits(self, part: Part, depth: int) -> tuple[list[_Piece], float]:
-        """Return the best accepted reading of ``part`` as digits, whole or cut, and its score.
+        """Return the best reading of ``part`` as digits, whole or cut, and its score.
 
-        The score is -inf when no reading has every piece accepted as a digit.
+        Read whole, ``part`` is one digit; cut, it is several digits, and each side is read again.
         """
         whole = self.read[id(part)]
         best = [whole], whole.as_digit
-        if depth == 0 or not self.plan.is_wide(part):
+        # Every score is a log probability, at most 0: a cut scores at most ``as_several``, so
+        # when that is no better than reading the part whole, no cut is worth reading.
+        if depth == 0 or not self.plan.is_wide(part) or whole.as_several <= best[1]:
             return best
         cuts = self.plan.cuts(part)
         self._read([side for cut in cuts for side in cut])
         for left, right in cuts:
             left_digits, left_score = self._digits(left, depth - 1)
+            if whole.as_several + left_score <= best[1]:
+                continue
             right_digits, right_score = self._digits(right, depth - 1)
-            if left_score + right_score > best[1]:
-                best = left_digits + right_digits, left_score + right_score
+            score = whole.as_several + left_score + right_score
+            if score > best[1]:
+                best = left_digits + right_digits, score
         return best
 
     def _read(self, parts: list[Part]) -> None:
