@@ -1,7 +1,10 @@
-"""The bench's report: targets judged from the figures, bench/RESULTS.md and the README section.
+"""The bench's report: bench/results.json, and bench/RESULTS.md and the README's figures from it.
 
-The figures live in bench/results.json; bench/RESULTS.md and the README's measured figures (between
-the bench markers, nowhere else) are rendered from it by ``write_summaries``.
+The figures live in bench/results.json (and the model's own in model/metrics.json and
+bench/model.json); bench/RESULTS.md and the README's measured figures (between the bench
+markers, nowhere else) are rendered from them by ``write_summaries``. Each section renders in a
+module of its own: report_targets (the goals, judged), report_serving (the function against the
+reference), report_recognizer (what it reads, per split) and report_photos (phone photos).
 """
 
 from __future__ import annotations
@@ -9,321 +12,71 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bench import report_photos, report_recognizer, report_serving, report_targets
 from bench.batch import markdown as batch_markdown
+from bench.cost import TARGET_CHEAPER
 from bench.cost import markdown as cost_markdown
-from bench.numbers import table as numbers_table
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS_JSON = REPO / "bench" / "results.json"
 RESULTS_MD = REPO / "bench" / "RESULTS.md"
+MODEL_SPEED_JSON = REPO / "bench" / "model.json"
+MODEL_METRICS_JSON = REPO / "model" / "metrics.json"
 README = REPO / "README.md"
 README_START = "<!-- bench:start (written by make bench) -->"
 README_END = "<!-- bench:end -->"
 
-
-def mb(value: float | None) -> str:
-    """Format bytes as MB."""
-    return "n/a" if value is None else f"{value / 1e6:.1f} MB"
-
-
-def ratio(ours: float, theirs: float) -> str:
-    """Format how many times better ``ours`` is when smaller is better."""
-    return f"{theirs / ours:.1f}x" if ours else "n/a"
+# Kept here for the tests and callers that read them from the report.
+targets = report_targets.targets
+lambda_targets = report_targets.lambda_targets
+lambda_rows = report_serving.lambda_rows
 
 
-def targets(ours: dict, ref: dict) -> dict:
-    """Return each target with its goal and whether the measurement meets it."""
-    cold = ours["cold_start_server_s"], ref["cold_start_server_s"]
-    lam = ours["cold_start_lambda_s"], ref["cold_start_lambda_s"]
-    return {
-        "cold_start_server": {
-            "goal": "<= 0.5 s and >= 3x",
-            "met": cold[0] <= 0.5 and cold[1] / cold[0] >= 3,
-        },
-        "cold_start_lambda": {
-            "goal": "<= 0.5 s and >= 3x",
-            "met": lam[0] <= 0.5 and lam[1] / lam[0] >= 3,
-        },
-        "warm_p50": {
-            "goal": ">= 2x",
-            "met": ref["http_warm"]["p50_ms"] / ours["http_warm"]["p50_ms"] >= 2,
-        },
-        "throughput": {
-            "goal": ">= 2x, zero errors",
-            "met": ours["throughput"]["requests_per_second"]
-            >= 2 * ref["throughput"]["requests_per_second"]
-            and ours["throughput"]["errors"] == 0,
-        },
-        "peak_rss": {"goal": "<= 150 MB", "met": ours["peak_rss_bytes"]["worker"] <= 150e6},
-    }
-
-
-def lambda_targets(lam: dict) -> dict:
-    """Return the Lambda handler's targets against the lean reference (bench/lambda_compare.py)."""
-    ours, lean = lam["digits"], lam["lean_reference"]
-    return {
-        "cold_start_lambda_lean": {
-            "goal": ">= 3.5x",
-            "met": lean["cold_start_lambda_s"] / ours["cold_start_lambda_s"] >= 3.5,
-        },
-        "warm_above_storage_lean": {
-            "goal": ">= 2x",
-            "met": lean["warm"]["above_storage_ms"] / ours["warm"]["above_storage_ms"] >= 2,
-        },
-    }
-
-
-def lambda_rows(lam: dict, verdict) -> list[tuple[str, str, str, str, str]]:
-    """Return the table rows comparing the Lambda handlers (ours, lean and served reference)."""
-    ours, lean, served = lam["digits"], lam["lean_reference"], lam["reference"]
-    cold = ours["cold_start_lambda_s"], lean["cold_start_lambda_s"]
-    rows = [
-        (
-            "cold start, Lambda handler vs the lean reference (bench/lean_reference.py: bare"
-            " handler, scikit-learn, Pillow, boto3), spawn to first saved answer, median",
-            f"{cold[0]:.2f} s",
-            f"{cold[1]:.2f} s",
-            ratio(*cold),
-            verdict("cold_start_lambda_lean"),
-        )
-    ]
-    if "cold_start_lambda_cpu_s" in ours:
-        cpu = ours["cold_start_lambda_cpu_s"], lean["cold_start_lambda_cpu_s"]
-        rows.append(
-            (
-                "cold start CPU (user + system of that process; steadier than wall on a busy"
-                " machine), Lambda handler vs the lean reference, median",
-                f"{cpu[0]:.2f} s",
-                f"{cpu[1]:.2f} s",
-                ratio(*cpu),
-                "",
-            )
-        )
-    for name, side, target in (
-        ("lean reference", lean, verdict("warm_above_storage_lean")),
-        ("served reference", served, ""),
-    ):
-        a, b = ours["warm"]["above_storage_ms"], side["warm"]["above_storage_ms"]
-        rows.append(
-            (
-                f"warm Lambda handler in process, p50 less its own S3 storage step's p50, vs {name}"
-                f" ({_less(ours)} against {_less(side)})",
-                f"{a:.1f} ms",
-                f"{b:.1f} ms",
-                ratio(a, b),
-                target,
-            )
-        )
-    return rows
-
-
-def _less(side: dict) -> str:
-    warm = side["warm"]
-    return f"{warm['handler_p50_ms']:.1f} - {warm['storage_p50_ms']:.1f} ms"
-
-
-def render(results: dict) -> str:
-    """Return the Markdown summary of ``results``."""
-    ours, ref = results["digits"], results["reference"]
-    targets = results["targets"]
-    lines = [
+def render(results: dict, speed: dict | None = None, metrics: dict | None = None) -> str:
+    """Return the Markdown summary of ``results``, with the model's ``speed`` and ``metrics``."""
+    lines = report_recognizer.model(speed, metrics)
+    if "date" not in results:
+        lines += ["", f"The bench: {report_targets.NOT_MEASURED}."]
+        return "\n".join(lines) + "\n"
+    lines += [
+        "",
         f"Measured by `{results['command']}` on {results['machine']}, {results['date']},"
-        f" commit {results.get('commit', 'unknown')}"
-        f" (reference: {results['reference']['description']}). Both served by"
-        f" functions-framework (gunicorn, 1 worker, {results['server_settings']['THREADS']}"
-        " threads) with the same API and storage code, S3 on a moto server, over loopback.",
+        f" commit {results.get('commit', 'unknown')}{_durations(results)}.",
         "",
-        "| figure | digits | reference | ratio | target |",
-        "| --- | --- | --- | --- | --- |",
+        report_targets.table(results),
     ]
-
-    def row(name: str, a: str, b: str, r: str = "", target: str = "") -> None:
-        lines.append(f"| {name} | {a} | {b} | {r} | {target} |")
-
-    def verdict(key: str) -> str:
-        target = targets[key]
-        return f"{target['goal']}: {'met' if target['met'] else '**missed**'}"
-
-    row(
-        "cold start, functions-framework (median)",
-        f"{ours['cold_start_server_s']:.2f} s",
-        f"{ref['cold_start_server_s']:.2f} s",
-        ratio(ours["cold_start_server_s"], ref["cold_start_server_s"]),
-        verdict("cold_start_server"),
-    )
-    row(
-        "cold start, Lambda handler + Function URL event (median)",
-        f"{ours['cold_start_lambda_s']:.2f} s",
-        f"{ref['cold_start_lambda_s']:.2f} s",
-        ratio(ours["cold_start_lambda_s"], ref["cold_start_lambda_s"]),
-        verdict("cold_start_lambda"),
-    )
-    if results.get("lambda"):
-        for cells in lambda_rows(results["lambda"], verdict):
-            row(*cells)
-    floor = results.get("floor")
-    if floor:
-        row(
-            "cold start floor (bench/floor_main.py: the same libraries imported, S3 client, one"
-            " put; no digits code), functions-framework / Lambda handler",
-            f"{floor['cold_start_server_s']:.2f} s / {floor['cold_start_lambda_s']:.2f} s",
-            "",
-        )
-    row(
-        "cold start, Lambda handler, no .pyc (a package without bytecode; ours ships it)",
-        f"{ours['cold_start_lambda_no_bytecode_s']:.2f} s",
-        "",
-    )
-    for label, key in (("HTTP", "http_warm"),):
-        for q in ("p50", "p99"):
-            a, b = ours[key][f"{q}_ms"], ref[key][f"{q}_ms"]
-            row(
-                f"warm POST /predict over {label}, S3 on moto, {q}",
-                f"{a:.1f} ms",
-                f"{b:.1f} ms",
-                ratio(a, b),
-                verdict("warm_p50") if q == "p50" else "",
-            )
-    if floor:
-        row(
-            "warm floor over HTTP, p50: the floor function storing the body, no digits code",
-            f"{floor['http_warm']['p50_ms']:.1f} ms",
-            "",
-        )
-    for label, key in (("in-process app, S3 on moto", "app_with_s3"), ("core only", "core")):
-        for q in ("p50", "p99"):
-            a, b = ours["in_process"][key][f"{q}_ms"], ref["in_process"][key][f"{q}_ms"]
-            row(f"warm {label}, {q}", f"{a:.1f} ms", f"{b:.1f} ms", ratio(a, b))
-    for step, text in (
-        ("decode", "decode (Pillow)"),
-        ("preprocess", "preprocess"),
-        ("predict", "model"),
-        ("save", "S3 put + presign"),
-    ):
-        a, b = ours["in_process"]["phases_ms"][step], ref["in_process"]["phases_ms"][step]
-        row(f"warm step: {text}, median", f"{a:.1f} ms", f"{b:.1f} ms", ratio(a, b))
-    a, b = ours["throughput"], ref["throughput"]
-    row(
-        f"throughput, concurrency {a['concurrency']} (errors)",
-        f"{a['requests_per_second']:.0f} req/s ({a['errors']})",
-        f"{b['requests_per_second']:.0f} req/s ({b['errors']})",
-        f"{a['requests_per_second'] / b['requests_per_second']:.1f}x",
-        verdict("throughput"),
-    )
-    a, b = ours["peak_rss_bytes"], ref["peak_rss_bytes"]
-    row(
-        "peak RSS, serving worker (master)",
-        f"{mb(a['worker'])} ({mb(a['master'])})",
-        f"{mb(b['worker'])} ({mb(b['master'])})",
-        "",
-        verdict("peak_rss"),
-    )
-    row(
-        "peak RSS, Lambda handler process",
-        mb(ours["lambda_peak_rss_bytes"]),
-        mb(ref["lambda_peak_rss_bytes"]),
-    )
-    row(
-        "model artifact",
-        mb(ours["artifact_bytes"]),
-        mb(ref["artifact_bytes"]),
-        f"{ref['artifact_bytes'] / ours['artifact_bytes']:.0f}x smaller",
-    )
-    package = results["lambda_package"]
-    if package["measured"]:
-        row(
-            "Lambda package (sam build), unzipped / zipped",
-            f"{mb(package['unzipped_bytes'])} / {mb(package['zipped_bytes'])}",
-            "",
-        )
+    if "cold_start_server_s" in results.get("digits", {}):
+        lines += report_serving.table(results)
     else:
-        row("Lambda package (sam build)", package["note"], "")
-    steps = ours.get("cold_start_steps_ms", {})
-    if steps:
-        lines += [
-            "",
-            "Where the function's Lambda cold start goes (fresh interpreter, median of 3):",
-            "",
-            "| step | ms |",
-            "| --- | --- |",
-        ]
-        lines += [f"| {name} | {ms:.0f} |" for name, ms in steps.items()]
-        lines.append(f"| total (after interpreter start) | {sum(steps.values()):.0f} |")
-    lines += ["", *notes(results)]
-    lines += ["", "Accuracy (fraction right; realistic kinds: bench/realistic.py, "]
-    lines[-1] += f"{results['accuracy_n']} inputs per kind, seed {results['accuracy_seed']}):"
-    lines += ["", "| input kind | digits | reference |", "| --- | --- | --- |"]
-    for kind in ours["accuracy"]:
-        lines.append(f"| {kind} | {ours['accuracy'][kind]:.1%} | {ref['accuracy'][kind]:.1%} |")
+        lines += report_recognizer.missing("The function against the reference")
+    lines += report_recognizer.accuracy(results)
+    lines += report_recognizer.refusals(results)
+    lines += report_recognizer.numbers(results)
+    lines += report_photos.photos(results)
     if "batch" in results:
         lines += ["", "Batches (bench/batch.py, target: at least 2x the images per second):", ""]
         lines.append(batch_markdown(results["batch"]))
-    if "cost" in results:
-        lines += [
-            "",
-            "Cost on Lambda (bench/cost.py; target: batches at least 3x cheaper per image):",
-        ]
-        lines += ["", cost_markdown(results["cost"])]
-    if "numbers" in results:
-        lines += ["", "Numbers (bench/numbers.py; targets: wide gaps >= 95%, tight >= 92%, "]
-        lines[-1] += "touching >= 75%; one digit at most 1 ms slower; six digits at most 3x one):"
-        lines += ["", numbers_table(results["numbers"])]
+    cost = results.get("cost")
+    lines += [
+        "",
+        f"Cost on Lambda (bench/cost.py; target: batches at least {TARGET_CHEAPER:g}x cheaper):",
+        "",
+        cost_markdown(cost) if cost else f"{report_targets.NOT_MEASURED}.",
+    ]
     return "\n".join(lines) + "\n"
 
 
-def notes(results: dict) -> list[str]:
-    """Return sentences that read the figures: where the time goes on each side."""
-    ours, ref = results["digits"], results["reference"]
-    a, b = ours["in_process"]["phases_ms"], ref["in_process"]["phases_ms"]
-
-    def rate(side: dict) -> float:
-        return side["throughput"]["requests_per_second"]
-
-    lines = [
-        "Reading the figures: a warm prediction is decode + preprocess + model + S3 put, "
-        f"{a['decode']:.1f} + {a['preprocess']:.1f} + {a['predict']:.1f} + {a['save']:.1f} ms"
-        f" here against {b['decode']:.1f} + {b['preprocess']:.1f} + {b['predict']:.1f} +"
-        f" {b['save']:.1f} ms for the reference. The model is"
-        f" {b['predict'] / a['predict']:.0f}x faster; the preprocessing that earns the accuracy"
-        " below (polarity, background, specks, crop, MNIST's centring) takes"
-        f" {a['preprocess']:.1f} ms where a plain resize takes {b['preprocess']:.1f} ms; the S3 put"
-        " is the same on both sides. End to end the function answers"
-        f" {ref['http_warm']['p50_ms'] / ours['http_warm']['p50_ms']:.1f}x as fast (p50) with"
-        f" {rate(ours) / rate(ref):.1f}x the throughput."
-    ]
-    floor = results.get("floor")
-    if floor:
-        budget = ref["http_warm"]["p50_ms"] / 2 - floor["http_warm"]["p50_ms"]
-        lines[0] += (
-            " The floor function (bench/floor_main.py: the same server, libraries and storage"
-            " code, storing the request body without decoding it, no model) shows what this stack"
-            " costs before any digits code runs: it answers in"
-            f" {floor['http_warm']['p50_ms']:.1f} ms warm, so"
-            " answering twice as fast as the reference leaves"
-            f" {budget:.1f} ms for reading the JSON, decoding the PNG ({a['decode']:.1f} ms alone),"
-            " preprocessing and the model; and it starts cold in"
-            f" {floor['cold_start_server_s']:.2f} s through functions-framework and"
-            f" {floor['cold_start_lambda_s']:.2f} s through the Lambda handler, against"
-            " the 0.5 s target."
-        )
-    steps = ours.get("cold_start_steps_ms")
-    if steps:
-        imports = sum(ms for name, ms in steps.items() if name.startswith("import"))
-        libraries = ", ".join(
-            name.removeprefix("import ")
-            for name in steps
-            if name.startswith("import ") and not name.startswith("import digits")
-        )
-        lines[0] += (
-            f" A cold start is {imports / sum(steps.values()):.0%} imports ({libraries}: none of"
-            " them optional for the first answer, which is a saved prediction); loading the model"
-            f" takes {steps.get('load the model', 0):.0f} ms."
-        )
-    return lines
+def _durations(results: dict) -> str:
+    """Return how long each section took, if the run kept it."""
+    sections = results.get("section_seconds")
+    if not sections:
+        return ""
+    return "; sections took " + ", ".join(f"{name} {s:.0f} s" for name, s in sections.items())
 
 
-def update_readme(summary: str, readme: Path = README) -> None:
+def update_readme(summary: str, readme: Path | None = None) -> None:
     """Write ``summary`` between the bench markers of the README (after the placeholder)."""
+    readme = readme or README
     text = readme.read_text()
     block = f"{README_START}\n{summary}{README_END}"
     if README_START in text and README_END in text:
@@ -338,22 +91,34 @@ def update_readme(summary: str, readme: Path = README) -> None:
     readme.write_text(text)
 
 
-def save(results: dict) -> None:
+def save(results: dict, path: Path = RESULTS_JSON) -> None:
     """Write ``results`` to bench/results.json."""
-    RESULTS_JSON.write_text(json.dumps(results, indent=2) + "\n")
+    path.write_text(json.dumps(results, indent=2) + "\n")
 
 
-def load() -> dict:
+def load(path: Path = RESULTS_JSON) -> dict:
     """Return the results bench/results.json holds."""
-    return json.loads(RESULTS_JSON.read_text())
+    return json.loads(path.read_text())
 
 
-def write_summaries(results: dict) -> str:
-    """Write bench/RESULTS.md and the README's figures from ``results``; return the summary."""
-    summary = render(results)
-    RESULTS_MD.write_text(
-        "# Measured figures\n\nWritten by `make bench`; the numbers are in results.json.\n\n"
+def _read(path: Path) -> dict | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def write_summaries(results: dict, path: Path = RESULTS_JSON) -> str:
+    """Write the summary of ``results`` (read from ``path``) and return it.
+
+    For bench/results.json: bench/RESULTS.md and the README's figures; for results elsewhere (a
+    partial run's, say), only a Markdown file beside them, so that the README keeps the
+    committed figures.
+    """
+    summary = render(results, _read(MODEL_SPEED_JSON), _read(MODEL_METRICS_JSON))
+    committed = path.resolve() == RESULTS_JSON
+    results_md = RESULTS_MD if committed else path.with_suffix(".md")
+    results_md.write_text(
+        f"# Measured figures\n\nWritten by `make bench`; the numbers are in {path.name}.\n\n"
         + summary
     )
-    update_readme(summary)
+    if committed:
+        update_readme(summary)
     return summary

@@ -1,14 +1,21 @@
 """Measure accuracy, speed and memory of the function side by side with a reference, in one run.
 
-    make bench      # python -m bench.run [--n 200] [--cold-runs 9] [--requests 300] [--seconds 10]
+    make bench      # python -m bench.run [--n 200] [--numbers 40] [--photos 50] [--cold-runs 9]
+                    #     [--requests 300] [--seconds 10]
+    python -m bench.run --only refusals,photos --n 10 --photos 4 --results /tmp/results.json
+    python -m bench.run --render-only [--results PATH]
 
 The reference (bench/reference.py: scikit-learn forest of 100 trees on raw pixels, grayscale +
 resize + /255) is served behind the same HTTP stack as the function: functions-framework, the same
 ``digits.http.api`` and ``digits.storage.images`` code, S3 emulated by a moto server on loopback
-(bench/servers.py). The measurements are bench/accuracy.py, bench/cold_start.py, bench/warm.py,
-bench/memory.py, bench/package.py, bench/batch.py, bench/cost.py (what batches cost on Lambda)
-and bench/numbers.py; bench/report.py writes bench/results.json, bench/RESULTS.md and the
-README's measured figures. This run also refreshes bench/model.json and the model card.
+(bench/servers.py). The sections (``SECTIONS``): accuracy (bench/accuracy.py), serving
+(bench/cold_start.py, bench/lambda_compare.py, bench/warm.py, bench/memory.py, bench/package.py),
+batch (bench/batch.py), cost (bench/cost.py: what batches cost on Lambda), numbers
+(bench/numbers.py), refusals (bench/refusals.py) and photos (bench/photo_runner.py); the ones that
+read digits run on both splits of bench/heldout.py, tune and the held-out report. bench/report.py
+writes bench/results.json, bench/RESULTS.md and the README's measured figures. A whole run also
+refreshes bench/model.json and the model card. ``--only`` runs some sections and keeps the
+others' figures from ``--results``.
 """
 
 from __future__ import annotations
@@ -21,21 +28,46 @@ import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from bench import (
     accuracy,
     batch,
     cold_start,
     cost,
+    heldout,
     lambda_compare,
     numbers,
     package,
+    photo_runner,
     reference,
+    refusals,
     report,
     servers,
     warm,
 )
 from digits.config import Settings
+
+# Each section, in the order a run takes them, and what it measures.
+SECTIONS = {
+    "accuracy": "accuracy as served, per split, both sides",
+    "serving": "cold starts, Lambda against the lean reference, warm times, throughput, memory",
+    "batch": "batches over HTTP",
+    "cost": "what batches cost on Lambda, S3 30 ms away",
+    "numbers": "numbers, per split (timed on report)",
+    "refusals": "not-digits, false refusals and blank pages, per split",
+    "photos": "phone photos, per split (the 12 MP photo's time and memory on report)",
+}
+# The photo sets issue 22's targets are judged on, the plain one beside them, and 12 MP photos.
+PHOTO_SETS = (
+    "plain",
+    "all_fills",
+    "all_desk",
+    "all_small",
+    "numbers_fills",
+    "numbers_desk",
+    "full_size",
+)
 
 # What this run writes: a previous run leaves them changed, which does not make the commit dirty.
 OUTPUTS = (
@@ -77,47 +109,37 @@ def git_commit() -> str:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Return the command line's options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=200, help="realistic inputs per kind")
-    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--n", type=int, default=200, help="inputs per kind, per split")
+    parser.add_argument("--numbers", type=int, default=40, help="numbers per gap kind and format")
+    parser.add_argument("--photos", type=int, default=50, help="photos per set, per split")
+    parser.add_argument("--seed", type=int, default=7, help="of the canvas digits timed")
     parser.add_argument("--cold-runs", type=int, default=9)
     parser.add_argument("--requests", type=int, default=300, help="sequential warm requests")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=10.0, help="throughput run length")
     parser.add_argument("--skip-model-speed", action="store_true", help="leave bench/model.json")
+    parser.add_argument("--only", help=f"comma-separated sections of {', '.join(SECTIONS)}")
     parser.add_argument(
-        "--render-only", action="store_true", help="rewrite the summaries from bench/results.json"
+        "--results",
+        type=Path,
+        default=report.RESULTS_JSON,
+        help="results file; the README is written only from bench/results.json",
     )
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--render-only", action="store_true", help="rewrite the summaries from --results"
+    )
+    args = parser.parse_args(argv)
+    args.sections = [name.strip() for name in (args.only or ",".join(SECTIONS)).split(",")]
+    unknown = set(args.sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections {sorted(unknown)}; known: {', '.join(SECTIONS)}")
+    return args
 
 
-def main(argv: list[str] | None = None) -> dict:
-    """Run every measurement and write the results."""
-    args = parse_args(argv)
-    if args.render_only:
-        results = report.load()
-        report.write_summaries(results)
-        return results
-    started = time.perf_counter()
-
-    reference_path = reference.ensure()
-    all_variants = servers.variants(reference_path)
-    models = {v.name: v.load() for v in all_variants}
-    results: dict = {
-        "command": "make bench (python -m bench.run)",
-        "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"load average {os.getloadavg()[0]:.1f} at start",
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "commit": git_commit(),
-        "accuracy_n": args.n,
-        "accuracy_seed": args.seed,
-    }
-    for variant in all_variants:
-        results[variant.name] = {}
-    results["reference"]["description"] = REFERENCE_DESCRIPTION
-
-    print("accuracy")
-    for name, figures in accuracy.measure_accuracy(models, all_variants, args.n, args.seed).items():
-        results[name]["accuracy"] = figures
+def measure_serving(
+    results: dict, models: dict, all_variants: list, reference_path: Path, args
+) -> None:
+    """Cold starts, Lambda against the lean reference, warm times, throughput and memory."""
     payloads = servers.canvas_payloads(20, args.seed)
     with servers.s3() as s3_endpoint:
         env = servers.environment(s3_endpoint, reference_path)
@@ -144,22 +166,96 @@ def main(argv: list[str] | None = None) -> dict:
             all_variants, models, payloads, args.requests, env
         ).items():
             results[name]["in_process"] = figures
-    print("batches over HTTP")
-    results["batch"] = batch.run()
-    print("what batches cost on Lambda, S3 30 ms away")
-    results["cost"] = cost.measure()
-    print("numbers")
-    results["numbers"] = numbers.measure(n=40, split="report", single=args.n // 2)
     results["digits"]["artifact_bytes"] = Settings.from_env().model_path.stat().st_size
     results["reference"]["artifact_bytes"] = reference_path.stat().st_size
     results["lambda_package"] = package.lambda_package()
-    results["targets"] = report.targets(results["digits"], results["reference"])
-    results["targets"].update(report.lambda_targets(results["lambda"]))
+
+
+def per_split(measure) -> dict:
+    """Return ``measure(split, timed)`` for each split; what is timed only once, on report."""
+    return {split: measure(split, split == heldout.REPORT.name) for split in heldout.SPLITS}
+
+
+def measure_section(
+    name: str, results: dict, models: dict, all_variants: list, reference_path: Path | None, args
+) -> None:
+    """Run one section and put its figures in ``results``."""
+    if name == "accuracy":
+        results["accuracy"] = accuracy.measure_accuracy(models, all_variants, args.n)
+    elif name == "serving":
+        measure_serving(results, models, all_variants, reference_path, args)
+    elif name == "batch":
+        results["batch"] = batch.run()
+    elif name == "cost":
+        results["cost"] = cost.measure()
+    elif name == "numbers":
+        results["numbers"] = per_split(
+            lambda split, timed: numbers.measure(args.numbers, split, args.n // 2, timed=timed)
+        )
+    elif name == "refusals":
+        results["refusals"] = per_split(
+            lambda split, _: refusals.measure(
+                models["digits"], split, args.n, args.n, max(8, args.n // 5)
+            )
+        )
+    elif name == "photos":
+        results["photos"] = per_split(
+            lambda split, timed: photo_runner.measure(
+                split, args.photos, list(PHOTO_SETS), photo_runner.MEMORY_FORMATS if timed else ()
+            )
+        )
+
+
+def run_sections(
+    results: dict, models: dict, all_variants: list, reference_path: Path | None, args
+) -> None:
+    """Run the sections asked for, in order, keeping each one's seconds in the results."""
+    seconds = results.setdefault("section_seconds", {})
+    for name in SECTIONS:
+        if name in args.sections:
+            print(f"{name}: {SECTIONS[name]}")
+            started = time.perf_counter()
+            measure_section(name, results, models, all_variants, reference_path, args)
+            seconds[name] = round(time.perf_counter() - started, 1)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """Run the measurements asked for and write the results."""
+    args = parse_args(argv)
+    if args.render_only:
+        results = report.load(args.results)
+        report.write_summaries(results, args.results)
+        return results
+    started = time.perf_counter()
+
+    partial = args.only is not None
+    results: dict = report.load(args.results) if partial and args.results.is_file() else {}
+    results |= {
+        "command": "make bench (python -m bench.run)"
+        if not partial
+        else f"python -m bench.run --only {','.join(args.sections)}, the rest from earlier runs",
+        "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"load average {os.getloadavg()[0]:.1f} at start",
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "commit": git_commit(),
+    }
+    needs_reference = {"accuracy", "serving"} & set(args.sections)
+    reference_path = reference.ensure() if needs_reference else None
+    all_variants = servers.variants(reference_path or Path())
+    if reference_path is None:  # no section asked compares with the reference: leave it unloaded
+        all_variants = [v for v in all_variants if v.name == "digits"]
+    models = {v.name: v.load() for v in all_variants}
+    for variant in all_variants:
+        results.setdefault(variant.name, {})
+    if reference_path:
+        results["reference"]["description"] = REFERENCE_DESCRIPTION
+
+    run_sections(results, models, all_variants, reference_path, args)
     results["bench_seconds"] = time.perf_counter() - started
 
-    report.save(results)
-    print(report.write_summaries(results))
-    if not args.skip_model_speed:
+    report.save(results, args.results)
+    print(report.write_summaries(results, args.results))
+    if not partial and not args.skip_model_speed:
         print("model speed (bench/model.json) and the model card")
         run_model_speed()
     print(

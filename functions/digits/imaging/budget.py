@@ -37,7 +37,7 @@ OWN_BUFFER_BYTES_PER_PIXEL = {WEBP: WEBP_BYTES_PER_PIXEL, HEIF: 10, AVIF: 12}
 # Modes the table does not name are costed as the dearest one.
 UNKNOWN_BYTES_PER_PIXEL = max(BYTES_PER_PIXEL.values())
 # What the instance holds before any image: interpreter, libraries, model, S3 client (the Lambda
-# package's peak RSS on fixtures is 107 MB, python -m infra.measure_lambda; README, Deploy).
+# package's peak RSS on the fixtures, which python -m infra.measure_lambda prints, stays under it).
 INSTANCE_MB = 128
 # Of the function's memory, kept free whatever the estimates say: allocator slack, threads, the
 # request and its answer.
