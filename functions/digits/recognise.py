@@ -85,6 +85,7 @@ def _recognise_opened(
     number = "".join(str(d.prediction.digit) for d in digits)
     number_confidence = float(np.prod([d.prediction.confidence for d in digits]))
     one = digits[0] if len(digits) == 1 else None
+    entries = [_digit_entry(d, box) for d, box in zip(digits, boxes, strict=True)]
     body = {
         "digit": one.prediction.digit if one else None,
         "confidence": one.prediction.confidence if one else None,
@@ -93,10 +94,10 @@ def _recognise_opened(
         "receipt": None,
         "saved": False,
         "model": {"version": instance.model.version},
-        "preview": _data_url(one.image28) if one else None,
+        "preview": entries[0]["preview"] if one else None,
         "number": number,
         "number_confidence": number_confidence,
-        "digits": [_digit_entry(d, box) for d, box in zip(digits, boxes, strict=True)],
+        "digits": entries,
     }
     receipt = new_receipt()
     try:
