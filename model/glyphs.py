@@ -21,18 +21,21 @@ from model.printed import font_dir
 # Characters that, written by hand, pass for the digit they are listed under. They are never
 # generated: labelled "not a digit", they would teach the model to refuse real digits.
 LOOKS_LIKE_A_DIGIT = {
-    "0": "OoQDθΘΦφØø°",  # a closed oval, with or without a bar
+    # A closed oval, with or without a bar; an oval open at the top or the bottom, or with a
+    # tail (MNIST's zeros the first model refused were written so).
+    "0": "OoQDθΘΦφØø°UunVvd",
     # A stroke near vertical, maybe with a flag, a foot, a dot or a slight curve: a bracket or
     # a parenthesis written alone is a 1 as often as not.
     "1": "IlijJ|!¡/\\↑↓r()[]{}",
     "2": "Zz?",  # a hook over a diagonal (the dot of "?" is easily lost)
     "3": "Ξ",  # three bars that touch are a 3 (or an 8)
-    "4": "YyΨψ",  # two arms over a stem: the open 4
+    "4": "YyΨψLhH",  # two arms over a stem: the open 4; a 4 whose right arm is short is an L
     "5": "Ss§",
     "6": "bGδ",  # a stem over a loop
-    "7": "T",  # a T with a short left arm is a 7, with short arms a 1 with a flag
+    "7": "Tt",  # a T with a short left arm is a 7, with short arms a 1 with a flag
     "8": "Bβ",
-    "9": "gqa\N{GREEK SMALL LETTER ALPHA}",  # a loop over a stem, as a single-storey "a" is
+    # A loop over a stem, as a single-storey "a" is; a P is a 9 with its loop on the other side.
+    "9": "gqa\N{GREEK SMALL LETTER ALPHA}Pp",
 }
 EXCLUDED = "".join(LOOKS_LIKE_A_DIGIT.values())
 LETTERS = "".join(

@@ -6,7 +6,7 @@ ink crop (model.pen). Never drawn, because people write digits that way:
 
 - a plain near-vertical line (a 1): lines, waves, arrows and page edges keep within
   MAX_LINE_TILT of horizontal;
-- an upright ellipse (a 0): a ring is wider than tall by RING_ASPECT, doubled, or crossed inside;
+- an ellipse, upright or wide (a 0): a ring is doubled, or crossed inside;
 - a page's top-right corner, a horizontal edge over a vertical one, which is a 7.
 """
 
@@ -26,7 +26,6 @@ SIDE = (40, 150)
 # The pen's width as a share of the mark's longer side: a fine pen to a marker.
 PEN_SHARE = (0.025, 0.14)
 MAX_LINE_TILT = 30.0
-RING_ASPECT = (1.5, 2.6)
 # A spiral's turns, and a double ring's, lie at least this many pen widths apart, so that they
 # do not close into a blob.
 TURN_SPACING = 2.5
@@ -205,9 +204,11 @@ def ring(rng: np.random.Generator, side: float, pen: float) -> np.ndarray:
     A round ring with a dot inside is not drawn: serving drops a small dot as a speck, and what
     is left is a 0.
     """
-    kind = rng.random()
+    # A plain ring, even a wide one, is how some people write 0 (MNIST has them): only doubled
+    # and crossed rings are drawn.
+    kind = rng.uniform(0.4, 1.0)
     width = side
-    height = side / rng.uniform(*RING_ASPECT) if kind < 0.4 else side * rng.uniform(0.75, 1.0)
+    height = side * rng.uniform(0.75, 1.0)
     # Hand-drawn rings rarely close exactly: the stroke runs on a little past its start.
     strokes = [_ellipse(width, height, rng.uniform(1.0, 1.15), rng.uniform(0, 2 * np.pi))]
     if 0.4 <= kind < 0.7:

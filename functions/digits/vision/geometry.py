@@ -31,7 +31,7 @@ SHORT = 0.45
 # A part wider than CUT_WIDTH may be digits that touch. Cuts are tried along the cheapest path
 # ending in each stretch of CUT_SPACING, at least MIN_PART from either side; the MAX_CUTS
 # cheapest are kept. A side of a cut that is wide itself is cut again, up to MAX_CUT_DEPTH times.
-CUT_WIDTH = 0.75
+CUT_WIDTH = 0.6
 CUT_SPACING = 0.15
 MIN_PART = 0.12
 MAX_CUTS = 8
