@@ -217,6 +217,8 @@ def run_sections(
             started = time.perf_counter()
             measure_section(name, results, models, all_variants, reference_path, args)
             seconds[name] = round(time.perf_counter() - started, 1)
+            # Kept after each section: a run stopped later can go on with --only the rest.
+            report.save(results, args.results)
 
 
 def main(argv: list[str] | None = None) -> dict:
