@@ -91,12 +91,9 @@ def write_confusion_png(confusion: list[list[int]], path: Path, cell: int = 36) 
     font = ImageFont.load_default()
     off_diagonal_max = max((matrix - np.diag(np.diag(matrix))).max(), 1)
     for true in range(classes):
-        draw.text(
-            (margin // 3, margin + true * cell + cell // 3), names[true], fill="black", font=font
-        )
-        draw.text(
-            (margin + true * cell + cell // 3, margin // 3), names[true], fill="black", font=font
-        )
+        at = margin + true * cell + cell // 3
+        draw.text((margin // 3, at), names[true], fill="black", font=font)
+        draw.text((at, margin // 3), names[true], fill="black", font=font)
         for predicted in range(classes):
             count = int(matrix[true, predicted])
             if true == predicted:
@@ -374,6 +371,17 @@ and of several digits](confusion.png)
   `model/glyphs.py`) are not taught as not-digits, so such a letter may be read as that digit.
   Not-digits unlike anything drawn for training (a photo of a face, clutter) may still be read as
   a digit; the function returns the confidence so callers can judge.
+- Some real digits are refused as not a digit: badly formed ones (an open-looped 5, a 4 like a
+  y), and more often those unlike MNIST (scikit-learn's 8x8 digits upscaled, very thick or
+  low-resolution strokes). An image refused is not stored, so it cannot be labelled to teach the
+  model. The rates per kind are in README's Measured figures (`make bench`).
+- Photos: the model reads what the photo path (`digits.vision.photo`) hands it, ink dark on white
+  with the sheet found, its light evened out and its printed lines set aside. A photo of pen on
+  paper (plain, ruled, squared or a sticky note, in shadow, tilted a little, the desk around it)
+  reads about as well as a scan of the same digit when the writing is at least about 5% of the
+  frame's height and lies wholly inside the photo; writing cut by the frame or the sheet's edge is
+  dropped. Glare, strong perspective (past about 10 degrees) and light writing on a dark ground
+  are not in the photo bench, so unmeasured. Per-set figures: README's Measured figures.
 - Accuracy on realistic inputs is measured per kind above and by `make bench`.
 """
 

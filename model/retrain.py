@@ -12,9 +12,10 @@
    digits (model/replay.py) plus the labelled training part, each repeated ``--weight`` times.
    A model with no perceptron gets one trained from scratch beside its other members.
 3. model/guard.py compares candidate and current model on MNIST test as served, each realistic
-   kind and the held-out labelled images; the before/after table is printed and written to
-   ``--report``. Promoted: artifact, metrics.json, model card and confusion matrix replace those
-   in ``--out-dir`` (a new version). Refused: nothing there changes.
+   kind, exact numbers and refusals (the bench's tune split) and the held-out labelled images;
+   the before/after table is printed and written to ``--report``. Promoted: artifact,
+   metrics.json, model card and confusion matrix replace those in ``--out-dir`` (a new version).
+   Refused: nothing there changes.
 
 Exit status: 0 promoted, 3 refused by the guard (the report says why), 2 an error (no bucket, no
 labelled images, unreadable bucket or model; nothing is written).
@@ -58,7 +59,6 @@ MAX_WEIGHT = 3
 MODEL_DIR = Path(__file__).resolve().parent
 CACHE = MODEL_DIR.parent / ".cache" / "retrain"
 DEFAULTS = {
-    "weight": None,  # labelled_weight chooses it
     "epochs": 3,
     "learning_rate": 2e-4,
     "batch_size": 256,
@@ -109,10 +109,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--report", type=Path, default=MODEL_DIR / "retrain-report.md")
     parser.add_argument("--data-dir", help="directory of the four MNIST .gz files (or MNIST_DIR)")
     parser.add_argument(
-        "--weight",
-        type=int,
-        default=DEFAULTS["weight"],
-        help="rows per labelled training image (default: see labelled_weight)",
+        "--weight", type=int, help="rows per labelled training image (default: labelled_weight's)"
     )
     parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
     parser.add_argument("--learning-rate", type=float, default=DEFAULTS["learning_rate"])
