@@ -8,7 +8,7 @@ the JPEG a phone sends and re-encoded as HEIC and AVIF.
 from __future__ import annotations
 
 from bench.photo_runner import memory_sentence
-from bench.report_recognizer import SPLITS, by_split, missing, percent, split_columns
+from bench.report_recognizer import SPLITS, by_split, missing, split_cells, split_columns
 
 
 def photos(results: dict) -> list[str]:
@@ -30,14 +30,11 @@ def photos(results: dict) -> list[str]:
         f"| --- | --- | {rule} | --- | --- |",
     ]
     for name, row in report["sets"].items():
-        cells = [
-            percent(split["sets"].get(name, {}).get(figure))
-            for figure in ("exact", "digit_level")
-            for split in (report, tune)
-        ]
+        cells = split_cells(
+            [f["sets"].get(name, {}) for f in (report, tune)], ("exact", "digit_level")
+        )
         lines.append(
-            f"| {name} | {row['n']} | {' | '.join(cells)} | {row['nothing']}"
-            f" | {row['median_ms']:.0f} |"
+            f"| {name} | {row['n']} | {cells} | {row['nothing']} | {row['median_ms']:.0f} |"
         )
     memory = report.get("memory") or {}
     if memory:

@@ -34,6 +34,12 @@ def split_columns(*names: str) -> tuple[str, str]:
     return " | ".join(cells), " | ".join("---" for _ in cells)
 
 
+def split_cells(rows: list[dict], names: tuple[str, ...]) -> str:
+    """Return one table row's cells in split_columns' order: each name's figure as a percentage,
+    from each split's ``rows`` (report's, then tune's)."""
+    return " | ".join(percent(row.get(name)) for name in names for row in rows)
+
+
 def missing(title: str) -> list[str]:
     """Return the lines that say a section has no figures yet."""
     return ["", f"{title}: {NOT_MEASURED}."]
@@ -61,12 +67,9 @@ def accuracy(results: dict) -> list[str]:
         f"| --- | {rule} |",
     ]
     for kind in report["by_side"]["digits"]:
-        cells = [
-            percent(split["by_side"][side].get(kind))
-            for side in ("digits", "reference")
-            for split in (report, tune)
-        ]
-        lines.append(f"| {kind} | {' | '.join(cells)} |")
+        sides = ("digits", "reference")
+        rows = [{side: f["by_side"][side].get(kind) for side in sides} for f in (report, tune)]
+        lines.append(f"| {kind} | {split_cells(rows, sides)} |")
     return lines
 
 
@@ -87,21 +90,17 @@ def refusals(results: dict) -> list[str]:
         f"| --- | --- | {rule} |",
     ]
     for kind, row in report["not_digits"].items():
-        cells = [
-            percent(split["not_digits"][kind][figure])
-            for figure in ("not_a_digit", "refused_or_unsure")
-            for split in (report, tune)
-        ]
-        lines.append(f"| {kind} | {row['n']} | {' | '.join(cells)} |")
+        cells = split_cells(
+            [f["not_digits"][kind] for f in (report, tune)], ("not_a_digit", "refused_or_unsure")
+        )
+        lines.append(f"| {kind} | {row['n']} | {cells} |")
     header, rule = split_columns("read right", "read as one digit", "refused as not a digit")
     lines += ["", f"| digit kind | n | {header} |", f"| --- | --- | {rule} |"]
     for kind, row in report["digits"].items():
-        cells = [
-            percent(split["digits"][kind][figure])
-            for figure in ("right", "one_digit", "not_a_digit")
-            for split in (report, tune)
-        ]
-        lines.append(f"| {kind} | {row['n']} | {' | '.join(cells)} |")
+        cells = split_cells(
+            [f["digits"][kind] for f in (report, tune)], ("right", "one_digit", "not_a_digit")
+        )
+        lines.append(f"| {kind} | {row['n']} | {cells} |")
     blank = [
         f"{percent(f['blank']['nothing_drawn'])} of {f['blank']['n']} ({s})"
         for s, f in zip(SPLITS, (report, tune), strict=True)
@@ -127,12 +126,10 @@ def numbers(results: dict) -> list[str]:
         f"| --- | {rule} |",
     ]
     for gap in report["numbers"]:
-        cells = [
-            percent(split["numbers"][gap][figure])
-            for figure in ("exact", "digits", "count")
-            for split in (report, tune)
-        ]
-        lines.append(f"| {gap} | {' | '.join(cells)} |")
+        cells = split_cells(
+            [f["numbers"][gap] for f in (report, tune)], ("exact", "digits", "count")
+        )
+        lines.append(f"| {gap} | {cells} |")
     lines += ["", "The report split in detail:", "", numbers_table(report)]
     return lines
 
