@@ -91,6 +91,18 @@ ALL = Factors(
     exif=True,
     heights=ALL_HEIGHTS,
 )
+# A photo as one is taken at a desk: pen on ruled paper lying on the desk, in a shadow, turned and
+# tilted a little, with sensor noise, as a JPEG. Not a set of the bench; the tests' photos.
+RULED_ON_DESK = Factors(
+    papers=("ruled",),
+    shadow=True,
+    tilt=True,
+    rotation=True,
+    desk=True,
+    jpeg=True,
+    noise=True,
+    heights=(0.2, 0.3),
+)
 SETS: dict[str, Factors] = {
     "plain": PLAIN,
     "paper": replace(PLAIN, papers=photo_paper.PAPERS, paper_tone=True),

@@ -185,6 +185,10 @@ def _refused_digits(kind: str) -> Reader:
     return _reader("refusals", "digits", kind, "not_a_digit")
 
 
+def _served(kind: str) -> Reader:
+    return _reader("accuracy", "by_side", "digits", kind)
+
+
 def _photos(name: str) -> Reader:
     return _reader("photos", "sets", name, "exact")
 
@@ -209,20 +213,8 @@ ISSUE_TARGETS: tuple[Target, ...] = (
     Target(21, "canvas digits refused as not a digit", 0.005, False, _refused_digits("canvas_png")),
     Target(21, "printed digits refused as not a digit", 0.005, False, _refused_digits("printed")),
     Target(21, "8x8 digits refused as not a digit", 0.005, False, _refused_digits("digits8x8")),
-    Target(
-        21,
-        "MNIST test as served",
-        0.993,
-        True,
-        _reader("accuracy", "by_side", "digits", "mnist_test"),
-    ),
-    Target(
-        21,
-        "8x8 digits read right",
-        0.92,
-        True,
-        _reader("accuracy", "by_side", "digits", "digits8x8"),
-    ),
+    Target(21, "MNIST test as served", 0.993, True, _served("mnist_test")),
+    Target(21, "8x8 digits read right", 0.92, True, _served("digits8x8")),
     Target(
         21,
         "warm time of one digit, read_digits less the old to_mnist + predict",

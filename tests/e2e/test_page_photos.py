@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -16,17 +17,7 @@ from tests.e2e.test_accessibility import violations
 
 # A number of three digits in pen on ruled paper lying on a desk, in a shadow, turned and tilted
 # a little: the photo bench's (bench/photos.py), sample 2 of the tune split, a 1600x1200 JPEG.
-NUMBER = photos.Factors(
-    papers=("ruled",),
-    shadow=True,
-    tilt=True,
-    rotation=True,
-    desk=True,
-    jpeg=True,
-    noise=True,
-    heights=(0.2, 0.3),
-    digits=(3, 4),
-)
+NUMBER = replace(photos.RULED_ON_DESK, digits=(3, 4))
 SAMPLE = 2
 
 

@@ -18,17 +18,9 @@ from PIL import Image, ImageOps
 
 from bench import heldout, photos
 from digits.imaging import decoding
+from tests.phone_metadata import SECRETS, phone_exif, phone_xmp
 
-FACTORS = photos.Factors(
-    papers=("ruled",),
-    shadow=True,
-    tilt=True,
-    rotation=True,
-    desk=True,
-    jpeg=True,
-    noise=True,
-    heights=(0.2, 0.3),
-)
+FACTORS = photos.RULED_ON_DESK
 # Samples of the tune split these factors draw, a single digit each.
 ONE = 1
 FULL = 0
@@ -38,28 +30,6 @@ STORED_AS = {
     6: Image.Transpose.ROTATE_90,
     8: Image.Transpose.ROTATE_270,
 }
-# What a phone says about itself and its owner, and where the photo was taken.
-SECRETS = (b"SecretPhone Pro", b"Jane Q. Sender", b"52,31.2N")
-XMP_PLACE = (
-    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-'
-    b'syntax-ns#"><rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" '
-    b'xmlns:dc="http://purl.org/dc/elements/1.1/" exif:GPSLatitude="52,31.2N" '
-    b'dc:creator="Jane Q. Sender"{orientation}/></rdf:RDF></x:xmpmeta>'
-)
-
-
-def _xmp(orientation: int | None = None) -> bytes:
-    said = b"" if orientation is None else b' xmlns:tiff="http://ns.adobe.com/tiff/1.0/"'
-    said += b"" if orientation is None else b' tiff:Orientation="%d"' % orientation
-    return XMP_PLACE.replace(b"{orientation}", said)
-
-
-def _exif(orientation: int) -> Image.Exif:
-    exif = Image.Exif()
-    exif[0x0112] = orientation
-    exif[0x010F] = "SecretPhone Pro"
-    exif[0x013B] = "Jane Q. Sender"
-    return exif
 
 
 @pytest.fixture(scope="module")
@@ -122,9 +92,9 @@ def test_a_photo_turned_by_exif_or_xmp_is_read_and_boxed_upright(
 ):
     stored_pixels = _stored_pixels(upright, orientation)
     if carrier == "exif":
-        sent = _jpeg(stored_pixels, exif=_exif(orientation), xmp=_xmp())
+        sent = _jpeg(stored_pixels, exif=phone_exif(orientation), xmp=phone_xmp())
     else:
-        sent = _jpeg(stored_pixels, xmp=_xmp(orientation))
+        sent = _jpeg(stored_pixels, xmp=phone_xmp(orientation))
     body = _read(client, sent, "image/jpeg")
     _boxed_where_written(body, sample, upright.size)
     stored = s3.get_object(Bucket=bucket, Key=body["image"]["key"])["Body"].read()
@@ -137,14 +107,14 @@ def test_a_photo_turned_by_exif_or_xmp_is_read_and_boxed_upright(
 def _heic(image: Image.Image, orientation: int) -> bytes:
     buffer = io.BytesIO()
     heif = pillow_heif.from_pillow(_stored_pixels(image, orientation))
-    heif.save(buffer, quality=85, exif=_exif(orientation).tobytes(), xmp=_xmp())
+    heif.save(buffer, quality=85, exif=phone_exif(orientation).tobytes(), xmp=phone_xmp())
     return buffer.getvalue()
 
 
 def _avif(image: Image.Image, orientation: int) -> bytes:
     buffer = io.BytesIO()
     _stored_pixels(image, orientation).save(
-        buffer, "AVIF", quality=85, exif=_exif(orientation), xmp=_xmp()
+        buffer, "AVIF", quality=85, exif=phone_exif(orientation), xmp=phone_xmp()
     )
     return buffer.getvalue()
 

@@ -15,24 +15,9 @@ from PIL import Image, ImageDraw
 
 from digits.errors import InvalidImage
 from digits.imaging import decoding, formats, isobmff, metadata
+from tests.phone_metadata import SECRETS, phone_exif, phone_xmp
 
 MAX_PIXELS = 40_000_000
-# What a phone writes about where and with what: none of it may be stored.
-SECRETS = (b"SecretPhone Pro", b"Jane Q. Sender", b"52,31.2N")
-XMP = (
-    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-'
-    b'syntax-ns#"><rdf:Description xmlns:exif="http://ns.adobe.com/exif/1.0/" xmlns:dc="http://'
-    b'purl.org/dc/elements/1.1/" exif:GPSLatitude="52,31.2N" dc:creator="Jane Q. Sender"/>'
-    b"</rdf:RDF></x:xmpmeta>"
-)
-
-
-def _exif(orientation: int) -> Image.Exif:
-    exif = Image.Exif()
-    exif[0x0112] = orientation
-    exif[0x010F] = "SecretPhone Pro"
-    exif[0x013B] = "Jane Q. Sender"
-    return exif
 
 
 def _upright() -> Image.Image:
@@ -52,14 +37,14 @@ def heic(orientation: int = 1) -> bytes:
     """A HEIC as a phone makes it: turned by its own transform, with EXIF and XMP beside it."""
     buffer = io.BytesIO()
     image = pillow_heif.from_pillow(_stored(_upright(), orientation))
-    image.save(buffer, quality=90, exif=_exif(orientation).tobytes(), xmp=XMP)
+    image.save(buffer, quality=90, exif=phone_exif(orientation).tobytes(), xmp=phone_xmp())
     return buffer.getvalue()
 
 
 def avif(orientation: int = 1) -> bytes:
     buffer = io.BytesIO()
     _stored(_upright(), orientation).save(
-        buffer, "AVIF", quality=90, exif=_exif(orientation), xmp=XMP
+        buffer, "AVIF", quality=90, exif=phone_exif(orientation), xmp=phone_xmp()
     )
     return buffer.getvalue()
 
