@@ -28,6 +28,7 @@ from pathlib import Path
 from PIL import Image
 
 from digits.config import MAX_BATCH_IMAGES
+from digits.errors import NotADigit
 from digits_client.transport import Client, RetryPolicy
 from infra.local_stack import start_stack
 from model import mnist
@@ -59,14 +60,15 @@ def _send(client: Client, path: str, images: Sequence[bytes]) -> int:
     files = [("file", (f"{i}.png", data, "image/png")) for i, data in enumerate(images)]
     answer = client.post(path, files=files)
     body = answer.body if isinstance(answer.body, dict) else {}
-    if answer.status not in (200, 422) or (answer.status == 422 and not _refused(body)):
+    if answer.status not in (200, 422) or (answer.status == 422 and not refused(body)):
         raise RuntimeError(f"{path} answered {answer.status}: {answer.text[:200]}")
     results = body["results"] if path.endswith("/batch") else [body]
-    return sum("digit" in result or _refused(result) for result in results)
+    return sum("digit" in result or refused(result) for result in results)
 
 
-def _refused(result: dict) -> bool:
-    return result.get("error", {}).get("code") == "not_a_digit"
+def refused(answer: dict) -> bool:
+    """Tell whether an answer (or a batch's result) is the function refusing it as not a digit."""
+    return answer.get("error", {}).get("code") == NotADigit.code
 
 
 def cpu_seconds(function_pid: int | None) -> dict[str, float]:

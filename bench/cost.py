@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.batch import scan_pngs
+from bench.batch import refused, scan_pngs
 from bench.delay_proxy import delaying_proxy
 from digits.config import MAX_BATCH_IMAGES
 from infra.runtime import memory_size, timeout_seconds
@@ -124,13 +124,9 @@ def invoke(handler, lambda_event: dict, images: int) -> float:
     results = body.get("results", [body])
     if answer["statusCode"] not in (200, 422) or len(results) != images:
         raise RuntimeError(f"answered {answer['statusCode']}: {answer['body'][:200]}")
-    if not all(result.get("saved") or _refused(result) for result in results):
+    if not all(result.get("saved") or refused(result) for result in results):
         raise RuntimeError(f"an image was not saved: {answer['body'][:200]}")
     return float(math.ceil(took))
-
-
-def _refused(result: dict) -> bool:
-    return result.get("error", {}).get("code") == "not_a_digit"
 
 
 def cost_per_million_images(billed_ms: float, images_per_invocation: int, memory_mb: int) -> float:

@@ -27,6 +27,7 @@ from PIL import Image
 from scipy import ndimage
 
 from digits.config import MAX_BATCH_IMAGES
+from digits.errors import NotADigit
 from model import mnist, retrain
 from model.redrawn import stroke_mask
 
@@ -78,7 +79,7 @@ def send_and_label(function_url: str, images: list[bytes], labels: list[int]) ->
         answers.extend(_post(f"{function_url}/predict/batch", {"images": chunk})["results"])
     for answer, label in zip(answers, labels, strict=True):
         if "error" in answer:
-            if answer["error"]["code"] != "not_a_digit":
+            if answer["error"]["code"] != NotADigit.code:
                 raise RuntimeError(f"the function could not read an image: {answer['error']}")
             continue
         _post(
