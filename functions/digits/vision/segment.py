@@ -66,12 +66,15 @@ def find_digits(image: Image.Image, classify: Classify) -> list[Found]:
             raise NotADigit(REFUSAL)
         return [whole]
     page = _page(analysis)
-    plan = layout(page.ink, label_components(page.ink >= MASK_LEVEL))
+    inked = page.ink >= MASK_LEVEL
+    plan = layout(page.ink, label_components(inked))
     if plan.chains > MAX_DIGITS:
         raise TooManyDigits(
             f"at least {plan.chains} digits found; at most {MAX_DIGITS} are read in one image"
         )
-    reading, score, left_out = _Search(plan, classify).best()
+    # On the analysis's own ink, a part that holds every inked pixel is the whole, read already.
+    known = (int(np.count_nonzero(inked)), whole) if page.ink is analysis.ink else None
+    reading, score, left_out = _Search(plan, classify, known).best()
     alone = _score(whole.probabilities)
     if alone >= score and _accepted(whole.probabilities):
         # All the ink read as one digit explains it better than any reading of its parts.
@@ -142,9 +145,13 @@ def _several(probabilities: np.ndarray) -> bool:
 class _Search:
     """The best reading of a plan's groups, left to right, as the classifier scores the pieces."""
 
-    def __init__(self, plan: Plan, classify: Classify) -> None:
+    def __init__(
+        self, plan: Plan, classify: Classify, whole: tuple[int, Found] | None = None
+    ) -> None:
+        """``whole``: how many pixels all the ink has, and its reading as one digit."""
         self.plan = plan
         self.classify = classify
+        self.whole = whole
         self.read: dict[int, _Piece] = {}
 
     def best(self) -> tuple[list[_Piece], float, bool]:
@@ -209,6 +216,11 @@ class _Search:
         for part in new:
             if not self.plan.is_digit(part):
                 self.read[id(part)] = _Piece(part, None, None)
+                continue
+            if self.whole is not None and int(np.count_nonzero(part.mask)) == self.whole[0]:
+                # All the ink (give or take its faintest edge): the whole image, read already.
+                found = self.whole[1]
+                self.read[id(part)] = _Piece(part, found.image28, found.probabilities)
                 continue
             try:
                 images.append(normalise.crop_to_mnist(self.plan.crop(part)))
