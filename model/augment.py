@@ -45,16 +45,33 @@ def with_printed_digits(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndar
 
 
 PEN_COPIES = 4000
+BLOCKY_COPIES = 6000
 
 
 def with_printed_and_pens(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Add printed digits and thin- and thick-pen redrawings of MNIST digits (model.redrawn).
+    """Add printed digits and thin- and thick-pen redrawings of MNIST digits (model.redrawn)."""
+    return _with_copies(images, labels, blocky=0)
 
-    The three sets are drawn in separate processes, each from its own seed: the same images as
+
+def with_printed_pens_and_blocky(
+    images: np.ndarray, labels: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Add printed digits, thin- and thick-pen redrawings and blocky low-resolution copies of
+    MNIST digits (model.redrawn, model.blocky)."""
+    return _with_copies(images, labels, blocky=BLOCKY_COPIES)
+
+
+def _with_copies(
+    images: np.ndarray, labels: np.ndarray, blocky: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return MNIST with printed digits, both pens' redrawings and ``blocky`` blocky copies.
+
+    The sets are drawn in separate processes, each from its own seed: the same images as
     drawing them one after the other.
     """
     from concurrent.futures import ProcessPoolExecutor
 
+    from model.blocky import blocky_digits
     from model.printed import printed_digits  # renders with fonts from a dev dependency
     from model.redrawn import redrawn_digits  # uses SciPy, a training-only dependency
 
@@ -64,6 +81,9 @@ def with_printed_and_pens(images: np.ndarray, labels: np.ndarray) -> tuple[np.nd
         for seed, pen in enumerate(("thin", "thick"), start=1):
             chosen = rng.choice(len(images), min(PEN_COPIES, len(images)), replace=False)
             jobs.append(pool.submit(redrawn_digits, images[chosen], labels[chosen], pen, seed))
+        if blocky:
+            chosen = rng.choice(len(images), min(blocky, len(images)), replace=False)
+            jobs.append(pool.submit(blocky_digits, images[chosen], labels[chosen], 3))
         parts = [job.result() for job in jobs]
     return (
         np.concatenate([images] + [p[0] for p in parts]),
@@ -76,6 +96,7 @@ PLANS: dict[str, Plan] = {
     "shift1": one_pixel_shifts,
     "printed": with_printed_digits,
     "printed+pens": with_printed_and_pens,
+    "printed+pens+blocky": with_printed_pens_and_blocky,
 }
 
 

@@ -14,66 +14,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from model.card_text import AUGMENT_TEXT, FEATURE_TEXT, MLP_EXTRA_TEXT
+
 MODEL_DIR = Path(__file__).resolve().parent
 SPEED_PATH = MODEL_DIR.parent / "bench" / "model.json"
-
-AUGMENT_TEXT = {
-    "none": "MNIST's training digits as published",
-    "shift1": (
-        "MNIST's training digits plus four copies of each moved one pixel up, down, left"
-        " and right (centring by centre of mass is never exact on real input)"
-    ),
-    "printed": (
-        "MNIST's training digits plus 6,000 digits printed in 13 fonts shipped with matplotlib"
-        " (`model/printed.py`: bold, italic and monospace faces of DejaVu, STIX and Computer"
-        " Modern, 24-160 px, tilted up to 6 degrees, on page-like backgrounds), passed through"
-        " the same preprocessing as served images. The printed-digit benchmark uses other font"
-        " files, so the model is not graded on glyphs it was trained on"
-    ),
-    "printed+pens": (
-        "MNIST's training digits; 6,000 digits printed in 13 fonts shipped with matplotlib"
-        " (`model/printed.py`: bold, italic and monospace faces of DejaVu, STIX and Computer"
-        " Modern, 24-160 px, tilted up to 6 degrees, on page-like backgrounds); and 4,000 MNIST"
-        " training digits each redrawn with a thin and with a thick pen on a large canvas"
-        " (`model/redrawn.py`; a thick pen can close a loop, a thin one breaks faint joins)."
-        " Added digits pass through the same preprocessing as served images. The benchmark"
-        " draws its pens from MNIST *test* digits and prints in other font files, so the model"
-        " is not graded on what it was trained on"
-    ),
-}
-MLP_EXTRA_TEXT = {
-    "none": "",
-    "served": (
-        "The perceptron also trains on every MNIST training digit passed through the serving"
-        " preprocessing (to_mnist re-crops, re-centres and normalises stroke width)."
-    ),
-    "served+distorted": (
-        "The perceptron also trains on every MNIST training digit passed through the serving"
-        " preprocessing (to_mnist re-crops, re-centres and normalises stroke width), and on one"
-        " copy of each rotated (up to 12 degrees), scaled (0.9-1.1), sheared, shifted and"
-        " elastically distorted (`model/distort.py`, Simard et al. 2003), then passed through"
-        " to_mnist too."
-    ),
-}
-FEATURE_TEXT = {
-    "pixels": "the 784 raw pixels.",
-    "deskewed": (
-        "the 784 pixels after deskewing: each digit is sheared so its principal axis is vertical"
-        " (from its second moments), which removes slant, the largest variation a forest cannot"
-        " learn cheaply. `digits.classifier.features.extract` does it with NumPy for training and"
-        " serving."
-    ),
-    "deskewed+hog": (
-        "1,176 uint8 features: the 784 pixels after deskewing (each digit sheared so its"
-        " principal axis is vertical, from its second moments: slant is the largest variation a"
-        " forest cannot learn cheaply), and 392 gradient-orientation histograms of the deskewed"
-        " digit (8 signed directions in each of 7x7 cells of 4x4 pixels), which describe strokes"
-        " by direction and so survive the small shifts and thickness changes that move raw"
-        " pixels. `digits.classifier.features.extract` computes them with NumPy for training and"
-        " serving."
-    ),
-}
-
 
 # How the classes beyond the digits are named in the confusion matrix's picture.
 CLASS_MARKS = {10: "no", 11: "2+"}

@@ -42,7 +42,7 @@ DEFAULTS = {
     "trees": 100,
     "seed": 0,
     "feature_set": "deskewed+hog",
-    "augment": "printed+pens",
+    "augment": "printed+pens+blocky",
     "max_features": "sqrt",
     "hidden": 800,
     "epochs": 14,
