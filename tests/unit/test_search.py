@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw
 from digits.classes import CLASSES, DIGITS, NOT_A_DIGIT, SEVERAL_DIGITS
 from digits.errors import NotADigit
 from digits.vision import normalise, segment
+from digits.vision.geometry import NARROW
 
 Drawing = Callable[[ImageDraw.ImageDraw, int], None]
 PAGE = (520, 300)
@@ -99,6 +100,23 @@ def read(image: Image.Image, classify: segment.Classify) -> str:
 def test_a_wide_eight_is_one_digit_as_its_halves_are_not_digits():
     classify = recognizer({8: eight, 0: zero})
     assert read(page((eight, 170)), classify) == "8"
+
+
+def test_a_wide_digit_alone_is_read_once():
+    classify = recognizer({8: eight, 0: zero})
+    read_images = []
+
+    def counting(images: np.ndarray) -> np.ndarray:
+        read_images.extend(images)
+        return classify(images)
+
+    image = page((eight, 170))
+    ink = np.asarray(image) < 128
+    assert _aspect(ink) > NARROW  # so it goes through the layout and the search
+    (found,) = segment.find_digits(image, counting)
+    # Its one group is all the ink: it takes the whole image's reading instead of a second one.
+    assert len(read_images) == 1
+    assert np.array_equal(read_images[0], found.image28)
 
 
 def test_two_zeros_that_touch_are_two_digits_as_the_pair_is_not_one():
