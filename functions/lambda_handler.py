@@ -11,6 +11,12 @@ init and ``digits.snapstart``'s hooks run around it.
 
 from __future__ import annotations
 
+from digits.deferred_init import defer
+
+# Before anything imports Werkzeug: its package __init__ would import the development server.
+defer("werkzeug")
+
+# isort: split
 import apig_wsgi
 from werkzeug.wrappers import Request, Response
 
