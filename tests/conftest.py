@@ -4,11 +4,15 @@ from pathlib import Path
 
 import boto3
 import functions_framework
+import numpy as np
 import pytest
 from moto import mock_aws
+from PIL import Image
 
 from digits import instance
+from digits.classes import DIGITS
 from digits.config import DEFAULT_SITE_PORT, Settings
+from digits.vision import normalise
 from infra.local_stack import Stack, start_stack
 from infra.servers import FAKE_CREDENTIALS, REGION, UNSET
 from model import mnist
@@ -30,6 +34,20 @@ def mnist_test(mnist_dir):
     """MNIST's test images and labels."""
     data = mnist.load(mnist_dir)
     return data.test_images, data.test_labels
+
+
+@pytest.fixture(scope="session")
+def readable_digits(mnist_test, model):
+    """MNIST test digits in order, less the few the committed model refuses as not a digit.
+
+    Tests of storage, load and concurrency send these: a refused image is not stored (by design),
+    and what they test is that every image read is kept, not how many the model reads.
+    """
+    images, labels = mnist_test
+    chosen = images[:500]
+    served = np.stack([normalise.to_mnist(Image.fromarray(image)) for image in chosen])
+    read = model.predict_proba(served).argmax(axis=1) < DIGITS
+    return chosen[read], labels[:500][read]
 
 
 BUCKET = "digits-test-images"

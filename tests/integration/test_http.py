@@ -23,8 +23,8 @@ UPLOAD_LIMIT = re.compile(r"export const MAX_UPLOAD_BYTES = (\d+);")
 
 
 @pytest.fixture(scope="module")
-def test_digits(mnist_test):
-    images, labels = mnist_test
+def test_digits(readable_digits):
+    images, labels = readable_digits
     return images[:CONCURRENT], labels[:CONCURRENT]
 
 

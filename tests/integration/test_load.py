@@ -83,8 +83,8 @@ def post(
 
 
 @pytest.fixture(scope="module")
-def digits(mnist_test):
-    images, labels = mnist_test
+def digits(readable_digits):
+    images, labels = readable_digits
     return images[:DIGITS], labels[:DIGITS]
 
 
