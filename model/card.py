@@ -248,10 +248,10 @@ Exported vs scikit-learn `predict_proba`, max abs difference over the test set:
 Training time: {fit_seconds} (fit only); {training["total_seconds"] / 60:.1f} min for the whole
 command, data preparation and evaluation included, on 2 cores shared with whatever else runs.
 
-Reproduce: `MNIST_DIR=../shared/data/mnist make model` (runs `{training["command"]}`);
-`MODEL=forest make model` trains and serves the forest alone. Training is deterministic (seed
-{params["seed"]}): the same data and pinned libraries give the same arrays and the same version
-name, which is a hash of the exported arrays.
+Made by `{training["command"]}`. Reproduce: `MNIST_DIR=../shared/data/mnist make model` (runs
+`python -m model.train`); `MODEL=forest make model` trains and serves the forest alone. Training
+is deterministic (seed {params["seed"]}): the same data, pinned libraries and number of BLAS
+threads give the same arrays and the same version name, which is a hash of the exported arrays.
 
 ## Speed
 
