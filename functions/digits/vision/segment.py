@@ -72,9 +72,11 @@ def find_digits(image: Image.Image, classify: Classify) -> list[Found]:
         raise TooManyDigits(
             f"at least {plan.chains} digits found; at most {MAX_DIGITS} are read in one image"
         )
-    # On the analysis's own ink, a part that holds every inked pixel is the whole, read already.
-    known = (int(np.count_nonzero(inked)), whole) if page.ink is analysis.ink else None
-    reading, score, left_out = _Search(plan, classify, known).best()
+    search = _Search(plan, classify)
+    if page.ink is analysis.ink:
+        # On the analysis's own ink, a part that holds every inked pixel is the whole, read already.
+        search.knows_all_ink(int(np.count_nonzero(inked)), whole)
+    reading, score, left_out = search.best()
     alone = _score(whole.probabilities)
     if alone >= score and _accepted(whole.probabilities):
         # All the ink read as one digit explains it better than any reading of its parts.
@@ -145,14 +147,16 @@ def _several(probabilities: np.ndarray) -> bool:
 class _Search:
     """The best reading of a plan's groups, left to right, as the classifier scores the pieces."""
 
-    def __init__(
-        self, plan: Plan, classify: Classify, whole: tuple[int, Found] | None = None
-    ) -> None:
-        """``whole``: how many pixels all the ink has, and its reading as one digit."""
+    def __init__(self, plan: Plan, classify: Classify) -> None:
         self.plan = plan
         self.classify = classify
-        self.whole = whole
         self.read: dict[int, _Piece] = {}
+        self.all_ink_pixels = -1  # none known: no part is taken for all the ink
+        self.all_ink: Found | None = None
+
+    def knows_all_ink(self, pixels: int, reading: Found) -> None:
+        """Take ``reading`` for any part holding all ``pixels`` inked pixels of the plan's ink."""
+        self.all_ink_pixels, self.all_ink = pixels, reading
 
     def best(self) -> tuple[list[_Piece], float, bool]:
         """Return the best reading's digits, its score, and whether it left out a tall group."""
@@ -217,10 +221,9 @@ class _Search:
             if not self.plan.is_digit(part):
                 self.read[id(part)] = _Piece(part, None, None)
                 continue
-            if self.whole is not None and int(np.count_nonzero(part.mask)) == self.whole[0]:
+            if self.all_ink is not None and np.count_nonzero(part.mask) == self.all_ink_pixels:
                 # All the ink (give or take its faintest edge): the whole image, read already.
-                found = self.whole[1]
-                self.read[id(part)] = _Piece(part, found.image28, found.probabilities)
+                self.read[id(part)] = _Piece(part, self.all_ink.image28, self.all_ink.probabilities)
                 continue
             try:
                 images.append(normalise.crop_to_mnist(self.plan.crop(part)))
