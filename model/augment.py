@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 Plan = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -100,20 +104,26 @@ PLANS: dict[str, Plan] = {
 }
 
 
-def _served(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    from PIL import Image
-
+def served_pages(pages: Iterable[Image.Image], count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return to_mnist of each of ``count`` pages, uint8 (count, 28, 28), blank where it finds no
+    digit, and which pages it accepted."""
     from digits.errors import NothingDrawn
     from digits.vision.normalise import to_mnist
 
-    out = np.zeros_like(images)
-    kept = np.ones(len(images), dtype=bool)
-    for i, image in enumerate(images):
+    out = np.zeros((count, 28, 28), dtype=np.uint8)
+    kept = np.ones(count, dtype=bool)
+    for i, page in enumerate(pages):
         try:
-            out[i] = to_mnist(Image.fromarray(image))
+            out[i] = to_mnist(page)
         except NothingDrawn:
             kept[i] = False
     return out, kept
+
+
+def _served(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from PIL import Image
+
+    return served_pages((Image.fromarray(image) for image in images), len(images))
 
 
 def as_served(images: np.ndarray, labels: np.ndarray, jobs: int = 2) -> tuple[np.ndarray, ...]:

@@ -13,8 +13,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
-from digits.errors import NothingDrawn
-from digits.vision import normalise
+from model.augment import served_pages
 
 BITMAP = 32  # side of the binary bitmap the counts are taken from
 BLOCK = 4  # side of one counted block: BITMAP / BLOCK cells a side
@@ -60,11 +59,6 @@ def blocky_digits(
     """Return uint8 (n, 28, 28) digits made blocky from ``images``, through to_mnist, and their
     labels; a digit whose blocks leave no ink to_mnist accepts is left out, label too."""
     rng = np.random.default_rng(seed)
-    out = np.zeros((len(images), 28, 28), dtype=np.uint8)
-    kept = np.ones(len(images), dtype=bool)
-    for i, digit in enumerate(images):
-        try:
-            out[i] = normalise.to_mnist(Image.fromarray(enlarged(to_counts(digit), rng)))
-        except NothingDrawn:
-            kept[i] = False
+    pages = (Image.fromarray(enlarged(to_counts(digit), rng)) for digit in images)
+    out, kept = served_pages(pages, len(images))
     return out[kept], np.asarray(labels)[kept]

@@ -13,8 +13,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from digits.errors import NothingDrawn
-from digits.vision import normalise
+from model.augment import served_pages
 
 PENS = ("normal", "thin", "thick")
 
@@ -83,14 +82,8 @@ def redrawn_digits(
     if pen not in PENS:
         raise ValueError(f"unknown pen {pen!r}; expected one of {PENS}")
     rng = np.random.default_rng(seed)
-    out = np.zeros((len(images), 28, 28), dtype=np.uint8)
-    kept = np.ones(len(images), dtype=bool)
-    for i, digit in enumerate(images):
-        mask = stroke_mask(digit, int(rng.integers(140, 320)), pen)
-        page = Image.fromarray(np.rint(255 * (1 - mask)).astype(np.uint8))
-        try:
-            out[i] = normalise.to_mnist(page)
-        except NothingDrawn:
-            # A marker so thick that the digit became a blob: not a training example.
-            kept[i] = False
+    masks = (stroke_mask(digit, int(rng.integers(140, 320)), pen) for digit in images)
+    pages = (Image.fromarray(np.rint(255 * (1 - mask)).astype(np.uint8)) for mask in masks)
+    # A marker so thick that the digit became a blob is not a training example.
+    out, kept = served_pages(pages, len(images))
     return out[kept], np.asarray(labels)[kept]
