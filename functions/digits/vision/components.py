@@ -49,23 +49,34 @@ def _keep_heavy(ink: np.ndarray, labels: np.ndarray, step: int) -> np.ndarray:
 
 
 def label_components(mask: np.ndarray) -> np.ndarray:
-    """Label 8-connected components of ``mask``: compact labels, -1 for background."""
+    """Label 8-connected components of ``mask``: compact labels, -1 for background.
+
+    Labels are numbered in the raster order of each component's first pixel.
+    """
     height, width = mask.shape
-    # Ink pixels only, numbered in raster order: the union-find runs over them, not the image.
-    node = np.full((height, width), -1, dtype=np.int64)
-    node[mask] = np.arange(int(np.count_nonzero(mask)))
-    pairs = []
-    for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
-        a = (slice(0, height - dy), slice(max(0, -dx), width - max(0, dx)))
-        b = (slice(dy, height), slice(max(0, dx), width - max(0, -dx) if dx < 0 else width))
-        both = mask[a] & mask[b]
-        pairs.append((node[a][both], node[b][both]))
-    first = np.concatenate([p[0] for p in pairs])
-    second = np.concatenate([p[1] for p in pairs])
-    parent = np.arange(int(np.count_nonzero(mask)))
+    labels = np.full((height, width), -1, dtype=np.int64)
+    # Runs of ink along the rows, in raster order: the union-find runs over them, not the pixels.
+    padded = np.zeros((height, width + 2), dtype=np.int8)
+    padded[:, 1:-1] = mask
+    edges = np.diff(padded, axis=1)
+    rows, starts = np.nonzero(edges == 1)
+    ends = np.nonzero(edges == -1)[1]  # one past each run's last pixel
+    if not starts.size:
+        return labels
+    stride = width + 2
+    start_keys, end_keys = rows * stride + starts, rows * stride + ends
+    # The runs of the row above that touch a run, diagonally too: they end at or after its start
+    # and start at or before its end. Both bounds are searched among all runs sorted by row.
+    above = (rows - 1) * stride
+    first = np.searchsorted(end_keys, above + starts, side="left")
+    touching = np.maximum(np.searchsorted(start_keys, above + ends, side="right") - first, 0)
+    below = np.repeat(np.arange(starts.size), touching)
+    offsets = np.arange(below.size) - np.repeat(np.cumsum(touching) - touching, touching)
+    upper = np.repeat(first, touching) + offsets
+    parent = np.arange(starts.size)
     # Vectorised union-find: hook the larger root under the smaller, then jump pointers.
     while True:
-        root_a, root_b = parent[first], parent[second]
+        root_a, root_b = parent[upper], parent[below]
         differ = root_a != root_b
         if not differ.any():
             break
@@ -77,7 +88,6 @@ def label_components(mask: np.ndarray) -> np.ndarray:
             if np.array_equal(jumped, parent):
                 break
             parent = jumped
-    labels = np.full((height, width), -1, dtype=np.int64)
     _, compact = np.unique(parent, return_inverse=True)
-    labels[mask] = compact
+    labels[mask] = np.repeat(compact, ends - starts)
     return labels

@@ -13,7 +13,7 @@ BACKGROUND_CELLS = 24
 
 
 def digit_ink(image: Image.Image) -> np.ndarray:
-    """Return the ink strength in [0, 1] of an L, RGB, RGBA or RGBa image, specks removed."""
+    """Return the ink strength in [0, 1] of an L, RGB, RGBA or La image, specks removed."""
     return drop_specks(ink_strength(luminance(image)))
 
 
@@ -24,9 +24,11 @@ def luminance(image: Image.Image) -> np.ndarray:
         return pixels
     if image.mode == "RGB":
         return pixels @ np.float32([0.299, 0.587, 0.114])
-    grey, alpha = pixels[..., :3] @ np.float32([0.299, 0.587, 0.114]), pixels[..., 3]
-    if image.mode == "RGBA":
-        grey *= alpha  # premultiply, as an RGBa image from _reduce already is
+    if image.mode == "La":
+        grey, alpha = pixels[..., 0], pixels[..., 1]  # grey premultiplied already
+    else:
+        grey, alpha = pixels[..., :3] @ np.float32([0.299, 0.587, 0.114]), pixels[..., 3]
+        grey *= alpha  # premultiply RGBA
     opacity = float(alpha.sum())
     if opacity < 1:
         raise NothingDrawn("the image is fully transparent")

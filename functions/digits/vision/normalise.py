@@ -10,7 +10,7 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageChops
 
 from digits.box import Box
 from digits.errors import NothingDrawn
@@ -111,11 +111,22 @@ def crop_to_mnist(crop: np.ndarray) -> np.ndarray:
 
 
 def reduce_by(image: Image.Image, factor: int) -> Image.Image:
-    """Reduce an L, RGB or RGBA image by a whole ``factor`` (RGBA comes back premultiplied)."""
+    """Reduce an L, RGB, RGBA or La image by a whole ``factor`` (RGBA comes back as La)."""
     if factor > 1:
-        image = image.convert("RGBa") if image.mode == "RGBA" else image
+        image = _premultiplied_grey(image) if image.mode == "RGBA" else image
         image = image.reduce(factor)
     return image
+
+
+def _premultiplied_grey(image: Image.Image) -> Image.Image:
+    """Return an RGBA image as La: its grey premultiplied by its alpha, and its alpha.
+
+    Averaging premultiplied pixels keeps fully transparent ones, whatever colour they store, from
+    tinting the edges of the strokes. Ink is read from grey alone (ink.luminance, with the same
+    weights as Pillow's L), so one channel is premultiplied instead of three.
+    """
+    alpha = image.getchannel("A")
+    return Image.merge("La", (ImageChops.multiply(image.convert("L"), alpha), alpha))
 
 
 def preview_png(image28: np.ndarray) -> bytes:
@@ -154,8 +165,7 @@ def _eight_bit(image: Image.Image) -> Image.Image:
 def _reduce(image: Image.Image, side: int) -> Image.Image:
     """Reduce an L, RGB or RGBA image by a whole factor to at most ``side`` pixels per side.
 
-    A reduced RGBA image comes back premultiplied (RGBa): averaging premultiplied pixels keeps
-    fully transparent ones, whatever colour they store, from tinting the edges of the strokes.
+    A reduced RGBA image comes back as La, its grey premultiplied (see _premultiplied_grey).
     """
     return reduce_by(image, _reduction(image, side))
 
