@@ -162,7 +162,7 @@ def _eight_bit(image: Image.Image) -> Image.Image:
 
 
 def _reduce(image: Image.Image, side: int) -> Image.Image:
-    """Reduce an L, RGB or RGBA image by a whole factor to at most ``side`` pixels per side.
+    """Reduce an L, RGB, RGBA or La image by a whole factor to at most ``side`` pixels per side.
 
     A reduced RGBA image comes back as La, its grey premultiplied (see reduce_by).
     """
