@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from digits.classifier.inference import Model, load_model
+from digits.classifier.threads import use_one_blas_thread
 from digits.config import Settings
 from digits.imaging.budget import DecodeBudget, capacity_bytes
 from digits.storage.images import ImageStore
@@ -49,6 +50,7 @@ def build(
 ) -> Instance:
     """Return the instance for ``settings`` (default: the environment's), loading what it needs."""
     settings = settings or Settings.from_env()
+    use_one_blas_thread()
     return Instance(
         settings=settings,
         model=model or cached_model(settings.model_path),

@@ -13,12 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# A few rows (one request's image) are multiplied by einsum's own loop on the calling thread:
-# OpenBLAS would split even one row over all its threads, and on a shared or fractional CPU
-# (Lambda, gunicorn's threads, a busy machine) waiting for them costs far more than the product.
-# Larger batches gain from BLAS's threads. The two differ only in rounding (tests/unit/test_mlp.py).
-SMALL_BATCH = 16
-
 
 @dataclass(frozen=True)
 class Perceptron:
@@ -42,12 +36,9 @@ class Perceptron:
         # Divided, not multiplied by 1/255: the same rounding as the trainer's scaling.
         activation = x.astype(dtype) / dtype.type(255)
         last = len(self.weights) - 1
-        small = len(x) <= SMALL_BATCH
+        # BLAS: on one thread in a serving process (digits.classifier.threads).
         for layer, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
-            if small:
-                activation = np.einsum("ij,jk->ik", activation, weight, optimize=False)
-            else:
-                activation = activation @ weight
+            activation = activation @ weight
             activation += bias
             if layer < last:
                 np.maximum(activation, 0, out=activation)
