@@ -190,7 +190,10 @@ def _unsure(rows: list[dict]) -> str:
 def _speed(speed: dict | None) -> str:
     if not speed:
         return "Not measured yet for this version: run `python -m bench.model` (or `make bench`)."
-    return f"Measured by `{speed['command']}` on {speed['machine']}:\n\n" + _table(
+    return (
+        f"Measured by `{speed['command']}` on {speed['machine']}, on one BLAS thread as a"
+        " serving instance computes:\n\n"
+    ) + _table(
         [
             (
                 f"fresh process: import + load artifact (median of {speed['cold_runs']})",

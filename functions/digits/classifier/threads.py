@@ -6,7 +6,7 @@ they wait: on a shared or fractional CPU (Lambda below 1,769 MB, a busy machine)
 than it saves, and the request threads of a server (gunicorn's, a batch's) already keep the cores
 busy. So a serving instance, once, at cold start, asks for one thread, through threadpoolctl
 (the library scikit-learn uses for this), whatever order NumPy and OpenBLAS were loaded in; a
-request thread never changes it. Training and the benchmark's large batches keep their threads.
+request thread never changes it. Training, in a process of its own, keeps its threads.
 """
 
 from __future__ import annotations
