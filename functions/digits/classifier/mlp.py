@@ -3,8 +3,8 @@
 The arithmetic is scikit-learn's ``MLPClassifier`` forward pass for ReLU hidden layers and a
 softmax output, in the dtype the network was trained in: inputs scaled by ``1 / 255``, then
 ``relu(x @ W + b)`` per hidden layer, ``x @ W + b`` for the logits, softmax. The result equals
-scikit-learn's ``predict_proba`` (tests/unit/test_mlp.py); the model card shows it is calibrated
-as it is, so no temperature is applied.
+scikit-learn's ``predict_proba`` (tests/integration/test_mlp_export.py); the model card shows
+it is calibrated as it is, so no temperature is applied.
 """
 
 from __future__ import annotations
