@@ -51,16 +51,20 @@ print(json.dumps({"status": response["statusCode"], "saved": body.get("saved"),
 COLD_STEPS_SNIPPET = """
 import time
 marks = [("interpreter start", time.perf_counter())]
-import json, sys
+import gc, json, sys
+gc.disable()  # as lambda_handler.py does over its init
 sys.path.insert(0, sys.argv[1])
+from digits.deferred_init import defer
+defer("werkzeug")
+defer("joblib")
 import numpy
 marks.append(("import numpy", time.perf_counter()))
 import PIL.Image
 marks.append(("import Pillow", time.perf_counter()))
 import werkzeug.wrappers, apig_wsgi
 marks.append(("import werkzeug, apig-wsgi", time.perf_counter()))
-import joblib
-marks.append(("import joblib", time.perf_counter()))
+import joblib.numpy_pickle
+marks.append(("import joblib's loader", time.perf_counter()))
 import botocore.session
 marks.append(("import botocore", time.perf_counter()))
 from digits import instance

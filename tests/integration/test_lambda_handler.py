@@ -11,6 +11,7 @@ object must hold exactly the bytes sent.
 from __future__ import annotations
 
 import base64
+import gc
 import importlib.util
 import json
 import re
@@ -240,3 +241,11 @@ def test_model_loads_at_init_not_per_request(s3, monkeypatch):
     for name in ("health-get.json", "predict-raw-png.json"):
         assert invoke(handler, load_event(name))["statusCode"] == 200
     assert instance.cached_model.cache_info().misses == 1
+
+
+def test_init_leaves_the_garbage_collector_on_with_what_init_made_frozen(s3):
+    gc.unfreeze()
+    load_handler()
+    assert gc.isenabled()
+    # Init's objects live as long as the instance: later collections do not walk them.
+    assert gc.get_freeze_count() > 10_000

@@ -299,8 +299,10 @@ def test_package_holds_every_module_the_handler_loads_and_nothing_else(package, 
                 path.is_relative_to(stdlib) and not path.is_relative_to(stdlib / "site-packages")
             ), f"{name} came from {origin}"
     assert {"lambda_handler", "digits", "apig_wsgi", "werkzeug", "numpy", "PIL"} <= imported
-    # Werkzeug came without its package __init__, which imports the development server.
+    # Werkzeug came without its package __init__, which imports the development server, and
+    # joblib without its own, which imports its Parallel and Memory machinery.
     assert not {"werkzeug.serving", "werkzeug.test", "http.server"} & set(report["modules"])
+    assert not {"joblib.parallel", "joblib.memory", "asyncio"} & set(report["modules"])
     # And the other way: all that the package holds is imported.
     importable = {
         p.name.split(".")[0]

@@ -35,6 +35,20 @@ def test_the_handlers_werkzeug_modules_import_without_the_development_server():
     assert not {"werkzeug.serving", "werkzeug.test", "http.server"} & set(loaded)
 
 
+def test_the_model_loads_with_joblibs_loader_alone():
+    loaded = run(
+        "from digits.deferred_init import defer\n"
+        "defer('joblib')\n"
+        "from digits.classifier.inference import load_model\n"
+        "from digits.config import DEFAULT_MODEL_PATH\n"
+        "model = load_model(DEFAULT_MODEL_PATH)\n"
+        "print(json.dumps({'version': model.version, 'modules': sorted(sys.modules)}))"
+    )
+    assert loaded["version"]
+    assert "joblib.numpy_pickle" in loaded["modules"]
+    assert not {"joblib.parallel", "joblib.memory", "asyncio"} & set(loaded["modules"])
+
+
 def test_a_name_of_the_init_runs_it_on_first_use_so_flask_still_imports():
     found = run(
         "from digits.deferred_init import defer\n"

@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import joblib
 import numpy as np
+
+# joblib's loader alone: the package's __init__ also imports its Memory cache and Parallel (with
+# asyncio and cloudpickle), which the Lambda handler defers (lambda_handler.py).
+from joblib.numpy_pickle import load as joblib_load
 
 from digits.classes import DIGITS
 from digits.classifier import features
@@ -84,7 +87,7 @@ class Model:
 def load_model(path: str | Path) -> Model:
     """Load a model artifact written by ``model.train``."""
     started = time.perf_counter()
-    data = joblib.load(path)
+    data = joblib_load(path)
     if not isinstance(data, dict) or data.get("format") != ARTIFACT_FORMAT:
         raise ValueError(f"{path} is not a digits model artifact of format {ARTIFACT_FORMAT}")
     members = []
