@@ -36,6 +36,12 @@ def eight(draw: ImageDraw.ImageDraw, left: int) -> None:
     draw.ellipse((left - 10, 135, left + 180, 250), outline=0, width=PEN)
 
 
+def broken_eight(draw: ImageDraw.ImageDraw, left: int) -> None:
+    """The wide 8 with its loops apart: two pieces of ink, one above the other."""
+    draw.ellipse((left, 50, left + 170, 140), outline=0, width=PEN)
+    draw.ellipse((left - 10, 152, left + 180, 250), outline=0, width=PEN)
+
+
 def zero(draw: ImageDraw.ImageDraw, left: int) -> None:
     draw.ellipse((left, 60, left + 120, 240), outline=0, width=PEN)
 
@@ -110,13 +116,25 @@ def test_a_wide_digit_alone_is_read_once():
         read_images.extend(images)
         return classify(images)
 
-    image = page((eight, 170))
+    image = page((broken_eight, 170))
     ink = np.asarray(image) < 128
-    assert _aspect(ink) > NARROW  # so it goes through the layout and the search
+    assert _aspect(ink) > NARROW  # wide and in two pieces: it goes through the layout and search
     (found,) = segment.find_digits(image, counting)
     # Its one group is all the ink: it takes the whole image's reading instead of a second one.
     assert len(read_images) == 1
     assert np.array_equal(read_images[0], found.image28)
+
+
+def test_a_wide_digit_of_one_piece_read_whole_as_a_digit_needs_no_search(monkeypatch):
+    def no_layout(*args):
+        raise AssertionError("laid out a line the search could only read whole")
+
+    monkeypatch.setattr(segment, "layout", no_layout)
+    image = page((eight, 170))
+    assert _aspect(np.asarray(image) < 128) > NARROW
+    (found,) = segment.find_digits(image, recognizer({8: eight, 0: zero}))
+    assert int(np.argmax(found.probabilities)) == 8
+    assert np.array_equal(found.image28, normalise.to_mnist(image))
 
 
 def test_two_zeros_that_touch_are_two_digits_as_the_pair_is_not_one():

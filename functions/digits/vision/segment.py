@@ -67,7 +67,13 @@ def find_digits(image: Image.Image, classify: Classify) -> list[Found]:
         return [whole]
     page = _page(analysis)
     inked = page.ink >= MASK_LEVEL
-    plan = layout(page.ink, label_components(inked))
+    labels = label_components(inked)
+    if page.ink is analysis.ink and labels.max() == 0 and _accepted(whole.probabilities):
+        # One connected piece of ink, read whole as a digit: the search's only group would be
+        # all of it, read already, and neither dropping it nor cutting it scores above the digit
+        # the model prefers to both, so the search could only answer ``whole``.
+        return [whole]
+    plan = layout(page.ink, labels)
     if plan.chains > MAX_DIGITS:
         raise TooManyDigits(
             f"at least {plan.chains} digits found; at most {MAX_DIGITS} are read in one image"
