@@ -14,8 +14,9 @@ is several digits, and then each side is read again the same way.
 A half of an 8 is no digit, so cutting a wide 8 scores badly. Two zeros that touch are several
 digits, neither one digit nor nothing, so only cutting them scores well. A letter is no digit: its
 whole, left out, scores better than any reading of its pieces. A single digit, the usual case, is
-read from all its ink exactly as ``normalise.to_mnist`` reads it. When nothing is read as a digit,
-the image is refused as not a digit.
+read from all its ink exactly as ``normalise.to_mnist`` reads it; when its ink is one narrow run of
+columns, or one connected piece that the model reads as a digit, no search is needed to know it.
+When nothing is read as a digit, the image is refused as not a digit.
 """
 
 from __future__ import annotations
