@@ -35,6 +35,7 @@ def draw_page(
     rule_spacing: float = 0.0,
     grid: bool = False,
     slope: float = 0.0,
+    converge: float = 0.0,
     margin: float | None = None,
     strokes: tuple[tuple[tuple[float, float], ...], ...] = (),
     stroke_width: int = 4,
@@ -53,8 +54,10 @@ def draw_page(
     ruled = np.zeros((height, width), dtype=np.float32)
     if rule_spacing:
         for offset in np.arange(rule_spacing / 2, height, rule_spacing):
-            ruled = np.maximum(ruled, _line_mask(y - (offset + slope * (x - width / 2))))
-            lines.append((float(offset), slope, True))
+            # ``converge``: the lines meet far off to the side, as a page's do in a tilted photo.
+            turned = slope + converge * (offset - height / 2) / height
+            ruled = np.maximum(ruled, _line_mask(y - (offset + turned * (x - width / 2))))
+            lines.append((float(offset), turned, True))
         if grid:
             for offset in np.arange(rule_spacing / 2, width, rule_spacing):
                 ruled = np.maximum(ruled, _line_mask(x - (offset - slope * (y - height / 2))))

@@ -49,6 +49,15 @@ def test_the_page_lines_are_found(spacing, grid, slope, margin):
     assert _matches(rules.find_lines(dark, noise), page.lines)
 
 
+def test_widely_ruled_lines_that_converge_in_perspective_are_found():
+    # A tilted photo of a page ruled every 100 pixels: neighbouring lines differ by over a degree.
+    page = draw_page(rule_spacing=100, converge=-0.15, strokes=(CROSSING,))
+    slopes = np.degrees(np.arctan([line[1] for line in page.lines]))
+    assert np.abs(np.diff(slopes)).min() > 1.0
+    dark, noise = _darkness(page)
+    assert _matches(rules.find_lines(dark, noise), page.lines)
+
+
 def test_lines_are_divided_out_and_writing_is_kept():
     page = draw_page(rule_spacing=24, margin=120, strokes=(CROSSING, ALONG), stroke_width=5)
     dark, noise = _darkness(page)

@@ -5,11 +5,12 @@ the pixels RIDGE_REACH away on both sides across the line. Evidence votes for th
 through it near each axis (a Hough transform: first every COARSE_STEP degrees up to MAX_ANGLE to
 find the page's direction, then every FINE_STEP degrees near it, since a page's lines are nearly
 parallel). A line is the page's when its evidence runs along MIN_LENGTH of the sheet and it is
-one of many, parallel to its neighbours, or along LONE_LENGTH (a margin): writing is rarely that
-long and straight. Where the family's spacing puts a line that writing hides in part, FAMILY_LENGTH
-will do. Each line's darkness is then measured across it, BAND pixels either side, as
-a mean along it that leaves out writing (far darker than the line), and divided out: paper under
-the line becomes paper, while a digit's stroke that crosses it stays as dark as it is.
+one of many, converging with the others as a page's parallel lines do in a photo, or along
+LONE_LENGTH (a margin): writing is rarely that long and straight. Where the family's spacing puts
+a line that writing hides in part, FAMILY_LENGTH will do. Each line's darkness is then measured
+across it, BAND pixels either side, as a mean along it that leaves out writing (far darker than
+the line), and divided out: paper under the line becomes paper, while a digit's stroke that
+crosses it stays as dark as it is.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ FAMILY = 3
 # along only FAMILY_LENGTH of the sheet.
 FAMILY_LENGTH = 0.2
 FIT = 0.2
-# ... and runs within TURN degrees of the lines beside it.
+# ... and runs within TURN degrees of the family's direction where it lies (_converging).
 TURN = 1.0
 # Lines of a page are at least SPACING pixels apart (the best of closer ones is the line).
 SPACING = 4
@@ -145,7 +146,7 @@ def _family(values: np.ndarray, noise: float, inside: np.ndarray | None):
         # a long stroke of writing (a large 1) is shorter.
         found = [(o, s) for o, s in found if best[o] >= LONE_LENGTH * extent / ALONG]
     else:
-        found = _parallel(_completed(found, best, slope_of, FAMILY_LENGTH * extent / ALONG))
+        found = _converging(_completed(found, best, slope_of, FAMILY_LENGTH * extent / ALONG))
     return [(float(offset), slope) for offset, slope in found]
 
 
@@ -172,20 +173,22 @@ def _completed(
     return added
 
 
-def _parallel(found: list[tuple[int, float]]) -> list[tuple[int, float]]:
-    """Keep the lines of a family that run as their neighbours do, within TURN degrees.
+def _converging(found: list[tuple[int, float]]) -> list[tuple[int, float]]:
+    """Keep the lines of a family that run as the family does, within TURN degrees.
 
-    A page's lines converge a little across a photo, but neighbours are all but parallel; a
-    straight stroke of writing that crosses them is not.
+    A page's lines, parallel on the sheet, meet at one vanishing point in a photo of it, so a
+    line's slope is a linear function of its offset. The family's is fitted robustly (Theil-Sen:
+    the median of the rates between every two lines); a straight stroke of writing that crosses
+    the lines is off it.
     """
     found = sorted(found)
+    offsets = np.array([offset for offset, _ in found], dtype=np.float64)
     slopes = np.array([slope for _, slope in found])
-    kept = []
-    for index, (offset, slope) in enumerate(found):
-        near = np.r_[slopes[max(0, index - 2) : index], slopes[index + 1 : index + 3]]
-        if abs(np.degrees(np.arctan(slope) - np.arctan(float(np.median(near))))) <= TURN:
-            kept.append((offset, slope))
-    return kept
+    first, second = np.triu_indices(len(found), k=1)
+    rate = float(np.median((slopes[second] - slopes[first]) / (offsets[second] - offsets[first])))
+    base = float(np.median(slopes - rate * offsets))
+    turn = np.abs(np.degrees(np.arctan(slopes) - np.arctan(base + rate * offsets)))
+    return [line for line, off in zip(found, turn, strict=True) if off <= TURN]
 
 
 def _divide_out(view: np.ndarray, lines: list[Line]) -> None:
