@@ -303,13 +303,14 @@ def test_package_holds_every_module_the_handler_loads_and_nothing_else(package, 
     # joblib without its own, which imports its Parallel and Memory machinery.
     assert not {"werkzeug.serving", "werkzeug.test", "http.server"} & set(report["modules"])
     assert not {"joblib.parallel", "joblib.memory", "asyncio"} & set(report["modules"])
-    # And the other way: all that the package holds is imported.
+    # And the other way: all that the package holds is imported, but cloudpickle, which only
+    # joblib's Parallel imports (shipped, so that joblib works whole if anything asks for it).
     importable = {
         p.name.split(".")[0]
         for p in package.iterdir()
         if p.suffix in (".py", ".so") or (p / "__init__.py").is_file()
     }
-    assert importable == imported
+    assert importable - {"cloudpickle"} == imported
 
 
 def test_deployed_function_url_is_the_alias_with_no_cors_and_two_public_permissions(sam):
