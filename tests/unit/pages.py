@@ -41,6 +41,7 @@ def draw_page(
     stroke_width: int = 4,
     shadow: float = 0.4,
     softness: float = 60.0,
+    slant: float = 0.6,
     corners: np.ndarray | None = None,
     desk: tuple[float, float, float] = DESK,
     paper: tuple[float, float, float] = (PAPER, PAPER, PAPER),
@@ -77,8 +78,9 @@ def draw_page(
         ImageDraw.Draw(sheet).polygon([tuple(p) for p in corners], fill=255)
         on_sheet = np.asarray(sheet, dtype=np.float32)[..., None] / 255
         rgb = on_sheet * rgb + (1 - on_sheet) * np.array(desk, dtype=np.float32)
-    # A shadow whose soft edge runs diagonally, over light that falls off from the left.
-    edge = (x + 0.6 * y - 0.55 * (width + 0.6 * height)) / softness
+    # A shadow whose edge (soft unless ``softness`` is small) runs diagonally, ``slant`` pixels
+    # across for each down, over light that falls off from the left.
+    edge = (x + slant * y - 0.55 * (width + slant * height)) / softness
     light = (1 - shadow * np.clip(edge + 0.5, 0, 1)) * (1 - 0.2 * x / width)
     rng = np.random.default_rng(seed)
     rgb = rgb * light[..., None] + rng.normal(0, noise, rgb.shape).astype(np.float32)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from digits.vision import normalise, photo
+from digits.vision import normalise, photo, sheet
 from tests.unit.pages import draw_page
 
 CORNERS = np.array([[190.0, 95.0], [760.0, 120.0], [740.0, 640.0], [170.0, 610.0]])
@@ -40,6 +40,24 @@ def test_the_ink_of_a_sheet_on_a_desk_is_all_that_is_left():
     rows, columns = np.nonzero(written)
     near[rows.min() - 6 : rows.max() + 7, columns.min() - 6 : columns.max() + 7] = True
     assert (ink[~near] > 0.1).sum() == 0
+
+
+def test_writing_across_a_hard_shadows_edge_is_kept_whole():
+    # A shadow with a sharp, nearly upright edge steps like a sheet's edge; the 7 crosses it.
+    edge = 0.55 * (960 + 0.1 * 720)
+    seven = ((edge - 120, 250), (edge + 60, 245), (edge - 20, 470))
+    page = draw_page(strokes=(seven,), shadow=0.5, softness=1.0, slant=0.1)
+    assert sheet.find_sheet(page.image) is not None  # the shadow's edge passes for the sheet's
+    ink = 1 - np.asarray(photo.clean(page.image), dtype=np.float32) / 255
+    assert np.median(ink[page.ink > 0.5]) > 0.9
+    assert (ink[page.ink == 0] > 0.1).sum() == 0
+
+
+def test_writing_cut_by_the_sheets_edge_is_dropped_and_the_desk_stays_out():
+    # A stroke that runs off the sheet onto the desk.
+    page = draw_page(corners=CORNERS, strokes=(((400, 300), (560, 300), (800, 400)),))
+    assert sheet.find_sheet(page.image) is not None
+    assert np.asarray(photo.clean(page.image)).min() == 255
 
 
 def test_a_photo_of_paper_alone_is_read_whole():

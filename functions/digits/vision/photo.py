@@ -54,6 +54,12 @@ HIGH = 5.0
 LOW = 2.5
 HIGH_FLOOR = 0.12
 LOW_FLOOR = 0.05
+# Writing dropped for reaching the sheet's edge (with no more than CUT_KEPT of it within CROSSING
+# pixels of the edge: not the edge's own rim) is read again as if the paper filled the frame;
+# that reading stands if it keeps more than CUT_KEPT of it and crosses the sheet's rim only
+# within CROSSING pixels of it (the edge was a hard shadow's, not a desk's).
+CUT_KEPT = 0.5
+CROSSING = 3
 # A mark of fewer pixels than SPECK of the image's is a speck, not writing.
 SPECK = 2e-5
 # A mark is ink only if its darkness level (the LEVEL_QUANTILE of its pixels' darkness, which a
@@ -79,25 +85,61 @@ def clean(image: Image.Image) -> Image.Image | None:
     that is no paper, and the usual analysis, which takes either polarity, reads it.
     """
     rgb = image.convert("RGB")
-    corners = sheet.find_sheet(rgb)
-    inside = sheet.sheet_mask(corners, rgb.size, INSET * min(rgb.size))
-    # The edge of what is read: just outside the sheet, or within EDGE_BAND of the frame's edge.
-    edge = ~inside
-    edge[1:] |= ~inside[:-1]
-    edge[:-1] |= ~inside[1:]
-    edge[:, 1:] |= ~inside[:, :-1]
-    edge[:, :-1] |= ~inside[:, 1:]
-    band = max(1, round(EDGE_BAND * min(rgb.size)))
-    edge[:band] = edge[-band:] = True
-    edge[:, :band] = edge[:, -band:] = True
     luminance = np.asarray(rgb, dtype=np.float32) @ np.float32([0.299, 0.587, 0.114]) / 255
+    inside = sheet.sheet_mask(sheet.find_sheet(rgb), rgb.size, INSET * min(rgb.size))
+    read = _read(luminance, inside)
+    if read is None:
+        return None
+    ink, cut = read
+    if cut.any():
+        # Writing reached the sheet's edge: either it was cut by the sheet, or the edge is a
+        # hard shadow's, which steps as sharply. Read as if the paper filled the frame: when the
+        # writing is then kept, and little else is added (a desk's edges and marks would be),
+        # the paper went on past that edge.
+        whole = _read(luminance, np.ones_like(inside))
+        if whole is not None and _continues(whole[0] > 0, cut, inside):
+            ink = whole[0]
+    return Image.fromarray(np.rint(255 * (1 - np.clip(ink, 0, 1))).astype(np.uint8), "L")
+
+
+def _continues(whole: np.ndarray, cut: np.ndarray, inside: np.ndarray) -> bool:
+    """Tell whether the ink of the whole frame keeps more than CUT_KEPT of the ``cut`` writing,
+    and crosses the rim of the sheet (``inside``) only where that writing reaches it: a desk's
+    own edge, which would run along the rim, is not ink there."""
+    if np.count_nonzero(whole & cut) <= CUT_KEPT * np.count_nonzero(cut):
+        return False
+    rim = ~inside & _spread(inside, 1)
+    return not (whole & rim & ~_spread(cut, CROSSING)).any()
+
+
+def _spread(mask: np.ndarray, reach: int) -> np.ndarray:
+    """Return ``mask`` grown by ``reach`` pixels every way (a square dilation)."""
+    span = 2 * reach + 1
+    padded = np.pad(mask, reach)
+    grown = np.lib.stride_tricks.sliding_window_view(padded, span, axis=0).any(axis=-1)
+    return np.lib.stride_tricks.sliding_window_view(grown, span, axis=1).any(axis=-1)
+
+
+def _read(luminance: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Return the ink where ``inside`` (the sheet) is true, and where marks that would be writing
+    were dropped for reaching its edge; None if the marks are lighter than their ground."""
+    height, width = luminance.shape
+    # The edge of what is read: just outside the sheet, or within EDGE_BAND of the frame's edge.
+    outside = ~inside
+    outside[1:] |= ~inside[:-1]
+    outside[:-1] |= ~inside[1:]
+    outside[:, 1:] |= ~inside[:, :-1]
+    outside[:, :-1] |= ~inside[:, 1:]
+    frame = np.zeros_like(inside)
+    band = max(1, round(EDGE_BAND * min(width, height)))
+    frame[:band] = frame[-band:] = True
+    frame[:, :band] = frame[:, -band:] = True
     light = illumination.paper_light(luminance, inside)
     dark, noise = illumination.darkness(luminance, light, inside)
     if _lighter(dark, inside):
         return None
     dark = rules.remove_lines(dark, rules.find_lines(dark, noise, inside))
-    ink = _marks(dark, inside, edge, noise)
-    return Image.fromarray(np.rint(255 * (1 - np.clip(ink, 0, 1))).astype(np.uint8), "L")
+    return _marks(dark, inside, frame, outside & ~frame, noise)
 
 
 def analysis_factor(clean_image: Image.Image, factor: int, detail: int) -> int:
@@ -121,25 +163,42 @@ def _lighter(dark: np.ndarray, inside: np.ndarray) -> bool:
     return lighter > LIGHTER * darker
 
 
-def _marks(dark: np.ndarray, inside: np.ndarray, edge: np.ndarray, noise: float) -> np.ndarray:
-    """Keep the darkness of the marks inside the sheet that are ink (see the module's doc)."""
+def _marks(
+    dark: np.ndarray, inside: np.ndarray, frame: np.ndarray, sheet_edge: np.ndarray, noise: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the darkness of the marks inside the sheet that are ink (see the module's doc); also
+    return the pixels of the marks that would be ink but reach the sheet's edge (not the frame's).
+    """
     weak = inside & (dark >= max(LOW * noise, LOW_FLOOR))
     labels = label_components(weak)
     if labels.max() < 0:
-        return np.zeros_like(dark)
+        return np.zeros_like(dark), np.zeros(dark.shape, dtype=bool)
     keep = np.zeros(int(labels.max()) + 1, dtype=bool)
     keep[labels[weak & (dark >= max(HIGH * noise, HIGH_FLOOR))]] = True
-    # Marks that reach the edge of what is read: the sheet's edge, the desk, a shadow's rim.
-    keep[labels[edge & weak]] = False
     # Specks: the noise's, the paper's, the dust's.
     keep &= np.bincount(labels[weak], minlength=keep.size) >= SPECK * dark.size
+    # Marks that reach the edge of what is read: the desk, the sheet's or a shadow's rim.
+    at_frame = np.zeros_like(keep)
+    at_frame[labels[frame & weak]] = True
+    at_sheet = np.zeros_like(keep)
+    at_sheet[labels[sheet_edge & weak]] = True
+    cut = keep & at_sheet & ~at_frame
+    # A mark lying mostly along the sheet's edge is the edge's own (its rim, a shadow at its
+    # border), not writing that crosses it.
+    near = weak & _spread(sheet_edge, CROSSING)
+    along = np.bincount(labels[near], minlength=keep.size)
+    cut &= along <= CUT_KEPT * np.bincount(labels[weak], minlength=keep.size)
+    keep &= ~at_frame & ~at_sheet
     # Marks far fainter than the darkest are what the light's estimate left: one pen wrote all.
     level = _levels(labels[weak], dark[weak], keep.size)
     pen = float(level[keep].max(initial=0.0))
     keep &= level >= LEVEL_SHARE * pen
+    cut &= level >= LEVEL_SHARE * pen
     chosen = np.zeros(dark.shape, dtype=bool)
     chosen[weak] = keep[labels[weak]]
-    return _even_strokes(np.where(chosen, dark, 0), pen)
+    dropped = np.zeros(dark.shape, dtype=bool)
+    dropped[weak] = cut[labels[weak]]
+    return _even_strokes(np.where(chosen, dark, 0), pen), dropped
 
 
 def _even_strokes(ink: np.ndarray, pen: float) -> np.ndarray:
