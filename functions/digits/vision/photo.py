@@ -183,11 +183,12 @@ def _marks(
     at_sheet = np.zeros_like(keep)
     at_sheet[labels[sheet_edge & weak]] = True
     cut = keep & at_sheet & ~at_frame
-    # A mark lying mostly along the sheet's edge is the edge's own (its rim, a shadow at its
-    # border), not writing that crosses it.
-    near = weak & _spread(sheet_edge, CROSSING)
-    along = np.bincount(labels[near], minlength=keep.size)
-    cut &= along <= CUT_KEPT * np.bincount(labels[weak], minlength=keep.size)
+    if cut.any():
+        # A mark lying mostly along the sheet's edge is the edge's own (its rim, a shadow at its
+        # border), not writing that crosses it.
+        near = weak & _spread(sheet_edge, CROSSING)
+        along = np.bincount(labels[near], minlength=keep.size)
+        cut &= along <= CUT_KEPT * np.bincount(labels[weak], minlength=keep.size)
     keep &= ~at_frame & ~at_sheet
     # Marks far fainter than the darkest are what the light's estimate left: one pen wrote all.
     level = _levels(labels[weak], dark[weak], keep.size)
