@@ -108,16 +108,17 @@ def _continues(whole: np.ndarray, cut: np.ndarray, inside: np.ndarray) -> bool:
     own edge, which would run along the rim, is not ink there."""
     if np.count_nonzero(whole & cut) <= CUT_KEPT * np.count_nonzero(cut):
         return False
-    rim = ~inside & _spread(inside, 1)
-    return not (whole & rim & ~_spread(cut, CROSSING)).any()
+    rim = ~inside & _square_max(inside, 1)
+    return not (whole & rim & ~_square_max(cut, CROSSING)).any()
 
 
-def _spread(mask: np.ndarray, reach: int) -> np.ndarray:
-    """Return ``mask`` grown by ``reach`` pixels every way (a square dilation)."""
+def _square_max(values: np.ndarray, reach: int) -> np.ndarray:
+    """Return the largest of ``values`` within ``reach`` pixels every way of each pixel (outside
+    the image counts as 0): a mask grown by ``reach``, or a map's nearest strong values."""
     span = 2 * reach + 1
-    padded = np.pad(mask, reach)
-    grown = np.lib.stride_tricks.sliding_window_view(padded, span, axis=0).any(axis=-1)
-    return np.lib.stride_tricks.sliding_window_view(grown, span, axis=1).any(axis=-1)
+    padded = np.pad(values, reach)
+    near = np.lib.stride_tricks.sliding_window_view(padded, span, axis=0).max(axis=-1)
+    return np.lib.stride_tricks.sliding_window_view(near, span, axis=1).max(axis=-1)
 
 
 def _read(luminance: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -186,15 +187,16 @@ def _marks(
     if cut.any():
         # A mark lying mostly along the sheet's edge is the edge's own (its rim, a shadow at its
         # border), not writing that crosses it.
-        near = weak & _spread(sheet_edge, CROSSING)
+        near = weak & _square_max(sheet_edge, CROSSING)
         along = np.bincount(labels[near], minlength=keep.size)
         cut &= along <= CUT_KEPT * np.bincount(labels[weak], minlength=keep.size)
     keep &= ~at_frame & ~at_sheet
     # Marks far fainter than the darkest are what the light's estimate left: one pen wrote all.
     level = _levels(labels[weak], dark[weak], keep.size)
     pen = float(level[keep].max(initial=0.0))
-    keep &= level >= LEVEL_SHARE * pen
-    cut &= level >= LEVEL_SHARE * pen
+    dark_enough = level >= LEVEL_SHARE * pen
+    keep &= dark_enough
+    cut &= dark_enough
     chosen = np.zeros(dark.shape, dtype=bool)
     chosen[weak] = keep[labels[weak]]
     dropped = np.zeros(dark.shape, dtype=bool)
@@ -216,10 +218,7 @@ def _even_strokes(ink: np.ndarray, pen: float) -> np.ndarray:
     top, bottom = max(0, rows[0] - STROKE_REACH), rows[-1] + STROKE_REACH + 1
     left, right = max(0, columns[0] - STROKE_REACH), columns[-1] + STROKE_REACH + 1
     part = ink[top:bottom, left:right]
-    span = 2 * STROKE_REACH + 1
-    padded = np.pad(part, STROKE_REACH)
-    near = np.lib.stride_tricks.sliding_window_view(padded, span, axis=0).max(axis=-1)
-    near = np.lib.stride_tricks.sliding_window_view(near, span, axis=1).max(axis=-1)
+    near = _square_max(part, STROKE_REACH)
     even = ink.copy()
     even[top:bottom, left:right] = np.clip(part / np.maximum(near, FAINTEST * pen), 0, 1)
     return even
