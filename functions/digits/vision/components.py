@@ -56,24 +56,24 @@ def label_components(mask: np.ndarray) -> np.ndarray:
     height, width = mask.shape
     labels = np.full((height, width), -1, dtype=np.int64)
     # Runs of ink along the rows, in raster order: the union-find runs over them, not the pixels.
-    padded = np.zeros((height, width + 2), dtype=np.int8)
+    # Each row of ``edges`` holds its runs' starts and ends (one past the last pixel), alternating;
+    # a run's position in the flattened edges is its key, so keys sort by row, then by column.
+    padded = np.zeros((height, width + 2), dtype=bool)
     padded[:, 1:-1] = mask
-    edges = np.diff(padded, axis=1)
-    rows, starts = np.nonzero(edges == 1)
-    ends = np.nonzero(edges == -1)[1]  # one past each run's last pixel
-    if not starts.size:
+    edges = padded[:, 1:] != padded[:, :-1]
+    keys = np.flatnonzero(edges)
+    if not keys.size:
         return labels
-    stride = width + 2
-    start_keys, end_keys = rows * stride + starts, rows * stride + ends
+    start_keys, end_keys = keys[0::2], keys[1::2]
     # The runs of the row above that touch a run, diagonally too: they end at or after its start
     # and start at or before its end. Both bounds are searched among all runs sorted by row.
-    above = (rows - 1) * stride
-    first = np.searchsorted(end_keys, above + starts, side="left")
-    touching = np.maximum(np.searchsorted(start_keys, above + ends, side="right") - first, 0)
-    below = np.repeat(np.arange(starts.size), touching)
+    above = width + 1  # one row of edges
+    first = np.searchsorted(end_keys, start_keys - above, side="left")
+    touching = np.maximum(np.searchsorted(start_keys, end_keys - above, side="right") - first, 0)
+    below = np.repeat(np.arange(start_keys.size), touching)
     offsets = np.arange(below.size) - np.repeat(np.cumsum(touching) - touching, touching)
     upper = np.repeat(first, touching) + offsets
-    parent = np.arange(starts.size)
+    parent = np.arange(start_keys.size)
     # Vectorised union-find: hook the larger root under the smaller, then jump pointers.
     while True:
         root_a, root_b = parent[upper], parent[below]
@@ -85,9 +85,9 @@ def label_components(mask: np.ndarray) -> np.ndarray:
         np.minimum.at(parent, high, low)
         while True:
             jumped = parent[parent]
-            if np.array_equal(jumped, parent):
+            if (jumped == parent).all():
                 break
             parent = jumped
     _, compact = np.unique(parent, return_inverse=True)
-    labels[mask] = np.repeat(compact, ends - starts)
+    labels[mask] = np.repeat(compact, end_keys - start_keys)
     return labels
