@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from digits.vision.ink import quantile
+from digits.vision.windows import square_max, square_min
 
 # The paper's brightness is estimated on cells of 1/LIGHT_CELLS of the image's longer side.
 LIGHT_CELLS = 128
@@ -140,9 +141,9 @@ def _box_mean(values: np.ndarray, reach: int) -> np.ndarray:
 def _close(grid: np.ndarray, known: np.ndarray) -> np.ndarray:
     """Grey closing of ``grid`` over known cells (dilate, then erode), then a 3x3 mean."""
     lowest = np.where(known, grid, -np.inf)
-    dilated = _window(lowest, np.max, -np.inf)
+    dilated = square_max(lowest, CLOSE_CELLS, outside=-np.inf)
     highest = np.where(np.isfinite(dilated), dilated, np.inf)
-    closed = _window(highest, np.min, np.inf)
+    closed = square_min(highest, CLOSE_CELLS, outside=np.inf)
     if not np.isfinite(closed).all():
         # Cells farther than the closing from any paper take the paper's middle level.
         closed = np.where(np.isfinite(closed), closed, quantile(grid[known], 0.5))
@@ -153,13 +154,3 @@ def _close(grid: np.ndarray, known: np.ndarray) -> np.ndarray:
         for dx in range(3)
     ]
     return np.mean(shifts, axis=0)
-
-
-def _window(grid: np.ndarray, reduce, fill: float) -> np.ndarray:
-    """Apply ``reduce`` (np.max or np.min) over a square of CLOSE_CELLS cells either side."""
-    span = 2 * CLOSE_CELLS + 1
-    padded = np.pad(grid, CLOSE_CELLS, constant_values=fill)
-    view = np.lib.stride_tricks.sliding_window_view(padded, span, axis=0)
-    along = reduce(view, axis=-1)
-    view = np.lib.stride_tricks.sliding_window_view(along, span, axis=1)
-    return reduce(view, axis=-1)

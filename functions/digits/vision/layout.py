@@ -31,6 +31,7 @@ from digits.vision.geometry import (
     VALLEY_DEPTH,
     VALLEY_REACH,
 )
+from digits.vision.windows import square_max
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,7 @@ class Plan:
         mask = np.zeros((bottom - top, right - left), dtype=bool)
         mask[part.top - top : part.bottom - top, part.left - left : part.right - left] = part.mask
         # Grow the mask by a pixel to keep the strokes' faint edges, but not into other parts.
-        grown = _grow(mask) & ~(self._inked[top:bottom, left:right] & ~mask)
+        grown = square_max(mask, 1) & ~(self._inked[top:bottom, left:right] & ~mask)
         ink = np.where(grown, self.ink[top:bottom, left:right], 0)
         rows = np.flatnonzero(ink.any(axis=1))
         columns = np.flatnonzero(ink.any(axis=0))
@@ -339,14 +340,3 @@ def _extent(group: list[_Piece]) -> tuple[int, int, int, int]:
         min(p.left for p in group),
         max(p.right for p in group),
     )
-
-
-def _grow(mask: np.ndarray) -> np.ndarray:
-    """Dilate a binary mask by one pixel (3x3)."""
-    padded = np.pad(mask, 1)
-    height, width = mask.shape
-    out = mask.copy()
-    for dy in (0, 1, 2):
-        for dx in (0, 1, 2):
-            out |= padded[dy : dy + height, dx : dx + width]
-    return out

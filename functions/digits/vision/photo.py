@@ -30,6 +30,7 @@ from PIL import Image
 
 from digits.vision import illumination, rules, sheet
 from digits.vision.components import label_components
+from digits.vision.windows import square_max
 
 # Marks are light on dark (chalk, white on black: not paper) when what lies more than MARK beyond
 # the ground's level weighs LIGHTER times as much on the light side as on the dark side.
@@ -108,17 +109,8 @@ def _continues(whole: np.ndarray, cut: np.ndarray, inside: np.ndarray) -> bool:
     own edge, which would run along the rim, is not ink there."""
     if np.count_nonzero(whole & cut) <= CUT_KEPT * np.count_nonzero(cut):
         return False
-    rim = ~inside & _square_max(inside, 1)
-    return not (whole & rim & ~_square_max(cut, CROSSING)).any()
-
-
-def _square_max(values: np.ndarray, reach: int) -> np.ndarray:
-    """Return the largest of ``values`` within ``reach`` pixels every way of each pixel (outside
-    the image counts as 0): a mask grown by ``reach``, or a map's nearest strong values."""
-    span = 2 * reach + 1
-    padded = np.pad(values, reach)
-    near = np.lib.stride_tricks.sliding_window_view(padded, span, axis=0).max(axis=-1)
-    return np.lib.stride_tricks.sliding_window_view(near, span, axis=1).max(axis=-1)
+    rim = ~inside & square_max(inside, 1)
+    return not (whole & rim & ~square_max(cut, CROSSING)).any()
 
 
 def _read(luminance: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -187,7 +179,7 @@ def _marks(
     if cut.any():
         # A mark lying mostly along the sheet's edge is the edge's own (its rim, a shadow at its
         # border), not writing that crosses it.
-        near = weak & _square_max(sheet_edge, CROSSING)
+        near = weak & square_max(sheet_edge, CROSSING)
         along = np.bincount(labels[near], minlength=keep.size)
         cut &= along <= CUT_KEPT * np.bincount(labels[weak], minlength=keep.size)
     keep &= ~at_frame & ~at_sheet
@@ -218,7 +210,7 @@ def _even_strokes(ink: np.ndarray, pen: float) -> np.ndarray:
     top, bottom = max(0, rows[0] - STROKE_REACH), rows[-1] + STROKE_REACH + 1
     left, right = max(0, columns[0] - STROKE_REACH), columns[-1] + STROKE_REACH + 1
     part = ink[top:bottom, left:right]
-    near = _square_max(part, STROKE_REACH)
+    near = square_max(part, STROKE_REACH)
     even = ink.copy()
     even[top:bottom, left:right] = np.clip(part / np.maximum(near, FAINTEST * pen), 0, 1)
     return even
