@@ -11,6 +11,7 @@ from bench import heldout
 from bench.numbers import table as numbers_table
 from bench.refusals import ACCEPT_CONFIDENCE
 from bench.report_targets import NOT_MEASURED
+from model.card_text import hidden_layers_text
 
 SPLITS = (heldout.REPORT.name, heldout.TUNE.name)  # held out first
 
@@ -142,7 +143,7 @@ def model(speed: dict | None, metrics: dict | None) -> list[str]:
     lowest = min(kinds, key=kinds.get)
     design = metrics["model"]
     if "hidden" in metrics["parameters"]:
-        design += f", one hidden layer of {metrics['parameters']['hidden']} units"
+        design += f", {hidden_layers_text(metrics['parameters']['hidden'])} units"
     lines = [
         f"The model `{metrics['version']}` ({design}, on {metrics['parameters']['feature_set']}"
         f" features; model/README.md, its card, says how it was trained): {served['accuracy']:.2%}"

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from model.card_text import AUGMENT_TEXT, FEATURE_TEXT, MLP_EXTRA_TEXT
+from model.card_text import AUGMENT_TEXT, FEATURE_TEXT, MLP_EXTRA_TEXT, hidden_layers_text
 
 MODEL_DIR = Path(__file__).resolve().parent
 SPEED_PATH = MODEL_DIR.parent / "bench" / "model.json"
@@ -57,17 +57,19 @@ def write_confusion_png(confusion: list[list[int]], path: Path, cell: int = 36) 
 
 
 MODEL_TEXT = {
-    "mlp": (
-        "A perceptron with one hidden layer of {hidden} ReLU units, trained with scikit-learn's"
-        " `MLPClassifier`"
-    ),
+    "mlp": ("A perceptron with {hidden} ReLU units, trained with scikit-learn's `MLPClassifier`"),
     "forest": "A scikit-learn `RandomForestClassifier` of {trees} trees",
     "mlp+forest": (
-        "The average of a perceptron (one hidden layer of {hidden} ReLU units, scikit-learn's"
+        "The average of a perceptron ({hidden} ReLU units, scikit-learn's"
         " `MLPClassifier`, weight {weights[0]}) and a `RandomForestClassifier` of {trees} trees"
         " (weight {weights[1]})"
     ),
 }
+
+
+def _units(hidden: int | list[int]) -> str:
+    """Return the hidden layers' sizes as the parameters list them: "800" or "800, then 256"."""
+    return str(hidden) if isinstance(hidden, int) else ", then ".join(map(str, hidden))
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
@@ -222,7 +224,9 @@ def render(metrics: dict, speed: dict | None) -> str:
     md5 = "\n".join(f"| `{name}` | `{value}` |" for name, value in metrics["data_md5"].items())
     training = metrics["training"]
     fit_seconds = ", ".join(f"{k} {v:.0f} s" for k, v in training["seconds"].items())
-    description = MODEL_TEXT[params["model"]].format(**params)
+    description = MODEL_TEXT[params["model"]].format(
+        **{**params, "hidden": hidden_layers_text(params["hidden"])}
+    )
     shape = metrics["forest_shape"]
     return f"""# Model card: digit model `{metrics["version"]}`
 
@@ -297,7 +301,7 @@ MNIST files, with the md5s they were checked against:
 Forest: {params["trees"]} trees ({shape["nodes"]:,} nodes, depth up to {shape["max_depth"]}),
 `max_features={params["max_features"]}`, criterion `{params["criterion"]}`, bootstrap
 {params["bootstrap"]}, fully grown trees, seed {params["seed"]}.
-Perceptron: {params["hidden"]} ReLU units, Adam, batch {params["batch_size"]}, L2 1e-4,
+Perceptron: {_units(params["hidden"])} ReLU units, Adam, batch {params["batch_size"]}, L2 1e-4,
 {params["epochs"]} epochs (no early stopping), learning rate {params["learning_rate"]} decayed
 along a cosine, float32, seed {params["seed"]}.{_weights(params)}
 Libraries: {versions}.

@@ -71,3 +71,12 @@ FEATURE_TEXT = {
         " serving."
     ),
 }
+
+
+def hidden_layers_text(hidden: int | list[int] | tuple[int, ...]) -> str:
+    """Return the perceptron's hidden layers in words: "one hidden layer of 800" or "hidden
+    layers of 800 and 256" (metrics of older models store one size)."""
+    sizes = [hidden] if isinstance(hidden, int) else list(hidden)
+    if len(sizes) == 1:
+        return f"one hidden layer of {sizes[0]}"
+    return f"hidden layers of {', '.join(map(str, sizes[:-1]))} and {sizes[-1]}"

@@ -12,6 +12,7 @@ for how the weight was chosen).
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable
@@ -25,12 +26,13 @@ BETA1, BETA2, EPSILON = 0.9, 0.999, 1e-8  # Adam's defaults, as scikit-learn's
 
 
 def new_perceptron(
-    inputs: int, hidden: int, seed: int, classes: int = 10, dtype=np.float32
+    inputs: int, hidden: tuple[int, ...], seed: int, classes: int = 10, dtype=np.float32
 ) -> Perceptron:
     """Return a perceptron initialised as scikit-learn does (Glorot uniform), for a cold start."""
     rng = np.random.default_rng(seed)
     weights, biases = [], []
-    for fan_in, fan_out in ((inputs, hidden), (hidden, classes)):
+    sizes = (inputs, *hidden, classes)
+    for fan_in, fan_out in itertools.pairwise(sizes):
         bound = math.sqrt(6 / (fan_in + fan_out))
         weights.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(dtype))
         biases.append(rng.uniform(-bound, bound, fan_out).astype(dtype))

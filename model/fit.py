@@ -37,6 +37,16 @@ def fit_forest(
     return forest
 
 
+def hidden_layers(text: str | int | tuple[int, ...]) -> tuple[int, ...]:
+    """Return hidden layer sizes from "800,256" (or one size, or sizes already parsed)."""
+    if isinstance(text, tuple):
+        return text
+    sizes = tuple(int(part) for part in str(text).split(","))
+    if not sizes or min(sizes) < 1:
+        raise ValueError(f"hidden layer sizes must be positive whole numbers, not {text!r}")
+    return sizes
+
+
 def mlp_inputs(x: np.ndarray) -> np.ndarray:
     """Scale uint8 features to [0, 1] float32, as digits.classifier.mlp does at serving time."""
     return x.astype(np.float32) / np.float32(255)
@@ -45,14 +55,14 @@ def mlp_inputs(x: np.ndarray) -> np.ndarray:
 def fit_mlp(
     x: np.ndarray,
     y: np.ndarray,
-    hidden: int,
+    hidden: tuple[int, ...],
     epochs: int,
     seed: int,
     learning_rate: float,
     batch_size: int,
     check: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> MLPClassifier:
-    """Fit a one-hidden-layer ReLU network for ``epochs`` passes with a cosine learning rate.
+    """Fit a ReLU network of ``hidden`` layers for ``epochs`` passes with a cosine learning rate.
 
     Each pass is one warm-started ``fit`` of one iteration: a fixed number of epochs instead of
     early stopping, a new shuffle seed per epoch, and the learning rate of that epoch (Adam's
@@ -60,7 +70,7 @@ def fit_mlp(
     for the progress line only.
     """
     network = MLPClassifier(
-        hidden_layer_sizes=(hidden,),
+        hidden_layer_sizes=hidden,
         batch_size=batch_size,
         alpha=1e-4,
         max_iter=1,

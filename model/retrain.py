@@ -50,6 +50,7 @@ from digits.config import DEFAULT_MODEL_PATH
 from infra.bucket import NoBucket, find_bucket
 from model import card, finetune, guard, labelled, measure, mnist, replay, train
 from model.export import artifact, kind_of
+from model.fit import hidden_layers
 
 PROMOTED, ERROR, REFUSED = 0, 2, 3
 # Without --weight, labelled rows are about LABELLED_SHARE of the replayed rows, each labelled
@@ -63,7 +64,7 @@ DEFAULTS = {
     "learning_rate": 2e-4,
     "batch_size": 256,
     "replay": 10000,
-    "hidden": 800,
+    "hidden": train.DEFAULTS["hidden"],
     "forest_weight": 0.5,
     "realistic": 200,
     "numbers": 20,
@@ -121,7 +122,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="MNIST digits whose synthetic copies are replayed (all are, as published)",
     )
     parser.add_argument(
-        "--hidden", type=int, default=DEFAULTS["hidden"], help="a new perceptron's size"
+        "--hidden",
+        type=hidden_layers,
+        default=DEFAULTS["hidden"],
+        help="a new perceptron's hidden layer sizes: 800,256",
     )
     parser.add_argument("--held-out", type=float, default=labelled.HELD_OUT)
     parser.add_argument("--mnist-test", type=int, help="first N MNIST test digits (default all)")
@@ -181,7 +185,7 @@ def candidate_model(current: Model, x: np.ndarray, y: np.ndarray, args) -> Model
         share = DEFAULTS["forest_weight"]
         weights = [w * share for w in weights] + [1 - share]
         index = len(members) - 1
-        log(f"the current model has no perceptron: training one of {args.hidden} units")
+        log(f"the current model has no perceptron: training one of {args.hidden} hidden units")
     members[index] = finetune.fine_tune(
         start, x, y, args.epochs, args.learning_rate, args.batch_size, args.seed, log
     )

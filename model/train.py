@@ -30,11 +30,14 @@ from digits.classifier import features
 from digits.classifier.inference import Model, load_model
 from model import augment, card, evaluate, mnist
 from model.export import artifact, export_sklearn_forest, export_sklearn_mlp, kind_of
-from model.fit import fit_forest, fit_mlp, log, mlp_inputs
+from model.fit import fit_forest, fit_mlp, hidden_layers, log, mlp_inputs
 from model.refusal_data import class_of_kind, refusal_training_set
 
 MODEL_DIR = Path(__file__).resolve().parent
 ARTIFACT = "model.joblib"  # the served model; template.yaml and the Lambda package name it
+# The perceptron's sums depend on how BLAS splits them among threads: these settings are part of
+# how a model was made, and the command recorded for it names them.
+BLAS_THREADS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 MODELS = ("mlp", "forest", "mlp+forest")
 MLP_EXTRAS = ("none", "served", "served+distorted")
 DEFAULTS = {
@@ -44,7 +47,7 @@ DEFAULTS = {
     "feature_set": "deskewed+hog",
     "augment": "printed+pens+blocky",
     "max_features": "sqrt",
-    "hidden": 800,
+    "hidden": (800, 256),
     "epochs": 14,
     "learning_rate": 1e-3,
     "batch_size": 256,
@@ -68,7 +71,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--feature-set", default=DEFAULTS["feature_set"])
     parser.add_argument("--augment", default=DEFAULTS["augment"], choices=sorted(augment.PLANS))
     parser.add_argument("--max-features", default=DEFAULTS["max_features"])
-    parser.add_argument("--hidden", type=int, default=DEFAULTS["hidden"])
+    parser.add_argument(
+        "--hidden",
+        type=hidden_layers,
+        default=DEFAULTS["hidden"],
+        help="the perceptron's hidden layer sizes, first to last: 800,256",
+    )
     parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
     parser.add_argument("--learning-rate", type=float, default=DEFAULTS["learning_rate"])
     parser.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
@@ -324,7 +332,11 @@ def main(argv: list[str] | None = None) -> dict:
             "seconds": {k: round(v, 1) for k, v in seconds.items()},
             "total_seconds": round(time.perf_counter() - started, 1),
             "command": " ".join(
-                ["python -m model.train", *(argv if argv is not None else sys.argv[1:])]
+                [
+                    *(f"{name}={os.environ[name]}" for name in BLAS_THREADS if name in os.environ),
+                    "python -m model.train",
+                    *(argv if argv is not None else sys.argv[1:]),
+                ]
             ),
         },
         "parameters": {
@@ -337,7 +349,7 @@ def main(argv: list[str] | None = None) -> dict:
             "max_features": args.max_features,
             "criterion": sk_forest.criterion,
             "bootstrap": sk_forest.bootstrap,
-            "hidden": args.hidden,
+            "hidden": list(args.hidden),
             "epochs": args.epochs,
             "learning_rate": args.learning_rate,
             "batch_size": args.batch_size,

@@ -20,7 +20,7 @@ def toy(n: int = 300, inputs: int = 12, seed: int = 0) -> tuple[np.ndarray, np.n
 
 def test_gradients_match_finite_differences():
     x, y = toy(20)
-    start = finetune.new_perceptron(x.shape[1], 7, seed=1, dtype=np.float64)
+    start = finetune.new_perceptron(x.shape[1], (7,), seed=1, dtype=np.float64)
     weights, biases = list(start.weights), list(start.biases)
     inputs = x.astype(np.float64) / 255
     gradients, _ = finetune._gradients(weights, biases, inputs, y)
