@@ -57,7 +57,7 @@ def write_confusion_png(confusion: list[list[int]], path: Path, cell: int = 36) 
 
 
 MODEL_TEXT = {
-    "mlp": ("A perceptron with {hidden} ReLU units, trained with scikit-learn's `MLPClassifier`"),
+    "mlp": "A perceptron with {hidden} ReLU units, trained with scikit-learn's `MLPClassifier`",
     "forest": "A scikit-learn `RandomForestClassifier` of {trees} trees",
     "mlp+forest": (
         "The average of a perceptron ({hidden} ReLU units, scikit-learn's"

@@ -41,7 +41,10 @@ def hidden_layers(text: str | int | tuple[int, ...]) -> tuple[int, ...]:
     """Return hidden layer sizes from "800,256" (or one size, or sizes already parsed)."""
     if isinstance(text, tuple):
         return text
-    sizes = tuple(int(part) for part in str(text).split(","))
+    try:
+        sizes = tuple(int(part) for part in str(text).split(","))
+    except ValueError:
+        sizes = ()
     if not sizes or min(sizes) < 1:
         raise ValueError(f"hidden layer sizes must be positive whole numbers, not {text!r}")
     return sizes

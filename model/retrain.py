@@ -49,6 +49,7 @@ from digits.classifier.mlp import Perceptron
 from digits.config import DEFAULT_MODEL_PATH
 from infra.bucket import NoBucket, find_bucket
 from model import card, finetune, guard, labelled, measure, mnist, replay, train
+from model.card_text import hidden_layers_text
 from model.export import artifact, kind_of
 from model.fit import hidden_layers
 
@@ -185,7 +186,7 @@ def candidate_model(current: Model, x: np.ndarray, y: np.ndarray, args) -> Model
         share = DEFAULTS["forest_weight"]
         weights = [w * share for w in weights] + [1 - share]
         index = len(members) - 1
-        log(f"the current model has no perceptron: training one of {args.hidden} hidden units")
+        log(f"the current model has no perceptron: training one, {hidden_layers_text(args.hidden)}")
     members[index] = finetune.fine_tune(
         start, x, y, args.epochs, args.learning_rate, args.batch_size, args.seed, log
     )
