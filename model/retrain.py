@@ -30,15 +30,12 @@ labelled images, but with 3,000 it cost MNIST more than that, and weight 1 did n
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import joblib
 import numpy as np
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -48,7 +45,7 @@ from digits.classifier.inference import Model, load_model
 from digits.classifier.mlp import Perceptron
 from digits.config import DEFAULT_MODEL_PATH
 from infra.bucket import NoBucket, find_bucket
-from model import card, finetune, guard, labelled, measure, mnist, replay, train
+from model import finetune, guard, labelled, measure, mnist, promotion, replay, train
 from model.card_text import hidden_layers_text
 from model.export import artifact, kind_of
 from model.fit import hidden_layers
@@ -287,12 +284,12 @@ def run(args: argparse.Namespace) -> Outcome:
     decision = guard.decide(before, after, len(held_images))
     table = guard.table(before, after, len(held_images), len(sets.mnist_labels))
     seconds = time.perf_counter() - started
-    report = render_report(decision, table, counts, where, args, out_dir, seconds, fit_seconds)
+    report = promotion.report(decision, table, counts, where, args, out_dir, seconds, fit_seconds)
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(report)
     print(report)
     if decision.promote:
-        promote(candidate, current, sets, out_dir, args, counts, table, seconds)
+        promotion.promote(candidate, current, sets, out_dir, args, counts, table, seconds, log)
         log(f"promoted {candidate.version}: {out_dir / train.ARTIFACT}; report {args.report}")
     else:
         log(f"refused, {current.version} stays: {'; '.join(decision.reasons)}")
@@ -305,84 +302,6 @@ def run(args: argparse.Namespace) -> Outcome:
         report=report,
         counts=counts,
     )
-
-
-def render_report(decision, table, counts, where, args, out_dir, seconds, fit_seconds) -> str:
-    """Return the Markdown report: the decision, its reasons, the table and what was used."""
-    if decision.promote:
-        verdict = f"**Promoted**: the candidate replaces `{out_dir / train.ARTIFACT}`."
-    else:
-        verdict = "**Refused**: the current model stays. " + " ".join(
-            f"{reason[0].upper()}{reason[1:]}." for reason in decision.reasons
-        )
-    left_out = ", ".join(f"{k} {v}" for k, v in counts["left_out"].items()) or "none"
-    return f"""# Retrain report
-
-{verdict}
-
-{table}
-
-Labelled images from {where}: {counts["labelled_keys"]} labelled keys; {counts["training"]}
-for training, {counts["held_out"]} held out (hash of the key, fraction {args.held_out}); left
-out: {left_out}. Label rule: the latest label wins (model/labelled.py).
-Fine-tuned {args.epochs} epochs at learning rate {args.learning_rate}, each labelled image
-weighted {args.weight}, beside every MNIST training digit and synthetic copies of {args.replay};
-fit {fit_seconds:.0f} s, whole retrain {seconds:.0f} s.
-"""
-
-
-def promote(candidate, current, sets, out_dir: Path, args, counts, table, seconds) -> None:
-    """Write the candidate's artifact, metrics, card and confusion matrix into ``out_dir``."""
-    # The current model's own metrics carry what the card says about its training.
-    previous_path = args.model.parent / "metrics.json"
-    previous = json.loads(previous_path.read_text()) if previous_path.is_file() else {}
-    if previous.get("version") != current.version:
-        previous = {}
-    metrics = {**previous, **measure.card_figures(candidate, sets), "version": candidate.version}
-    metrics["realistic_n"] = args.realistic
-    metrics["retrain"] = {
-        "from_version": current.version,
-        "labelled": counts,
-        "weight": args.weight,
-        "epochs": args.epochs,
-        "learning_rate": args.learning_rate,
-        "replay": args.replay,
-        "mnist_test": len(sets.mnist_labels),
-        "seconds": round(seconds, 1),
-        "command": " ".join(["python -m model.retrain", *getattr(args, "argv", [])]),
-    }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir) as folder:
-        staged = Path(folder)
-        saved = artifact(
-            list(candidate.members),
-            list(candidate.weights),
-            candidate.feature_set,
-            candidate.version,
-        )
-        joblib.dump(saved, staged / train.ARTIFACT)
-        metrics["artifact"] = {
-            "path": train.ARTIFACT,
-            "bytes": (staged / train.ARTIFACT).stat().st_size,
-        }
-        (staged / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-        card.write_confusion_png(
-            metrics["test_served"]["confusion_matrix"], staged / "confusion.png"
-        )
-        section = (
-            f"\n## Retrained on labelled images\n\nFine-tuned from `{current.version}` by"
-            f" `make retrain` (model/retrain.py); the guard's table:\n\n{table}\n"
-        )
-        try:
-            card.write_model_card(metrics, staged / "README.md")
-            (staged / "README.md").write_text((staged / "README.md").read_text() + section)
-        except KeyError as error:  # metrics.json of another kind of training: a card of its own
-            log(f"model card: metrics.json lacks {error}; writing the retrain section alone")
-            (staged / "README.md").write_text(
-                f"# Model card: digit model `{candidate.version}`\n{section}"
-            )
-        for name in ("metrics.json", "confusion.png", "README.md", train.ARTIFACT):
-            os.replace(staged / name, out_dir / name)
 
 
 def main(argv: list[str] | None = None) -> int:
