@@ -256,10 +256,11 @@ def main(argv: list[str] | None = None) -> dict:
     results["bench_seconds"] = time.perf_counter() - started
 
     report.save(results, args.results)
-    print(report.write_summaries(results, args.results))
     if not partial and not args.skip_model_speed:
+        # Before the summaries, which open with the model's speed from bench/model.json.
         print("model speed (bench/model.json) and the model card")
         run_model_speed()
+    print(report.write_summaries(results, args.results))
     print(
         f"done in {time.perf_counter() - started:.0f} s; peak RSS of this process "
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
