@@ -67,11 +67,6 @@ MODEL_TEXT = {
 }
 
 
-def _units(hidden: int | list[int]) -> str:
-    """Return the hidden layers' sizes as the parameters list them: "800" or "800, then 256"."""
-    return str(hidden) if isinstance(hidden, int) else ", then ".join(map(str, hidden))
-
-
 def _table(rows: list[tuple[str, str]]) -> str:
     lines = ["| | |", "| --- | --- |"]
     lines += [f"| {name} | {value} |" for name, value in rows]
@@ -224,9 +219,8 @@ def render(metrics: dict, speed: dict | None) -> str:
     md5 = "\n".join(f"| `{name}` | `{value}` |" for name, value in metrics["data_md5"].items())
     training = metrics["training"]
     fit_seconds = ", ".join(f"{k} {v:.0f} s" for k, v in training["seconds"].items())
-    description = MODEL_TEXT[params["model"]].format(
-        **{**params, "hidden": hidden_layers_text(params["hidden"])}
-    )
+    layers = hidden_layers_text(params["hidden"])
+    description = MODEL_TEXT[params["model"]].format(**{**params, "hidden": layers})
     shape = metrics["forest_shape"]
     return f"""# Model card: digit model `{metrics["version"]}`
 
@@ -301,7 +295,7 @@ MNIST files, with the md5s they were checked against:
 Forest: {params["trees"]} trees ({shape["nodes"]:,} nodes, depth up to {shape["max_depth"]}),
 `max_features={params["max_features"]}`, criterion `{params["criterion"]}`, bootstrap
 {params["bootstrap"]}, fully grown trees, seed {params["seed"]}.
-Perceptron: {_units(params["hidden"])} ReLU units, Adam, batch {params["batch_size"]}, L2 1e-4,
+Perceptron: {layers} ReLU units, Adam, batch {params["batch_size"]}, L2 1e-4,
 {params["epochs"]} epochs (no early stopping), learning rate {params["learning_rate"]} decayed
 along a cosine, float32, seed {params["seed"]}.{_weights(params)}
 Libraries: {versions}.
