@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from model.card_text import AUGMENT_TEXT, FEATURE_TEXT, MLP_EXTRA_TEXT, hidden_layers_text
+from model.card_text import AUGMENT_TEXT, FEATURE_TEXT, hidden_layers_text, mlp_extra_text
 
 MODEL_DIR = Path(__file__).resolve().parent
 SPEED_PATH = MODEL_DIR.parent / "bench" / "model.json"
@@ -143,8 +143,9 @@ def _refusal_training(params: dict) -> str:
     return (
         f"Both also learn what is not one digit: {drawn or 0:,} drawn images"
         " (`model/not_digits.py`: fragments of digits cut where a segmenter cuts, digits cut off"
-        " at the frame, two or three touching digits, letters and symbols rendered from the"
-        " training fonts and bent to look written, scribbles, hatching, ticks, boxes and lines),"
+        " at the frame, two or three touching digits, handwritten or printed in the training"
+        " fonts, letters and symbols rendered from the training fonts and bent to look written,"
+        " scribbles, hatching, ticks, boxes and lines),"
         f" and the pieces the function's own segmenter cuts from {lines or 0:,} generated lines"
         " of MNIST training digits (`model/segmenter_pieces.py`: a piece that is one digit keeps"
         " its label, a pair is several digits, a fragment is no digit)."
@@ -275,7 +276,7 @@ model is least sure of:
 ## Training data
 
 {AUGMENT_TEXT.get(params["augment"], params["augment"])}: {training["images"]:,} images.
-{MLP_EXTRA_TEXT.get(params["mlp_extra"], "") if params["model"] != "forest" else ""}
+{mlp_extra_text(params) if params["model"] != "forest" else ""}
 {_refusal_training(params)}
 
 Perceptron and forest both see {FEATURE_TEXT.get(params["feature_set"], params["feature_set"])}

@@ -47,12 +47,25 @@ MLP_EXTRA_TEXT = {
     ),
     "served+distorted": (
         "The perceptron also trains on every MNIST training digit passed through the serving"
-        " preprocessing (to_mnist re-crops, re-centres and normalises stroke width), and on one"
-        " copy of each rotated (up to 12 degrees), scaled (0.9-1.1), sheared, shifted and"
+        " preprocessing (to_mnist re-crops, re-centres and normalises stroke width), and on"
+        " {copies} of each rotated (up to 12 degrees), scaled (0.9-1.1), sheared, shifted and"
         " elastically distorted (`model/distort.py`, Simard et al. 2003), then passed through"
-        " to_mnist too."
+        " to_mnist too{turn}."
     ),
 }
+
+
+def mlp_extra_text(params: dict) -> str:
+    """Return what the perceptron trains on beside the forest's set, in words."""
+    copies = params.get("distorted_copies", 1)  # older models' metrics: one copy
+    return MLP_EXTRA_TEXT.get(params["mlp_extra"], "").format(
+        copies="one copy" if copies == 1 else f"{copies} copies",
+        turn=""
+        if copies == 1
+        else ", one copy an epoch in turn, so that no copy is learnt by heart",
+    )
+
+
 FEATURE_TEXT = {
     "pixels": "the 784 raw pixels.",
     "deskewed": (

@@ -6,6 +6,7 @@ import math
 import sys
 import time
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
@@ -64,12 +65,16 @@ def fit_mlp(
     learning_rate: float,
     batch_size: int,
     check: tuple[np.ndarray, np.ndarray] | None = None,
+    in_turn: Sequence[tuple[np.ndarray, np.ndarray]] = (),
 ) -> MLPClassifier:
     """Fit a ReLU network of ``hidden`` layers for ``epochs`` passes with a cosine learning rate.
 
     Each pass is one warm-started ``fit`` of one iteration: a fixed number of epochs instead of
     early stopping, a new shuffle seed per epoch, and the learning rate of that epoch (Adam's
-    moments restart with it). ``check``, uint8 features and labels, is scored after every epoch
+    moments restart with it). ``in_turn``, uint8 features and labels, is added to ``x`` and ``y``
+    one set per epoch, the first in the first epoch, in turn: distorted copies of the digits
+    that differ from epoch to epoch, as Simard et al. drew theirs, so that the network cannot
+    learn one copy by heart. ``check``, uint8 features and labels, is scored after every epoch
     for the progress line only.
     """
     network = MLPClassifier(
@@ -87,9 +92,14 @@ def fit_mlp(
         cosine = 0.5 * (1 + math.cos(math.pi * epoch / epochs))
         network.learning_rate_init = learning_rate * (0.02 + 0.98 * cosine)
         network.random_state = seed + epoch
+        epoch_inputs, epoch_labels = inputs, y
+        if in_turn:
+            extra_x, extra_y = in_turn[epoch % len(in_turn)]
+            epoch_inputs = np.vstack([inputs, mlp_inputs(extra_x)])
+            epoch_labels = np.concatenate([y, extra_y])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            network.fit(inputs, y)
+            network.fit(epoch_inputs, epoch_labels)
         score = ""
         if check_inputs is not None:
             score = f"  check accuracy {np.mean(network.predict(check_inputs) == check[1]):.4f}"

@@ -1,16 +1,21 @@
-"""Digits that touch: two or three MNIST digits as one crop, or a digit with part of a neighbour.
+"""Digits that touch: two or three digits as one crop, or a digit with part of a neighbour.
 
 These are what a segmenter hands over when it has not cut a number, or cut it in the wrong place.
-The digits share a pen and a height, as one writer's do, and are placed side by side with a gap
-between their boxes of GAP_RANGE of their height: negative gaps overlap them.
+The digits are MNIST's, redrawn with one pen at one height as one writer's are, or, in a share of
+the pairs, printed in one font: printed digits that touch look like no handwriting, and a model
+that saw none took them for letters. They are placed side by side with a gap between their boxes
+of GAP_RANGE of their height: negative gaps overlap them.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 
 from model.fragments import drawn
 from model.pen import INK_FLOOR, crop_to_ink
+from model.printed import glyph_ink
 from model.redrawn import PENS
 
 GAP_RANGE = (-0.15, 0.02)
@@ -23,6 +28,8 @@ BASELINE_SPREAD = 0.08
 MIN_NEIGHBOUR_INK = 0.25
 NEIGHBOUR_CUT = (0.25, 0.6)
 MAX_WIDTH = 3
+# The share of touching digits printed in a font, when fonts are given.
+PRINTED_SHARE = 0.2
 
 
 def draw_at_height(digit: np.ndarray, height: float, pen: str) -> np.ndarray:
@@ -58,21 +65,24 @@ def _row(crops: list[np.ndarray], height: float, rng: np.random.Generator) -> np
     return side_by_side(crops, gaps, shifts)
 
 
-def touching_digits(n: int, rng: np.random.Generator, digits: np.ndarray) -> list[np.ndarray]:
-    """Return ``n`` crops of two (three in a quarter of them) touching or overlapping digits."""
+def touching_digits(
+    n: int, rng: np.random.Generator, digits: np.ndarray, fonts: tuple[Path, ...] = ()
+) -> list[np.ndarray]:
+    """Return ``n`` crops of two (three in a quarter of them) touching or overlapping digits:
+    MNIST ``digits`` redrawn, or, PRINTED_SHARE of them if ``fonts`` are given, printed."""
     out = []
     for _ in range(n):
         count = 3 if rng.random() < 0.25 else 2
-        pen = PENS[int(rng.integers(len(PENS)))]
         height = rng.uniform(*HEIGHT)
-        crops = [
-            draw_at_height(
-                digits[int(rng.integers(len(digits)))],
-                height * rng.uniform(1 - HEIGHT_SPREAD, 1 + HEIGHT_SPREAD),
-                pen,
-            )
-            for _ in range(count)
-        ]
+        sizes = [height * rng.uniform(1 - HEIGHT_SPREAD, 1 + HEIGHT_SPREAD) for _ in range(count)]
+        if fonts and rng.random() < PRINTED_SHARE:
+            font = fonts[int(rng.integers(len(fonts)))]
+            crops = [glyph_ink(int(rng.integers(10)), font, round(size)) for size in sizes]
+        else:
+            pen = PENS[int(rng.integers(len(PENS)))]
+            crops = [
+                draw_at_height(digits[int(rng.integers(len(digits)))], size, pen) for size in sizes
+            ]
         out.append(_row(crops, height, rng))
     return out
 

@@ -28,7 +28,7 @@ from digits.vision.components import drop_specks
 from digits.vision.normalise import crop_to_mnist
 from model import fragments, glyphs, neighbours, scribbles
 from model.pen import crop_to_ink
-from model.printed import TEST_FONTS, TRAIN_FONTS
+from model.printed import TEST_FONTS, TRAIN_FONTS, font_dir
 from model.resemblance import DigitResemblance
 
 # The share of each kind. Pieces and touching digits are what a number's segmenter hands over
@@ -60,12 +60,13 @@ Generator = Callable[[int, np.random.Generator], list[np.ndarray]]
 def generators(digits: np.ndarray | None, fonts: tuple[str, ...]) -> dict[str, Generator]:
     """Return each kind's ``(n, rng) -> ink crops``, drawing on ``digits`` and ``fonts``.
 
-    Only the kinds cut from digits (FROM_DIGITS) use ``digits``, uint8 (m, 28, 28).
+    Only the kinds cut from digits (FROM_DIGITS) use ``digits``, uint8 (m, 28, 28); letters,
+    symbols and a share of the touching digits (model.neighbours) are printed in ``fonts``.
     """
     return {
         "fragment": functools.partial(_with_digits, fragments.fragments, digits),
         "frame_cut": functools.partial(_with_digits, fragments.frame_cuts, digits),
-        "touching": functools.partial(_with_digits, neighbours.touching_digits, digits),
+        "touching": functools.partial(_touching, digits, fonts),
         "neighbour_piece": functools.partial(_with_digits, neighbours.with_neighbour_piece, digits),
         "letter": functools.partial(_with_fonts, glyphs.letters, fonts),
         "symbol": functools.partial(_with_fonts, glyphs.symbols, fonts),
@@ -75,6 +76,10 @@ def generators(digits: np.ndarray | None, fonts: tuple[str, ...]) -> dict[str, G
 
 def _with_digits(make, digits: np.ndarray, n: int, rng: np.random.Generator) -> list[np.ndarray]:
     return make(n, rng, digits)
+
+
+def _touching(digits: np.ndarray, fonts: tuple[str, ...], n: int, rng: np.random.Generator):
+    return neighbours.touching_digits(n, rng, digits, tuple(font_dir() / name for name in fonts))
 
 
 def _with_fonts(make, fonts: tuple[str, ...], n: int, rng: np.random.Generator):

@@ -48,6 +48,16 @@ def font_dir() -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
+def glyph_ink(digit: int, font: Path, height: int) -> np.ndarray:
+    """Return ``digit`` in ``font`` as ink in [0, 1], cut to its bounds, about ``height`` tall."""
+    face = ImageFont.truetype(str(font), max(8, round(height * 1.4)))
+    image = Image.new("L", (height * 2 + 16, height * 3 + 16), 0)
+    ImageDraw.Draw(image).text((height // 2 + 8, height // 2 + 8), str(digit), fill=255, font=face)
+    ink = np.asarray(image, dtype=np.float32) / 255
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return ink[rows[0] : rows[-1] + 1, columns[0] : columns[-1] + 1]
+
+
 def render_printed(
     label: int, font: Path, size: int, rng: np.random.Generator, tilt: float = 0.0
 ) -> Image.Image:

@@ -48,10 +48,11 @@ def replay_images(
     chosen = np.sort(rng.choice(len(data.train_images), count, replace=False))
     images, labels = data.train_images[chosen], data.train_labels[chosen]
     planned, planned_labels = augment.PLANS[plan](images, labels)
-    extra_images, extra_labels = train.extra_mlp_images(images, labels, extra, jobs)
+    # One distorted copy: a fine-tuning pass is short, so a copy an epoch would add little.
+    served, distorted = train.extra_mlp_images(images, labels, extra, jobs)
     # The plans hold the chosen digits as published; the others join them here.
     others = np.setdiff1d(np.arange(len(data.train_images)), chosen)
-    parts = [(planned, planned_labels), (extra_images, extra_labels)]
+    parts = [(planned, planned_labels), served, *distorted]
     parts.append((data.train_images[others], data.train_labels[others]))
     if refusal:
         drawn, lines = refusal_sizes(count, len(data.train_images))

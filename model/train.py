@@ -52,6 +52,7 @@ DEFAULTS = {
     "learning_rate": 1e-3,
     "batch_size": 256,
     "mlp_extra": "served+distorted",
+    "distorted_copies": 4,
     "forest_weight": 0.5,
     "not_digits": 60000,
     "segmented_lines": 6000,
@@ -81,6 +82,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--learning-rate", type=float, default=DEFAULTS["learning_rate"])
     parser.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
     parser.add_argument("--mlp-extra", default=DEFAULTS["mlp_extra"], choices=MLP_EXTRAS)
+    parser.add_argument(
+        "--distorted-copies",
+        type=int,
+        default=DEFAULTS["distorted_copies"],
+        help="with served+distorted: distorted copies of MNIST, the perceptron sees one an epoch",
+    )
     parser.add_argument("--forest-weight", type=float, default=DEFAULTS["forest_weight"])
     parser.add_argument(
         "--not-digits",
@@ -134,13 +141,17 @@ def refusal_sizes(args: argparse.Namespace) -> tuple[int, int]:
     return drawn, lines
 
 
-def extra_mlp_images(images, labels, extra: str, jobs: int):
-    """Return the copies only the perceptron trains on (see augment.served_and_distorted)."""
+def extra_mlp_images(images, labels, extra: str, jobs: int, copies: int = 1):
+    """Return the copies only the perceptron trains on in every epoch, and those it trains on one
+    an epoch, in turn (augment.as_served, augment.distorted_copies)."""
     if extra == "served":
-        return augment.as_served(images, labels, jobs)
+        return augment.as_served(images, labels, jobs), []
     if extra == "served+distorted":
-        return augment.served_and_distorted(images, labels, jobs)
-    return images[:0], labels[:0]
+        if copies < 1:
+            raise ValueError(f"--distorted-copies must be at least 1, not {copies}")
+        served = augment.as_served(images, labels, jobs)
+        return served, augment.distorted_copies(images, labels, copies, jobs)
+    return (images[:0], labels[:0]), []
 
 
 def figures(
@@ -266,13 +277,20 @@ def main(argv: list[str] | None = None) -> dict:
     mlp_images = len(train_images)
 
     if args.model != "forest":
-        extra_images, extra_labels = extra_mlp_images(
-            mnist_images, mnist_labels, args.mlp_extra, jobs
+        (extra_images, extra_labels), copies = extra_mlp_images(
+            mnist_images, mnist_labels, args.mlp_extra, jobs, args.distorted_copies
         )
         x_mlp = np.vstack([x_train, features.extract(extra_images, args.feature_set)])
         y_mlp = np.concatenate([train_labels, extra_labels])
-        mlp_images = len(x_mlp)
-        log(f"perceptron training set: {mlp_images} images (+{args.mlp_extra})")
+        in_turn = [
+            (features.extract(images, args.feature_set), labels) for images, labels in copies
+        ]
+        mlp_images = len(x_mlp) + (len(in_turn[0][1]) if in_turn else 0)
+        log(
+            f"perceptron training set: {mlp_images} images an epoch (+{args.mlp_extra}"
+            + (f", one of {len(in_turn)} distorted copies in turn" if in_turn else "")
+            + ")"
+        )
         fit_started = time.perf_counter()
         check = (x_test[::5], data.test_labels[::5])
         sk_mlp = fit_mlp(
@@ -284,6 +302,7 @@ def main(argv: list[str] | None = None) -> dict:
             args.learning_rate,
             args.batch_size,
             check,
+            in_turn,
         )
         seconds["mlp"] = time.perf_counter() - fit_started
         perceptron = export_sklearn_mlp(sk_mlp)
@@ -354,6 +373,7 @@ def main(argv: list[str] | None = None) -> dict:
             "learning_rate": args.learning_rate,
             "batch_size": args.batch_size,
             "mlp_extra": args.mlp_extra,
+            "distorted_copies": args.distorted_copies,
             "subset": args.subset,
             "not_digits": refusal_sizes(args)[0],
             "segmented_lines": refusal_sizes(args)[1],

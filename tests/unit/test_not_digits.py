@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from bench import not_digits as bench_not_digits
-from model import fragments, glyphs, not_digits, scribbles
+from model import fragments, glyphs, neighbours, not_digits, scribbles
 from model.pen import draw_strokes
-from model.printed import TRAIN_FONTS
+from model.printed import TRAIN_FONTS, font_dir, glyph_ink
 from tests.unit.synthetic import synthetic_digits
 
 
@@ -69,6 +69,27 @@ def test_every_kind_gives_ink_crops(kind, digits):
         # Cropped to its ink: every border row and column holds some.
         borders = (crop[0], crop[-1], crop[:, 0], crop[:, -1])
         assert all(border.max() > 0 for border in borders)
+
+
+@pytest.mark.parametrize("digit", [1, 4, 8])
+def test_a_printed_glyph_is_cut_to_its_ink_at_about_the_height_asked(digit):
+    for name in TRAIN_FONTS:
+        ink = glyph_ink(digit, font_dir() / name, 60)
+        assert 45 <= ink.shape[0] <= 75, name
+        borders = (ink[0], ink[-1], ink[:, 0], ink[:, -1])
+        assert all(border.max() > 0 for border in borders), name
+
+
+def test_touching_digits_are_printed_only_when_fonts_are_given(digits, monkeypatch):
+    monkeypatch.setattr(neighbours, "PRINTED_SHARE", 1.0)
+    fonts = tuple(font_dir() / name for name in TRAIN_FONTS)
+    printed = neighbours.touching_digits(8, np.random.default_rng(4), digits, fonts)
+    again = neighbours.touching_digits(8, np.random.default_rng(4), digits, fonts)
+    handwritten = neighbours.touching_digits(8, np.random.default_rng(4), digits)
+    assert all(np.array_equal(a, b) for a, b in zip(printed, again, strict=True))
+    assert not any(a.shape == b.shape for a, b in zip(printed, handwritten, strict=True))
+    # Two or three glyphs side by side: wider than one digit of a font ever is.
+    assert all(crop.shape[1] > crop.shape[0] for crop in printed)
 
 
 @pytest.mark.parametrize(
