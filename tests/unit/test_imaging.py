@@ -1,9 +1,8 @@
-"""Decoding every accepted format and mode, refusing every bad input, MNIST-style normalisation."""
+"""Decoding every accepted format and mode, and refusing every bad input with a client error."""
 
 from __future__ import annotations
 
 import contextlib
-import io
 import struct
 import tracemalloc
 import warnings
@@ -13,59 +12,30 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from digits.errors import (
     InvalidImage,
-    NothingDrawn,
     PayloadTooLarge,
     RequestError,
     UnsupportedMediaType,
 )
 from digits.imaging import decoding, formats
 from digits.vision import normalise
-
-MAX_PIXELS = 40_000_000
-
-
-def drawing(size: tuple[int, int] = (240, 300), width: int = 18) -> np.ndarray:
-    """Return a float mask in [0, 1] of an asymmetric, seven-like digit on an empty canvas."""
-    image = Image.new("L", size, 0)
-    draw = ImageDraw.Draw(image)
-    w, h = size
-    draw.line([(w * 0.2, h * 0.2), (w * 0.75, h * 0.2), (w * 0.4, h * 0.85)], fill=255, width=width)
-    draw.line([(w * 0.35, h * 0.52), (w * 0.65, h * 0.52)], fill=255, width=width)
-    return np.asarray(image, dtype=np.float32) / 255
-
-
-def encode(image: Image.Image, fmt: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **options)
-    return buffer.getvalue()
-
-
-def dark_on_light(mask: np.ndarray, paper: int = 250, ink: int = 20) -> np.ndarray:
-    return np.rint(paper * (1 - mask) + ink * mask).astype(np.uint8)
-
-
-def reference() -> np.ndarray:
-    return normalise.to_mnist(Image.fromarray(dark_on_light(drawing())))
-
-
-def close_to(actual: np.ndarray, expected: np.ndarray) -> bool:
-    """Two 28x28 images show the same digit: strongly correlated, little mean difference."""
-    a, b = actual.astype(np.float64).ravel(), expected.astype(np.float64).ravel()
-    return np.corrcoef(a, b)[0, 1] > 0.85 and np.abs(a - b).mean() < 25
-
-
-def close_to_within_a_pixel(actual: np.ndarray, expected: np.ndarray) -> bool:
-    """close_to, once ``actual`` is moved by at most one pixel each way: centring by the rounded
-    centre of mass may land a pixel apart when the same digit is analysed at another scale."""
-    return any(
-        close_to(np.roll(actual, (dy, dx), axis=(0, 1)), expected)
-        for dy in (-1, 0, 1)
-        for dx in (-1, 0, 1)
-    )
+from tests.unit.drawn import (
+    MAX_PIXELS,
+    animated_gif,
+    animated_webp,
+    close_to,
+    dark_on_light,
+    drawing,
+    encode,
+    grey,
+    palette_transparent,
+    reference,
+    rgba_canvas,
+    sixteen_bit,
+)
 
 
 def png_chunk(kind: bytes, body: bytes) -> bytes:
@@ -130,69 +100,30 @@ def corrupt_idat(data: bytes) -> bytes:
 # --- every accepted format and mode -------------------------------------------------------------
 
 
-def _grey() -> Image.Image:
-    return Image.fromarray(dark_on_light(drawing()))
-
-
-def _rgba_canvas(colour=(0, 0, 0)) -> Image.Image:
-    alpha = np.rint(drawing() * 255).astype(np.uint8)
-    rgba = np.zeros((*alpha.shape, 4), dtype=np.uint8)
-    rgba[..., :3] = np.where(alpha[..., None] > 0, colour, 0)
-    rgba[..., 3] = alpha
-    return Image.fromarray(rgba)
-
-
-def _palette_transparent() -> Image.Image:
-    image = _rgba_canvas((30, 30, 160)).convert("RGB").quantize(4)
-    mask = drawing() < 0.5
-    pixels = np.asarray(image).copy()
-    pixels[mask] = 3
-    image = Image.fromarray(pixels, mode="P")
-    image.putpalette([30, 30, 160, 60, 60, 180, 90, 90, 200, 0, 0, 0])
-    image.info["transparency"] = 3
-    return image
-
-
-def _sixteen_bit() -> Image.Image:
-    return Image.fromarray(dark_on_light(drawing()).astype(np.uint16) * 257)
-
-
-def _animated_gif() -> bytes:
-    first = _grey().convert("P")
-    second = Image.fromarray(dark_on_light(1 - drawing())).convert("P")
-    return encode(first, "GIF", save_all=True, append_images=[second], duration=100, loop=0)
-
-
-def _animated_webp() -> bytes:
-    first = _grey().convert("RGB")
-    second = Image.fromarray(dark_on_light(1 - drawing())).convert("RGB")
-    return encode(first, "WEBP", save_all=True, append_images=[second], duration=100)
-
-
 FORMATS = {
-    "png-L": lambda: encode(_grey(), "PNG"),
-    "png-LA": lambda: encode(_rgba_canvas().convert("LA"), "PNG"),
-    "png-RGB": lambda: encode(_grey().convert("RGB"), "PNG"),
-    "png-RGBA-canvas": lambda: encode(_rgba_canvas(), "PNG"),
-    "png-P": lambda: encode(_grey().convert("P"), "PNG"),
-    "png-P-transparency": lambda: encode(_palette_transparent(), "PNG"),
-    "png-1": lambda: encode(_grey().convert("1", dither=Image.Dither.NONE), "PNG"),
-    "png-16-bit": lambda: encode(_sixteen_bit(), "PNG"),
-    "jpeg-L": lambda: encode(_grey(), "JPEG", quality=90),
-    "jpeg-RGB": lambda: encode(_grey().convert("RGB"), "JPEG", quality=90),
-    "jpeg-CMYK": lambda: encode(_grey().convert("CMYK"), "JPEG", quality=90),
-    "jpeg-progressive": lambda: encode(_grey(), "JPEG", quality=75, progressive=True),
-    "webp-lossy": lambda: encode(_grey().convert("RGB"), "WEBP", quality=80),
-    "webp-lossless": lambda: encode(_grey().convert("RGB"), "WEBP", lossless=True),
-    "webp-RGBA-canvas": lambda: encode(_rgba_canvas(), "WEBP", lossless=True),
-    "webp-animated": _animated_webp,
-    "gif-P": lambda: encode(_grey().convert("P"), "GIF"),
-    "gif-transparency": lambda: encode(_palette_transparent(), "GIF", transparency=3),
-    "gif-animated": _animated_gif,
-    "bmp-RGB": lambda: encode(_grey().convert("RGB"), "BMP"),
-    "bmp-L": lambda: encode(_grey(), "BMP"),
-    "bmp-1": lambda: encode(_grey().convert("1", dither=Image.Dither.NONE), "BMP"),
-    "bmp-P": lambda: encode(_grey().convert("P"), "BMP"),
+    "png-L": lambda: encode(grey(), "PNG"),
+    "png-LA": lambda: encode(rgba_canvas().convert("LA"), "PNG"),
+    "png-RGB": lambda: encode(grey().convert("RGB"), "PNG"),
+    "png-RGBA-canvas": lambda: encode(rgba_canvas(), "PNG"),
+    "png-P": lambda: encode(grey().convert("P"), "PNG"),
+    "png-P-transparency": lambda: encode(palette_transparent(), "PNG"),
+    "png-1": lambda: encode(grey().convert("1", dither=Image.Dither.NONE), "PNG"),
+    "png-16-bit": lambda: encode(sixteen_bit(), "PNG"),
+    "jpeg-L": lambda: encode(grey(), "JPEG", quality=90),
+    "jpeg-RGB": lambda: encode(grey().convert("RGB"), "JPEG", quality=90),
+    "jpeg-CMYK": lambda: encode(grey().convert("CMYK"), "JPEG", quality=90),
+    "jpeg-progressive": lambda: encode(grey(), "JPEG", quality=75, progressive=True),
+    "webp-lossy": lambda: encode(grey().convert("RGB"), "WEBP", quality=80),
+    "webp-lossless": lambda: encode(grey().convert("RGB"), "WEBP", lossless=True),
+    "webp-RGBA-canvas": lambda: encode(rgba_canvas(), "WEBP", lossless=True),
+    "webp-animated": animated_webp,
+    "gif-P": lambda: encode(grey().convert("P"), "GIF"),
+    "gif-transparency": lambda: encode(palette_transparent(), "GIF", transparency=3),
+    "gif-animated": animated_gif,
+    "bmp-RGB": lambda: encode(grey().convert("RGB"), "BMP"),
+    "bmp-L": lambda: encode(grey(), "BMP"),
+    "bmp-1": lambda: encode(grey().convert("1", dither=Image.Dither.NONE), "BMP"),
+    "bmp-P": lambda: encode(grey().convert("P"), "BMP"),
 }
 
 
@@ -206,11 +137,11 @@ def test_every_accepted_format_and_mode_decodes_to_the_same_digit(name):
 @pytest.mark.parametrize(
     ("data", "kind"),
     [
-        (encode(_grey(), "PNG"), formats.PNG),
-        (encode(_grey(), "JPEG"), formats.JPEG),
-        (encode(_grey(), "WEBP"), formats.WEBP),
-        (encode(_grey(), "GIF"), formats.GIF),
-        (encode(_grey(), "BMP"), formats.BMP),
+        (encode(grey(), "PNG"), formats.PNG),
+        (encode(grey(), "JPEG"), formats.JPEG),
+        (encode(grey(), "WEBP"), formats.WEBP),
+        (encode(grey(), "GIF"), formats.GIF),
+        (encode(grey(), "BMP"), formats.BMP),
     ],
 )
 def test_image_type_comes_from_the_bytes(data, kind):
@@ -233,11 +164,11 @@ def test_image_type_names_the_storage_extensions():
 
 # --- every bad input --------------------------------------------------------------------------
 
-_PNG = encode(_grey(), "PNG")
-_JPEG = encode(_grey(), "JPEG")
-_GIF = encode(_grey().convert("P"), "GIF")
-_WEBP = encode(_grey().convert("RGB"), "WEBP")
-_BMP = encode(_grey(), "BMP")
+_PNG = encode(grey(), "PNG")
+_JPEG = encode(grey(), "JPEG")
+_GIF = encode(grey().convert("P"), "GIF")
+_WEBP = encode(grey().convert("RGB"), "WEBP")
+_BMP = encode(grey(), "BMP")
 
 BAD_INPUTS = {
     "empty": (b"", InvalidImage),
@@ -268,10 +199,10 @@ BAD_INPUTS = {
     "html": (b"<!DOCTYPE html><html><body>7</body></html>", UnsupportedMediaType),
     "json": (b'{"image": "iVBORw0KGgo="}', UnsupportedMediaType),
     "pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n", UnsupportedMediaType),
-    "tiff": (encode(_grey(), "TIFF"), UnsupportedMediaType),
+    "tiff": (encode(grey(), "TIFF"), UnsupportedMediaType),
     "heic-without-items": (b"\x00\x00\x00\x18ftypheic" + bytes(16), InvalidImage),
     "jpeg-xl": (b"\xff\x0a" + bytes(30), UnsupportedMediaType),
-    "ico": (encode(_grey().resize((32, 32)), "ICO"), UnsupportedMediaType),
+    "ico": (encode(grey().resize((32, 32)), "ICO"), UnsupportedMediaType),
     "png-bomb-20000": (png_bomb(), PayloadTooLarge),
     "png-header-65535": (png_with_size(65_535, 65_535), PayloadTooLarge),
     "gif-bomb-screen": (gif_with_size((65_535, 65_535), (1, 1)), PayloadTooLarge),
@@ -318,7 +249,7 @@ def test_pillow_bomb_limit_never_escapes_even_when_configured_higher():
 
 
 def test_pixel_limit_is_configurable():
-    data = encode(_grey(), "PNG")
+    data = encode(grey(), "PNG")
     with pytest.raises(PayloadTooLarge):
         decoding.decode_image(data, max_pixels=240 * 300 - 1)
     assert decoding.decode_image(data, max_pixels=240 * 300).image.size == (240, 300)
@@ -343,202 +274,11 @@ def test_corrupted_bytes_only_ever_raise_client_errors(name):
     assert 400 in statuses
 
 
-# --- normalisation ----------------------------------------------------------------------------
-
-
-def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
-    rows, cols = np.mgrid[:28, :28]
-    total = image.sum()
-    return float((image * rows).sum() / total), float((image * cols).sum() / total)
-
-
-def ink_box(image: np.ndarray) -> tuple[int, int]:
-    rows, cols = np.nonzero(image)
-    return rows.max() - rows.min() + 1, cols.max() - cols.min() + 1
-
-
-@pytest.mark.parametrize(
-    "colour", [(0, 0, 0), (255, 255, 255), (200, 30, 30), (255, 230, 0), (20, 40, 160)]
-)
-def test_transparent_canvas_strokes_are_ink_whatever_their_colour(colour):
-    image = decoding.decode_image(encode(_rgba_canvas(colour), "PNG"), max_pixels=MAX_PIXELS).image
-    assert close_to(normalise.to_mnist(image), reference())
-
-
-def test_output_is_white_ink_on_black_for_both_polarities():
-    mask = drawing()
-    dark = normalise.to_mnist(Image.fromarray(dark_on_light(mask)))
-    light = normalise.to_mnist(Image.fromarray(dark_on_light(mask, paper=15, ink=230)))
-    assert dark.dtype == np.uint8
-    assert dark.shape == (28, 28)
-    assert dark[0].max() == 0
-    assert dark[:, 0].max() == 0
-    assert dark.max() == 255
-    assert close_to(light, dark)
-
-
-@pytest.mark.parametrize(("top", "left", "side"), [(0, 0, 60), (500, 700, 120), (250, 100, 400)])
-def test_digit_anywhere_and_any_size_is_centred_by_mass_in_a_20_pixel_box(top, left, side):
-    canvas = np.zeros((900, 1200), dtype=np.float32)
-    mask = drawing((side, side), width=max(3, side // 12))
-    canvas[top : top + side, left : left + side] = mask
-    out = normalise.to_mnist(Image.fromarray(dark_on_light(canvas)))
-    row, col = centre_of_mass(out.astype(np.float64))
-    assert abs(row - 14) <= 1
-    assert abs(col - 14) <= 1
-    height, width = ink_box(out)
-    assert max(height, width) in (20, 21)
-    assert height <= 21
-    assert width <= 21
-
-
-@pytest.mark.parametrize(("height", "width"), [(300, 40), (40, 300)])
-def test_aspect_ratio_is_kept(height, width):
-    canvas = np.zeros((400, 400), dtype=np.float32)
-    canvas[50 : 50 + height, 60 : 60 + width] = 1
-    out = normalise.to_mnist(Image.fromarray(dark_on_light(canvas)))
-    box = ink_box(out)
-    long, short = max(box), min(box)
-    assert long in (20, 21)
-    assert 2 <= short <= 5
-    assert (box[0] > box[1]) == (height > width)
-
-
-@pytest.mark.parametrize("orientation", [3, 6, 8])
-def test_exif_orientation_is_applied(orientation):
-    upright = Image.fromarray(dark_on_light(drawing()))
-    stored_as = {
-        3: Image.Transpose.ROTATE_180,
-        6: Image.Transpose.ROTATE_90,
-        8: Image.Transpose.ROTATE_270,
-    }[orientation]
-    exif = Image.Exif()
-    exif[0x0112] = orientation
-    data = encode(upright.transpose(stored_as), "JPEG", quality=95, exif=exif)
-    image = decoding.decode_image(data, max_pixels=MAX_PIXELS).image
-    assert image.size == upright.size
-    assert close_to(normalise.to_mnist(image), reference())
-
-
-def test_animated_images_use_the_first_frame():
-    for data in (_animated_gif(), _animated_webp()):
-        image = decoding.decode_image(data, max_pixels=MAX_PIXELS).image
-        assert close_to(normalise.to_mnist(image), reference())
-
-
-def test_large_photo_is_reduced_before_analysis():
-    mask = np.asarray(Image.fromarray(drawing()).resize((1600, 2000)))
-    data = encode(Image.fromarray(dark_on_light(mask)).convert("RGB"), "JPEG", quality=80)
-    image = decoding.decode_image(data, max_pixels=MAX_PIXELS).image
-    assert close_to_within_a_pixel(normalise.to_mnist(image), reference())
-
-
-def test_mnist_formatted_input_passes_through_unharmed():
-    mnist_like = reference()
-    again = normalise.to_mnist(
-        decoding.decode_image(
-            encode(Image.fromarray(mnist_like), "PNG"), max_pixels=MAX_PIXELS
-        ).image
-    )
-    assert np.abs(again.astype(int) - mnist_like).mean() < 3
-
-
-def test_small_digit_in_a_large_image_keeps_its_full_resolution():
-    # At the analysis scale this digit spans 8 pixels; it is analysed again from the full image.
-    mask = drawing((60, 60), width=5)
-    canvas = np.zeros((900, 1200), dtype=np.float32)
-    canvas[400:460, 500:560] = mask
-    out = normalise.to_mnist(Image.fromarray(dark_on_light(canvas)))
-    alone = normalise.to_mnist(Image.fromarray(dark_on_light(np.pad(mask, 15))))
-    assert close_to(out, alone)
-
-
-def test_thin_small_digit_that_fades_when_reduced_is_still_found():
-    # One-pixel strokes 16 pixels tall average away into specks at the analysis scale.
-    mask = drawing((16, 16), width=1)
-    canvas = np.zeros((1000, 1000), dtype=np.float32)
-    canvas[400:416, 500:516] = mask
-    out = normalise.to_mnist(Image.fromarray(dark_on_light(canvas, paper=255, ink=0)))
-    alone = normalise.to_mnist(Image.fromarray(dark_on_light(np.pad(mask, 4), paper=255, ink=0)))
-    assert close_to(out, alone)
-
-
-def test_specks_away_from_the_digit_are_ignored():
-    canvas = np.zeros((400, 400), dtype=np.float32)
-    canvas[100:340, 100:340] = drawing((240, 240))
-    for row, col in [(10, 10), (380, 20), (30, 370), (390, 390)]:
-        canvas[row : row + 3, col : col + 3] = 1
-    out = normalise.to_mnist(Image.fromarray(dark_on_light(canvas)))
-    clean = normalise.to_mnist(Image.fromarray(dark_on_light(canvas[100:340, 100:340])))
-    assert close_to(out, clean)
-
-
-def _blank_photo() -> bytes:
-    rng = np.random.default_rng(3)
-    grey = 200 + 30 * np.linspace(0, 1, 480)[None, :] + rng.normal(0, 4, (360, 480))
-    return encode(Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8)), "JPEG", quality=70)
-
-
-BLANK = {
-    "white": encode(Image.new("L", (280, 280), 255), "PNG"),
-    "black": encode(Image.new("L", (28, 28), 0), "PNG"),
-    "transparent-canvas": encode(Image.new("RGBA", (280, 280), (0, 0, 0, 0)), "PNG"),
-    "grey-gradient-noisy-photo": _blank_photo(),
-    "faint-smudge": encode(Image.fromarray(dark_on_light(drawing(), paper=250, ink=247)), "PNG"),
-    "one-pixel": encode(Image.fromarray(dark_on_light(np.pad(np.ones((1, 1)), 100))), "PNG"),
-}
-
-
-@pytest.mark.parametrize("name", BLANK)
-def test_blank_or_near_blank_image_is_nothing_drawn(name):
-    image = decoding.decode_image(BLANK[name], max_pixels=MAX_PIXELS).image
-    with pytest.raises(NothingDrawn):
-        normalise.to_mnist(image)
-
-
-def test_preview_png_round_trips():
-    image = reference()
-    data = normalise.preview_png(image)
-    assert data.startswith(b"\x89PNG")
-    assert np.array_equal(np.asarray(Image.open(io.BytesIO(data))), image)
-
-
-@pytest.mark.parametrize("size", [(1, 1), (2, 2), (1, 50), (3, 4000), (4000, 3), (70, 3000)])
-@pytest.mark.parametrize("pattern", ["blank", "noise", "checker", "bar"])
-def test_odd_shapes_give_a_digit_or_nothing_drawn(size, pattern):
-    height, width = size
-    rng = np.random.default_rng(height * width)
-    pixels = {
-        "blank": np.full(size, 255),
-        "noise": rng.integers(0, 256, size),
-        "checker": np.indices(size).sum(axis=0) % 2 * 255,
-        "bar": np.where(np.arange(width)[None, :] == width // 2, 0, np.full(size, 255)),
-    }[pattern]
-    data = encode(Image.fromarray(pixels.astype(np.uint8)), "PNG")
-    try:
-        out = normalise.to_mnist(decoding.decode_image(data, max_pixels=MAX_PIXELS).image)
-    except NothingDrawn:
-        return
-    assert out.shape == (28, 28)
-    assert out.max() == 255
-
-
-@pytest.mark.parametrize("mode", ["RGBA", "LA"])
-def test_large_transparent_canvas_is_reduced_without_darkening_the_strokes(mode):
-    big = Image.fromarray(np.rint(drawing() * 255).astype(np.uint8)).resize((2400, 3000))
-    alpha = np.asarray(big)
-    pixels = np.zeros((*alpha.shape, 4 if mode == "RGBA" else 2), dtype=np.uint8)
-    pixels[..., -1] = alpha
-    image = Image.fromarray(pixels, mode=mode)
-    decoded = decoding.decode_image(encode(image, "PNG"), max_pixels=MAX_PIXELS).image
-    assert close_to(normalise.to_mnist(decoded), reference())
-
-
 def test_corrupt_exif_still_decodes_without_warnings_escaping():
     exif = Image.Exif()
     exif[0x0112] = 6
     exif[0x010F] = "Camera"
-    data = encode(_grey(), "JPEG", quality=90, exif=exif)
+    data = encode(grey(), "JPEG", quality=90, exif=exif)
     at = data.index(b"Exif")
     rng = np.random.default_rng(1)
     decoded = 0
@@ -562,10 +302,10 @@ def test_decoding_on_many_threads_leaves_the_warning_filters_alone():
         assert not [word for word in changes if word in path.read_text()], path
     exif = Image.Exif()
     exif[0x0112] = 6
-    camera = bytearray(encode(_grey(), "JPEG", quality=90, exif=exif))
+    camera = bytearray(encode(grey(), "JPEG", quality=90, exif=exif))
     at = camera.index(b"Exif")
     camera[at + 20 : at + 40] = bytes(range(20))  # the EXIF directory, scrambled
-    inputs = [bytes(camera), png_bomb(), encode(_grey(), "PNG"), _animated_gif()]
+    inputs = [bytes(camera), png_bomb(), encode(grey(), "PNG"), animated_gif()]
     before = list(warnings.filters)
     with ThreadPoolExecutor(max_workers=4) as pool:
         for _ in pool.map(_decoded_or_refused, inputs * 8):
@@ -608,18 +348,7 @@ def test_a_reduced_decode_says_its_scale_to_the_sent_image_upright(orientation, 
 
 
 def test_an_image_decoded_whole_has_scale_one():
-    decoded = decoding.decode_image(encode(_grey(), "PNG"), max_pixels=MAX_PIXELS)
+    decoded = decoding.decode_image(encode(grey(), "PNG"), max_pixels=MAX_PIXELS)
     assert decoded.scale == (1.0, 1.0)
     assert decoded.orientation == 1
     assert decoded.kind is formats.PNG
-
-
-@pytest.mark.parametrize(("paper", "ink"), [(250, 20), (15, 230)])
-def test_bold_digit_cropped_tightly_is_not_taken_for_background(paper, ink):
-    bold = drawing((200, 240), width=64)
-    rows, cols = np.nonzero(bold > 0.5)
-    bold = bold[rows.min() - 3 : rows.max() + 4, cols.min() - 3 : cols.max() + 4]
-    assert (bold > 0.5).mean() > 0.5
-    tight = normalise.to_mnist(Image.fromarray(dark_on_light(bold, paper, ink)))
-    roomy = normalise.to_mnist(Image.fromarray(dark_on_light(np.pad(bold, 150), paper, ink)))
-    assert close_to(tight, roomy)
