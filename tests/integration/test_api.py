@@ -1,4 +1,6 @@
-"""Every route and every error through functions-framework's app (Flask test client), S3 in moto."""
+"""Predictions through every input way, and every bad prediction request a JSON error, through
+functions-framework's app (Flask test client), S3 in moto; routes and CORS: test_routes.py,
+feedback: test_feedback.py."""
 
 import base64
 import io
@@ -13,46 +15,21 @@ from PIL import Image
 
 from digits import recognise
 from digits.config import DEFAULT_SITE_PORT
-from digits.http import api
 from digits.storage import keys
 from digits.storage.receipts import receipt_digest
-from infra.collected import labels_by_key, newest_images
 from infra.local_stack import free_port
-from tests.conftest import TEST_ORIGINS
+from tests.errors import error_of
+from tests.integration.sent import canvas_png, data_url, paper_png, png
 
 ALLOWED = f"http://127.0.0.1:{DEFAULT_SITE_PORT}"
 # MNIST test digits the checks below send; index -> label is read from the data, not assumed.
 DIGIT_INDICES = (0, 1, 2)
-KEY = "images/2026/11/24/20261124T061502123456Z-0123456789abcdef.png"
 
 
 @pytest.fixture(scope="module")
 def digits(mnist_test):
     images, labels = mnist_test
     return [(images[i], int(labels[i])) for i in DIGIT_INDICES]
-
-
-def png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-def canvas_png(digit: np.ndarray) -> bytes:
-    """What the page's canvas exports: a large RGBA PNG, dark ink on a transparent background."""
-    alpha = Image.fromarray(digit).resize((280, 280), Image.Resampling.BILINEAR)
-    ink = Image.new("RGBA", alpha.size, (20, 20, 20, 0))
-    ink.putalpha(alpha)
-    return png(ink)
-
-
-def paper_png(digit: np.ndarray) -> bytes:
-    """A scan-like upload: dark ink on white paper, greyscale."""
-    return png(Image.fromarray(255 - digit).resize((140, 140), Image.Resampling.BILINEAR))
-
-
-def data_url(data: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(data).decode()
 
 
 def huge_png_header(side: int = 100_000) -> bytes:
@@ -77,14 +54,6 @@ TEXT = b"seven, I promise"
 def truncated_png() -> bytes:
     whole = png(Image.new("L", (64, 64), 128))
     return whole[: len(whole) // 2]
-
-
-def error_of(response) -> tuple[int, str]:
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message"}
-    assert body["error"]["message"]
-    return response.status_code, body["error"]["code"]
 
 
 def b64(data: bytes) -> str:
@@ -333,236 +302,3 @@ def test_an_unexpected_failure_is_a_generic_json_500_and_logged(
     assert any(
         r.exc_info and "secret internal detail" in str(r.exc_info[1]) for r in caplog.records
     )
-
-
-# --- routes and methods -----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("method", "path"),
-    [
-        ("GET", "/nope"),
-        ("POST", "/predict/extra"),
-        ("GET", "/predict/"),
-        ("GET", "/favicon.ico"),
-        ("GET", "/robots.txt"),
-        ("DELETE", "/images/x"),
-        ("GET", "/images"),
-    ],
-)
-def test_unknown_routes_are_json_404(client, method, path):
-    response = client.open(path, method=method)
-    assert error_of(response) == (404, "not_found")
-    assert response.mimetype == "application/json"
-
-
-@pytest.mark.parametrize(
-    ("method", "path", "allow"),
-    [
-        ("GET", "/predict", "POST, OPTIONS"),
-        ("GET", "/", "POST, OPTIONS"),
-        ("PUT", "/predict", "POST, OPTIONS"),
-        ("POST", "/health", "GET, HEAD, OPTIONS"),
-        ("GET", "/feedback", "POST, OPTIONS"),
-        ("PATCH", "/openapi.json", "GET, HEAD, OPTIONS"),
-    ],
-)
-def test_wrong_methods_are_json_405_with_allow(client, method, path, allow):
-    response = client.open(path, method=method)
-    assert error_of(response) == (405, "method_not_allowed")
-    assert response.headers["Allow"] == allow
-
-
-def test_health_reports_the_model(client, model):
-    response = client.get("/health")
-    assert response.status_code == 200
-    body = response.get_json()
-    assert body["status"] == "ok"
-    assert body["model"]["version"] == model.version
-    assert body["model"]["load_seconds"] >= 0
-    assert client.head("/health").status_code == 200
-
-
-def test_openapi_document_describes_exactly_the_routes(client):
-    response = client.get("/openapi.json")
-    assert response.status_code == 200
-    document = response.get_json()
-    assert document["openapi"].startswith("3.")
-    routes = {}
-    for rule in api.ROUTES.iter_rules():
-        # HEAD comes with every GET; the document describes the GET.
-        routes.setdefault(rule.rule, set()).update(m.lower() for m in rule.methods - {"HEAD"})
-    assert {path: set(document["paths"][path]) for path in document["paths"]} == routes
-
-
-# --- no listing; feedback with receipts ---------------------------------------------------------
-
-
-def predicted(client, digit) -> dict:
-    response = client.post("/predict", json={"image": data_url(canvas_png(digit))})
-    assert response.status_code == 200
-    return response.get_json()
-
-
-def test_images_are_not_listed_by_the_public_function(client, digits):
-    predicted(client, digits[0][0])
-    assert error_of(client.get("/images")) == (404, "not_found")
-    assert error_of(client.get("/images?limit=5")) == (404, "not_found")
-
-
-def test_the_sender_labels_with_the_receipt_and_every_label_is_kept(client, s3, bucket, digits):
-    answer = predicted(client, digits[1][0])
-    key, receipt = answer["image"]["key"], answer["receipt"]
-    for label in (4, 7):
-        response = client.post("/feedback", json={"key": key, "label": label, "receipt": receipt})
-        assert response.status_code == 200
-        body = response.get_json()
-        assert (body["key"], body["label"]) == (key, label)
-        assert body["labelled_at"].endswith("Z")
-    [row] = newest_images(s3, bucket)
-    assert [label.label for label in row.labels] == [4, 7]
-
-
-def test_a_number_is_labelled_whole(client, s3, bucket, digits):
-    answer = predicted(client, digits[0][0])
-    key, receipt = answer["image"]["key"], answer["receipt"]
-    document = {"key": key, "label": "2026", "receipt": receipt}
-    response = client.post("/feedback", json=document)
-    assert response.status_code == 200
-    assert response.get_json()["label"] == "2026"
-    assert [label.label for label in labels_by_key(s3, bucket)[key]] == ["2026"]
-
-
-def test_a_receipt_of_one_image_is_refused_on_another(client, s3, bucket, digits):
-    mine, theirs = predicted(client, digits[0][0]), predicted(client, digits[1][0])
-    document = {"key": theirs["image"]["key"], "label": 1, "receipt": mine["receipt"]}
-    assert error_of(client.post("/feedback", json=document)) == (403, "forbidden")
-    assert labels_by_key(s3, bucket) == {}
-
-
-@pytest.mark.parametrize("receipt", ["forged", "A" * 43, "0" * 64])
-def test_a_forged_receipt_is_refused(client, s3, bucket, digits, receipt):
-    key = predicted(client, digits[0][0])["image"]["key"]
-    document = {"key": key, "label": 1, "receipt": receipt}
-    assert error_of(client.post("/feedback", json=document)) == (403, "forbidden")
-    assert labels_by_key(s3, bucket) == {}
-
-
-R = "a-receipt"
-FEEDBACK_ERRORS = [
-    ("unknown key", {"key": KEY, "label": 3, "receipt": R}, 404, "not_found"),
-    ("key not ours", {"key": "../../etc/passwd", "label": 3, "receipt": R}, 404, "not_found"),
-    ("label too big", {"key": KEY, "label": 10, "receipt": R}, 400, "bad_request"),
-    ("label negative", {"key": KEY, "label": -1, "receipt": R}, 400, "bad_request"),
-    ("label a list", {"key": KEY, "label": [3], "receipt": R}, 400, "bad_request"),
-    ("label a float", {"key": KEY, "label": 3.0, "receipt": R}, 400, "bad_request"),
-    ("label a boolean", {"key": KEY, "label": True, "receipt": R}, 400, "bad_request"),
-    ("label missing", {"key": KEY, "receipt": R}, 400, "bad_request"),
-    ("key missing", {"label": 3, "receipt": R}, 400, "bad_request"),
-    ("key not a string", {"key": 12, "label": 3, "receipt": R}, 400, "bad_request"),
-    (
-        "label a number with a letter",
-        {"key": KEY, "label": "12a", "receipt": R},
-        400,
-        "bad_request",
-    ),
-    ("label an empty string", {"key": KEY, "label": "", "receipt": R}, 400, "bad_request"),
-    ("label of 13 digits", {"key": KEY, "label": "1" * 13, "receipt": R}, 400, "bad_request"),
-    ("label a signed number", {"key": KEY, "label": "-12", "receipt": R}, 400, "bad_request"),
-    ("receipt missing", {"key": KEY, "label": 3}, 400, "bad_request"),
-    ("receipt empty", {"key": KEY, "label": 3, "receipt": ""}, 400, "bad_request"),
-    ("receipt not a string", {"key": KEY, "label": 3, "receipt": 5}, 400, "bad_request"),
-]
-
-
-@pytest.mark.parametrize(
-    ("document", "status", "code"),
-    [case[1:] for case in FEEDBACK_ERRORS],
-    ids=[case[0] for case in FEEDBACK_ERRORS],
-)
-def test_bad_feedback_gets_json_errors(client, document, status, code):
-    assert error_of(client.post("/feedback", json=document)) == (status, code)
-
-
-@pytest.mark.parametrize(
-    ("content_type", "body", "status", "code"),
-    [
-        ("application/json", b"{", 400, "bad_request"),
-        ("application/json", b"[]", 400, "bad_request"),
-        ("text/plain", b'{"key": "k", "label": 1}', 415, "unsupported_media_type"),
-    ],
-)
-def test_feedback_body_must_be_a_json_object(client, content_type, body, status, code):
-    response = client.post("/feedback", data=body, content_type=content_type)
-    assert error_of(response) == (status, code)
-
-
-# --- CORS -------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("origin", TEST_ORIGINS.split(","))
-@pytest.mark.parametrize(
-    ("method", "path"), [("GET", "/health"), ("GET", "/nope"), ("POST", "/predict")]
-)
-def test_allowed_origins_get_exactly_one_allow_origin(client, origin, method, path):
-    response = client.open(path, method=method, headers={"Origin": origin})
-    assert response.headers.getlist("Access-Control-Allow-Origin") == [origin]
-    assert "Origin" in response.headers["Vary"]
-
-
-@pytest.mark.parametrize(
-    "origin", ["http://evil.example", "http://127.0.0.1:9999", "null", f"{ALLOWED}.evil"]
-)
-def test_other_origins_get_no_allow_origin(client, origin):
-    response = client.get("/health", headers={"Origin": origin})
-    assert response.status_code == 200
-    assert "Access-Control-Allow-Origin" not in response.headers
-    assert "Origin" in response.headers["Vary"]
-
-
-def test_no_origin_no_allow_origin_but_vary(client):
-    response = client.get("/health")
-    assert "Access-Control-Allow-Origin" not in response.headers
-    assert "Origin" in response.headers["Vary"]
-
-
-def test_framework_404_carries_cors_too(client):
-    response = client.get("/favicon.ico", headers={"Origin": ALLOWED})
-    assert response.headers.getlist("Access-Control-Allow-Origin") == [ALLOWED]
-
-
-@pytest.mark.parametrize(
-    ("path", "methods"), [("/predict", "POST, OPTIONS"), ("/health", "GET, HEAD, OPTIONS")]
-)
-def test_preflight_for_an_allowed_origin(client, path, methods):
-    response = client.options(
-        path,
-        headers={
-            "Origin": ALLOWED,
-            "Access-Control-Request-Method": methods.split(",")[0],
-            "Access-Control-Request-Headers": "content-type",
-        },
-    )
-    assert response.status_code == 204
-    assert response.get_data() == b""
-    assert response.headers.getlist("Access-Control-Allow-Origin") == [ALLOWED]
-    assert response.headers["Access-Control-Allow-Methods"] == methods
-    assert response.headers["Access-Control-Allow-Headers"] == "Content-Type"
-    assert int(response.headers["Access-Control-Max-Age"]) > 0
-    assert "Origin" in response.headers["Vary"]
-
-
-def test_preflight_for_another_origin_allows_nothing(client):
-    response = client.options(
-        "/predict",
-        headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"},
-    )
-    assert response.status_code == 204
-    assert "Access-Control-Allow-Origin" not in response.headers
-    assert "Access-Control-Allow-Methods" not in response.headers
-
-
-def test_a_wildcard_origin_setting_echoes_the_origin(make_client):
-    client = make_client({"ALLOWED_ORIGINS": "*"})
-    response = client.get("/health", headers={"Origin": "https://anywhere.example"})
-    assert response.headers.getlist("Access-Control-Allow-Origin") == ["https://anywhere.example"]
