@@ -1,213 +1,34 @@
 """Hostile input gets a 4xx JSON error or a prediction, never a 500, with memory bounded.
 
-Property-based (hypothesis: random bytes, corrupted and truncated images of every format, random
-JSON) and table-driven (bombs, huge base64, wrong content types, nested or enormous JSON, odd image
-modes), through the Flask test client from ``create_app``; a few of them again over real HTTP.
-Memory is the process's peak RSS growth during one request (VmHWM, reset through clear_refs).
+Table-driven (bombs, huge base64, wrong content types, nested or enormous JSON, odd image modes),
+through the Flask test client from ``create_app``; a few of them again over real HTTP. Random
+input, property-based: test_hostile_properties.py. Memory is the process's peak RSS growth
+during one request (VmHWM, reset through clear_refs).
 """
 
 from __future__ import annotations
 
 import base64
-import contextlib
 import http.client
-import io
 import json
 import struct
-import sys
 import urllib.parse
 import zlib
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
-import boto3
-import functions_framework
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from moto import mock_aws
 from PIL import Image, ImageFile
 
-from digits.config import Settings
 from digits.errors import PayloadTooLarge
-from infra.servers import REGION
-
-MAIN = Path(__file__).resolve().parents[2] / "functions" / "main.py"
-
-BUCKET = "digits-hostile"
-OK_STATUSES = {200, 400, 413, 415, 422}
-MB = 1024 * 1024
-# Inputs that are refused from their first bytes must not cost memory.
-SMALL_GROWTH = 32 * MB
-# Any accepted image may be decoded whole: the bound is the configured pixel limit at 4 bytes per
-# pixel (RGBA), plus working space.
-DEFAULTS = Settings.from_env({})
-IMAGE_GROWTH = DEFAULTS.max_pixels * 4 + 64 * MB
-HYPOTHESIS = settings(
-    max_examples=120,
-    deadline=None,
-    derandomize=True,  # the same examples on every CI run; widen locally with a seed if needed
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+from tests.integration.hostile import (
+    DEFAULTS,
+    MB,
+    SMALL_GROWTH,
+    calls_to,
+    encode,
+    peak_growth,
+    post,
 )
-
-
-@pytest.fixture(scope="module")
-def app(module_aws_credentials):
-    """The functions-framework test client over a moto bucket, shared by the module."""
-    module_aws_credentials.setenv("IMAGES_BUCKET", BUCKET)
-    with mock_aws():
-        boto3.client("s3", region_name=REGION).create_bucket(Bucket=BUCKET)
-        yield functions_framework.create_app("predict", str(MAIN)).test_client()
-
-
-@pytest.fixture(scope="module")
-def seven(mnist_test) -> Image.Image:
-    """MNIST's first test digit (a 7), dark ink on light paper at 112x112."""
-    images, _ = mnist_test
-    digit = images[0]
-    return Image.fromarray(255 - digit).resize((112, 112), Image.Resampling.BILINEAR)
-
-
-def encode(image: Image.Image, fmt: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **options)
-    return buffer.getvalue()
-
-
-def _vm(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no {field} in /proc/self/status")
-
-
-@contextlib.contextmanager
-def calls_to(function: Callable) -> Iterator[list[str]]:
-    """Yield a list of the image formats ``function`` (a method) is called on in this thread.
-
-    It watches through sys.setprofile, as a profiler does: ``function`` itself is not replaced.
-    """
-    code = function.__code__
-    called: list[str] = []
-
-    def watch(frame, event, _arg):
-        if event == "call" and frame.f_code is code:
-            called.append(str(getattr(frame.f_locals.get("self"), "format", None)))
-
-    previous = sys.getprofile()
-    sys.setprofile(watch)
-    try:
-        yield called
-    finally:
-        sys.setprofile(previous)
-
-
-def peak_growth(action):
-    """Run ``action``; return its result and how far the peak RSS rose above the RSS before it."""
-    with open("/proc/self/clear_refs", "w") as clear:
-        clear.write("5")  # resets VmHWM to the current RSS
-    before = _vm("VmRSS:")
-    result = action()
-    return result, _vm("VmHWM:") - before
-
-
-def post(app, path: str, body: bytes, content_type: str | None):
-    """POST ``body``; return the response after checking it is never a 500 and errors are JSON."""
-    headers = {} if content_type is None else {"Content-Type": content_type}
-    response = app.post(path, data=body, headers=headers)
-    assert response.status_code < 500, response.get_data()[:300]
-    assert response.mimetype == "application/json"
-    document = response.get_json()
-    if response.status_code >= 400:
-        assert set(document) == {"error"}
-        assert isinstance(document["error"]["code"], str)
-        assert isinstance(document["error"]["message"], str)
-        assert "Traceback" not in response.get_data(as_text=True)
-    return response
-
-
-def check_prediction_or_error(response) -> None:
-    assert response.status_code in OK_STATUSES
-    if response.status_code == 200:
-        document = response.get_json()
-        assert document["digit"] in range(10)
-        assert abs(sum(document["probabilities"]) - 1) < 1e-6
-
-
-# --- property-based -----------------------------------------------------------------------------
-
-CONTENT_TYPES = st.sampled_from(
-    [
-        None,
-        "image/png",
-        "image/jpeg",
-        "image/gif",
-        "image/webp",
-        "application/octet-stream",
-        "application/json",
-        "multipart/form-data; boundary=x",
-        "text/plain",
-        "image/svg+xml",
-    ]
-)
-FORMATS = ("PNG", "JPEG", "GIF", "WEBP", "BMP")
-
-
-@HYPOTHESIS
-@given(body=st.binary(max_size=4096), content_type=CONTENT_TYPES)
-def test_random_bytes_never_500(app, body, content_type):
-    response, growth = peak_growth(lambda: post(app, "/predict", body, content_type))
-    check_prediction_or_error(response)
-    assert growth < IMAGE_GROWTH
-
-
-@pytest.fixture(scope="module")
-def valid_images(seven) -> dict[str, bytes]:
-    return {fmt: encode(seven.convert("RGB") if fmt == "JPEG" else seven, fmt) for fmt in FORMATS}
-
-
-@HYPOTHESIS
-@given(
-    fmt=st.sampled_from(FORMATS),
-    cut=st.floats(min_value=0, max_value=1),
-    flips=st.lists(st.tuples(st.floats(min_value=0, max_value=1), st.integers(0, 255)), max_size=8),
-    content_type=st.sampled_from([None, "image/png", "application/octet-stream"]),
-)
-def test_truncated_and_corrupted_images_never_500(app, valid_images, fmt, cut, flips, content_type):
-    data = bytearray(valid_images[fmt])
-    for where, value in flips:
-        data[int(where * (len(data) - 1))] = value
-    data = bytes(data[: max(1, round(cut * len(data)))])
-    response, growth = peak_growth(lambda: post(app, "/predict", data, content_type))
-    check_prediction_or_error(response)
-    assert growth < IMAGE_GROWTH
-
-
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=50),
-    lambda children: (
-        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5)
-    ),
-    max_leaves=30,
-)
-
-
-@HYPOTHESIS
-@given(
-    document=st.dictionaries(
-        st.sampled_from(["image", "key", "label", "x"]), JSON_VALUES, max_size=3
-    )
-    | JSON_VALUES,
-    path=st.sampled_from(["/predict", "/feedback"]),
-)
-def test_random_json_never_500(app, document, path):
-    body = json.dumps(document).encode()
-    response = post(app, path, body, "application/json")
-    assert response.status_code in {*OK_STATUSES, 404}
-
 
 # --- table-driven -------------------------------------------------------------------------------
 
@@ -283,23 +104,23 @@ def bombs(seven) -> dict[str, bytes]:
     ],
 )
 @pytest.mark.parametrize("how", ["raw", "canvas", "upload"])
-def test_decompression_bombs_are_413_from_the_header_and_cheap(app, bombs, name, how):
+def test_decompression_bombs_are_413_from_the_header_and_cheap(hostile_app, bombs, name, how):
     data = bombs[name]
     assert len(data) < 64 * 1024
     body, content_type = wrap(data, how)
     # Refused from the header alone: not one pixel is decoded (how long that takes is the bench's).
     with calls_to(ImageFile.ImageFile.load) as decoded:
-        response, growth = peak_growth(lambda: post(app, "/predict", body, content_type))
+        response, growth = peak_growth(lambda: post(hostile_app, "/predict", body, content_type))
     assert decoded == []
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == PayloadTooLarge.code
     assert growth < SMALL_GROWTH
 
 
-def test_the_decoding_watch_sees_an_image_decoded(app, seven):
+def test_the_decoding_watch_sees_an_image_decoded(hostile_app, seven):
     # The bombs' "not one pixel decoded" is only as good as the watch: it sees a real decode.
     with calls_to(ImageFile.ImageFile.load) as decoded:
-        response = post(app, "/predict", encode(seven, "PNG"), "image/png")
+        response = post(hostile_app, "/predict", encode(seven, "PNG"), "image/png")
     assert response.status_code == 200
     assert "PNG" in decoded
 
@@ -373,8 +194,8 @@ REQUEST_TABLE = [
     [row[1:] for row in REQUEST_TABLE],
     ids=[row[0] for row in REQUEST_TABLE],
 )
-def test_hostile_requests_get_the_right_json_error(app, path, body, content_type, status):
-    response, growth = peak_growth(lambda: post(app, path, body, content_type))
+def test_hostile_requests_get_the_right_json_error(hostile_app, path, body, content_type, status):
+    response, growth = peak_growth(lambda: post(hostile_app, path, body, content_type))
     assert response.status_code == status
     # A body is at most MAX_BODY_BYTES; parsing it may cost a few times that, never more.
     assert growth < 8 * DEFAULTS.max_body_bytes
@@ -425,9 +246,9 @@ IMAGE_TABLE = {
 
 @pytest.mark.parametrize("name", IMAGE_TABLE)
 @pytest.mark.parametrize("how", ["raw", "canvas", "upload"])
-def test_odd_but_valid_images_are_recognised(app, seven, name, how):
+def test_odd_but_valid_images_are_recognised(hostile_app, seven, name, how):
     body, content_type = wrap(IMAGE_TABLE[name](seven), how)
-    response, growth = peak_growth(lambda: post(app, "/predict", body, content_type))
+    response, growth = peak_growth(lambda: post(hostile_app, "/predict", body, content_type))
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["digit"] == 7
     assert growth < SMALL_GROWTH
@@ -441,8 +262,8 @@ def test_odd_but_valid_images_are_recognised(app, seven, name, how):
         ("one_pixel", Image.new("L", (1, 1), 0)),
     ],
 )
-def test_blank_images_are_422_or_a_prediction(app, name, image):
-    response = post(app, "/predict", encode(image, "PNG"), "image/png")
+def test_blank_images_are_422_or_a_prediction(hostile_app, name, image):
+    response = post(hostile_app, "/predict", encode(image, "PNG"), "image/png")
     assert response.status_code in {200, 422}
     if name != "one_pixel":
         assert response.status_code == 422
