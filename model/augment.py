@@ -150,21 +150,13 @@ def served_or_blank(images: np.ndarray, jobs: int = 2) -> tuple[np.ndarray, np.n
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def served_and_distorted(
-    images: np.ndarray, labels: np.ndarray, jobs: int = 2, seed: int = 1
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return MNIST digits as served plus one elastically distorted copy of each, as served."""
-    served, served_labels = as_served(images, labels, jobs)
-    ((distorted, distorted_labels),) = distorted_copies(images, labels, 1, jobs, seed)
-    return np.concatenate([served, distorted]), np.concatenate([served_labels, distorted_labels])
-
-
 def distorted_copies(
     images: np.ndarray, labels: np.ndarray, count: int, jobs: int = 2, seed: int = 1
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Return ``count`` elastically distorted copies of the digits, each as served, with labels.
 
-    Copy ``i`` is drawn from seed ``seed + i``: the first is served_and_distorted's.
+    Copy ``i`` is drawn from seed ``seed + i``; model.train's perceptron sees one an epoch, in
+    turn (model.fit.fit_mlp), and make retrain's replay the first.
     """
     from model.distort import distort
 
