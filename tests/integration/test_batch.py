@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 
@@ -13,6 +12,8 @@ from PIL import Image
 from digits.config import MAX_BATCH_IMAGES
 from digits.storage import keys
 from digits.storage.receipts import receipt_digest
+from tests.errors import error_of
+from tests.integration.sent import data_url
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +26,6 @@ def png(array: np.ndarray) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(255 - array).resize((112, 112)).save(buffer, "PNG")
     return buffer.getvalue()
-
-
-def data_url(data: bytes) -> str:
-    return "data:image/png;base64," + base64.b64encode(data).decode()
 
 
 def blank() -> bytes:
@@ -44,10 +41,6 @@ def multipart(files: list[bytes]) -> tuple[bytes, str]:
         for i, data in enumerate(files)
     ]
     return b"".join(parts) + b"--b--\r\n", "multipart/form-data; boundary=b"
-
-
-def error_of(response) -> tuple[int, str]:
-    return response.status_code, response.get_json()["error"]["code"]
 
 
 @pytest.mark.parametrize("how", ["json", "multipart"])
