@@ -107,22 +107,13 @@ def _canvas(line: np.ndarray, rng: np.random.Generator) -> bytes:
         width = max(height, line.shape[1] + int(rng.integers(40, 200)))
     alpha = _fit(line, width, height, rng)
     colour = realistic.INK_COLOURS[rng.integers(len(realistic.INK_COLOURS))]
-    rgba = np.zeros((height, width, 4), dtype=np.uint8)
-    rgba[..., :3] = np.where(alpha[..., None] > 0, colour, 0).astype(np.uint8)
-    rgba[..., 3] = np.rint(alpha * 255).astype(np.uint8)
-    return realistic._encode(Image.fromarray(rgba), "PNG")
+    return realistic.canvas_export(alpha, colour)
 
 
 def _page(line: np.ndarray, rng: np.random.Generator) -> bytes:
     height = line.shape[0] + int(rng.integers(60, 300))
     width = line.shape[1] + int(rng.integers(60, 300))
-    ink = _fit(line, width, height, rng)
-    paper = rng.uniform(235, 255)
-    grey = paper * (1 - ink) + rng.uniform(0, 60) * ink + realistic._noise(rng, 3, ink.shape)
-    image = realistic._to_image(grey)
-    if rng.random() < 0.5:
-        return realistic._encode(image, "PNG")
-    return realistic._encode(image, "JPEG", quality=90)
+    return realistic.scan_export(_fit(line, width, height, rng), rng)
 
 
 def _photo(line: np.ndarray, rng: np.random.Generator) -> bytes:

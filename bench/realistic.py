@@ -102,12 +102,17 @@ def canvas_png(n: int, seed: int = 0, split: str | None = None) -> list[Sample]:
         colour = INK_COLOURS[rng.integers(len(INK_COLOURS))]
         if rng.random() < 0.25:
             colour = np.array([255, 255, 255], dtype=np.float32)
-        rgba = np.zeros((side, side, 4), dtype=np.uint8)
-        # Browsers store transparent pixels as (0, 0, 0, 0): black once naively flattened.
-        rgba[..., :3] = np.where(alpha[..., None] > 0, colour, 0).astype(np.uint8)
-        rgba[..., 3] = np.rint(alpha * 255).astype(np.uint8)
-        samples.append(Sample(_encode(Image.fromarray(rgba), "PNG"), int(label)))
+        samples.append(Sample(canvas_export(alpha, colour), int(label)))
     return samples
+
+
+def canvas_export(alpha: np.ndarray, colour: np.ndarray) -> bytes:
+    """Return ink coverage ``alpha`` in [0, 1] as a browser exports a canvas: an RGBA PNG."""
+    rgba = np.zeros((*alpha.shape, 4), dtype=np.uint8)
+    # Browsers store transparent pixels as (0, 0, 0, 0): black once naively flattened.
+    rgba[..., :3] = np.where(alpha[..., None] > 0, colour, 0).astype(np.uint8)
+    rgba[..., 3] = np.rint(alpha * 255).astype(np.uint8)
+    return _encode(Image.fromarray(rgba), "PNG")
 
 
 def scan_png(n: int, seed: int = 0, split: str | None = None) -> list[Sample]:
@@ -118,12 +123,17 @@ def scan_png(n: int, seed: int = 0, split: str | None = None) -> list[Sample]:
         height, width = int(rng.integers(300, 600)), int(rng.integers(300, 600))
         box = int(rng.integers(min(height, width) // 3, min(height, width) * 3 // 4))
         ink = _place(stroke_mask(digit, box), (height, width), rng)
-        paper = rng.uniform(235, 255)
-        grey = paper * (1 - ink) + rng.uniform(0, 60) * ink + _noise(rng, 3, ink.shape)
-        image = Image.fromarray(np.clip(np.rint(grey), 0, 255).astype(np.uint8))
-        data = _encode(image, "PNG") if rng.random() < 0.5 else _encode(image, "JPEG", quality=90)
-        samples.append(Sample(data, int(label)))
+        samples.append(Sample(scan_export(ink, rng), int(label)))
     return samples
+
+
+def scan_export(ink: np.ndarray, rng: np.random.Generator) -> bytes:
+    """Return ink coverage in [0, 1] as a scan: dark on near-white paper with light noise, PNG
+    or high-quality JPEG."""
+    paper = rng.uniform(235, 255)
+    grey = paper * (1 - ink) + rng.uniform(0, 60) * ink + _noise(rng, 3, ink.shape)
+    image = _to_image(grey)
+    return _encode(image, "PNG") if rng.random() < 0.5 else _encode(image, "JPEG", quality=90)
 
 
 def _photo(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:

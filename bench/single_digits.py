@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from PIL import Image
 
 from bench import heldout, realistic, writers
 from bench.reading import read_number
@@ -32,23 +31,14 @@ def _on_canvas(ink: np.ndarray, rng: np.random.Generator) -> bytes:
     side = int(rng.choice(CANVAS_SIDES))
     alpha = realistic._place(ink, (side, side), rng)
     colour = realistic.INK_COLOURS[rng.integers(len(realistic.INK_COLOURS))]
-    rgba = np.zeros((side, side, 4), dtype=np.uint8)
-    rgba[..., :3] = np.where(alpha[..., None] > 0, colour, 0).astype(np.uint8)
-    rgba[..., 3] = np.rint(alpha * 255).astype(np.uint8)
-    return realistic._encode(Image.fromarray(rgba), "PNG")
+    return realistic.canvas_export(alpha, colour)
 
 
 def _on_page(ink: np.ndarray, rng: np.random.Generator) -> bytes:
     """Draw ink as a scan: dark on near-white paper with light noise, PNG or JPEG."""
     height = ink.shape[0] + int(rng.integers(60, 300))
     width = ink.shape[1] + int(rng.integers(60, 300))
-    ink = realistic._place(ink, (height, width), rng)
-    paper = rng.uniform(235, 255)
-    grey = paper * (1 - ink) + rng.uniform(0, 60) * ink + realistic._noise(rng, 3, ink.shape)
-    image = realistic._to_image(grey)
-    if rng.random() < 0.5:
-        return realistic._encode(image, "PNG")
-    return realistic._encode(image, "JPEG", quality=90)
+    return realistic.scan_export(realistic._place(ink, (height, width), rng), rng)
 
 
 def _writer_kind(writer: str) -> Generator:
