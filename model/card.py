@@ -143,8 +143,9 @@ def _refusal_training(params: dict) -> str:
     return (
         f"Both also learn what is not one digit: {drawn or 0:,} drawn images"
         " (`model/not_digits.py`: fragments of digits cut where a segmenter cuts, digits cut off"
-        " at the frame, two or three touching digits, handwritten or printed in the training"
-        " fonts, letters and symbols rendered from the training fonts and bent to look written,"
+        " at the frame, two or three touching digits (half set by their boxes, half where their"
+        " strokes meet), handwritten or printed in the training fonts, letters and symbols"
+        " rendered from the training fonts and bent to look written,"
         " scribbles, hatching, ticks, boxes and lines),"
         f" and the pieces the function's own segmenter cuts from {lines or 0:,} generated lines"
         " of MNIST training digits (`model/segmenter_pieces.py`: a piece that is one digit keeps"

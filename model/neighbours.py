@@ -9,6 +9,7 @@ of GAP_RANGE of their height: negative gaps overlap them.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,11 @@ BASELINE_SPREAD = 0.08
 # still that digit.
 MIN_NEIGHBOUR_INK = 0.25
 NEIGHBOUR_CUT = (0.25, 0.6)
+# Half the touching digits are placed by their boxes (GAP_RANGE), half where their strokes first
+# meet, then pushed together by up to CONTACT_OVERLAP of their height: boxes of slanted digits
+# overlap well before their strokes touch, and digits written close touch by their strokes.
+CONTACT_SHARE = 0.5
+CONTACT_OVERLAP = 0.06
 MAX_WIDTH = 3
 # The share of touching digits printed in a font, when fonts are given.
 PRINTED_SHARE = 0.2
@@ -56,13 +62,43 @@ def side_by_side(crops: list[np.ndarray], gaps: list[float], shifts: list[int]) 
     return crop_to_ink(canvas)
 
 
-def _row(crops: list[np.ndarray], height: float, rng: np.random.Generator) -> np.ndarray:
+def _row(
+    crops: list[np.ndarray], height: float, rng: np.random.Generator, contact: bool = False
+) -> np.ndarray:
     gaps = [rng.uniform(*GAP_RANGE) * height for _ in crops[:-1]]
     # Bottoms roughly aligned, as on a line of writing.
     shifts = [
         round(-c.shape[0] + rng.uniform(-BASELINE_SPREAD, BASELINE_SPREAD) * height) for c in crops
     ]
+    if contact:
+        gaps = [
+            -stroke_contact(left, right, right_top - left_top)
+            - rng.uniform(0, CONTACT_OVERLAP) * height
+            for (left, left_top), (right, right_top) in itertools.pairwise(
+                zip(crops, shifts, strict=True)
+            )
+        ]
     return side_by_side(crops, gaps, shifts)
+
+
+def stroke_contact(left: np.ndarray, right: np.ndarray, drop: int) -> int:
+    """Return how many columns ``right`` must overlap ``left``'s box for their strokes to meet.
+
+    ``right`` stands ``drop`` rows lower than ``left``. In each row both hold, the strokes meet
+    when the overlap covers the blank beside ``left``'s last ink and before ``right``'s first;
+    with no row in common, the boxes just abut.
+    """
+    top, bottom = max(0, drop), min(left.shape[0], drop + right.shape[0])
+    if bottom <= top:
+        return 0
+    a = left[top:bottom] > INK_FLOOR
+    b = right[top - drop : bottom - drop] > INK_FLOOR
+    both = a.any(axis=1) & b.any(axis=1)
+    if not both.any():
+        return 0
+    blank_after = np.argmax(a[:, ::-1], axis=1)  # columns right of the row's last ink
+    blank_before = np.argmax(b, axis=1)  # columns left of the row's first ink
+    return int((blank_after + blank_before)[both].min()) + 1
 
 
 def touching_digits(
@@ -83,7 +119,7 @@ def touching_digits(
             crops = [
                 draw_at_height(digits[int(rng.integers(len(digits)))], size, pen) for size in sizes
             ]
-        out.append(_row(crops, height, rng))
+        out.append(_row(crops, height, rng, contact=rng.random() < CONTACT_SHARE))
     return out
 
 

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from bench import not_digits as bench_not_digits
+from digits.vision.components import label_components
 from model import fragments, glyphs, neighbours, not_digits, scribbles
 from model.pen import draw_strokes
 from model.printed import TRAIN_FONTS, font_dir, glyph_ink
@@ -90,6 +91,28 @@ def test_touching_digits_are_printed_only_when_fonts_are_given(digits, monkeypat
     assert not any(a.shape == b.shape for a, b in zip(printed, handwritten, strict=True))
     # Two or three glyphs side by side: wider than one digit of a font ever is.
     assert all(crop.shape[1] > crop.shape[0] for crop in printed)
+
+
+def test_stroke_contact_is_the_overlap_at_which_strokes_first_meet():
+    left = np.zeros((6, 5))
+    left[1:5, 2] = 1  # a stroke two blank columns before the box's right edge
+    right = np.zeros((6, 4))
+    right[2:6, 1] = 1  # a stroke one blank column after the box's left edge
+    assert neighbours.stroke_contact(left, right, 0) == 4
+    # One row lower, their rows in common still meet at the same overlap.
+    assert neighbours.stroke_contact(left, right, 1) == 4
+    # No row in common: the boxes only abut.
+    assert neighbours.stroke_contact(left, right, 6) == 0
+    # A row where only one side has ink does not count.
+    right[5, :] = 1
+    assert neighbours.stroke_contact(left, right, 0) == 4
+
+
+def test_touching_digits_placed_by_contact_are_one_piece(digits, monkeypatch):
+    monkeypatch.setattr(neighbours, "CONTACT_SHARE", 1.0)
+    pairs = neighbours.touching_digits(12, np.random.default_rng(2), digits)
+    for crop in pairs:
+        assert label_components(crop > neighbours.INK_FLOOR).max() == 0
 
 
 @pytest.mark.parametrize(
