@@ -4,7 +4,8 @@ These are what a segmenter hands over when it has not cut a number, or cut it in
 The digits are MNIST's, redrawn with one pen at one height as one writer's are, or, in a share of
 the pairs, printed in one font: printed digits that touch look like no handwriting, and a model
 that saw none took them for letters. They are placed side by side with a gap between their boxes
-of GAP_RANGE of their height: negative gaps overlap them.
+of GAP_RANGE of their height (negative gaps overlap them), or, in a share of them, where their
+strokes meet.
 """
 
 from __future__ import annotations
