@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
-from PIL import Image
 
 from digits.config import Settings
 
@@ -31,12 +29,6 @@ HYPOTHESIS = settings(
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-
-
-def encode(image: Image.Image, fmt: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **options)
-    return buffer.getvalue()
 
 
 def vm(field: str) -> int:

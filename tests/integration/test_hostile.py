@@ -20,12 +20,12 @@ import pytest
 from PIL import Image, ImageFile
 
 from digits.errors import PayloadTooLarge
+from tests.images import encode
 from tests.integration.hostile import (
     DEFAULTS,
     MB,
     SMALL_GROWTH,
     calls_to,
-    encode,
     peak_growth,
     post,
 )

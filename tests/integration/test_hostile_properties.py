@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.images import encode
 from tests.integration.hostile import (
     HYPOTHESIS,
     IMAGE_GROWTH,
     OK_STATUSES,
     check_prediction_or_error,
-    encode,
     peak_growth,
     post,
 )

@@ -3,12 +3,11 @@ they send, and how two 28x28 readings of it are compared."""
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 from PIL import Image, ImageDraw
 
 from digits.vision import normalise
+from tests.images import encode
 
 MAX_PIXELS = 40_000_000
 
@@ -21,12 +20,6 @@ def drawing(size: tuple[int, int] = (240, 300), width: int = 18) -> np.ndarray:
     draw.line([(w * 0.2, h * 0.2), (w * 0.75, h * 0.2), (w * 0.4, h * 0.85)], fill=255, width=width)
     draw.line([(w * 0.35, h * 0.52), (w * 0.65, h * 0.52)], fill=255, width=width)
     return np.asarray(image, dtype=np.float32) / 255
-
-
-def encode(image: Image.Image, fmt: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, format=fmt, **options)
-    return buffer.getvalue()
 
 
 def dark_on_light(mask: np.ndarray, paper: int = 250, ink: int = 20) -> np.ndarray:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 from pathlib import Path
@@ -13,19 +12,14 @@ from PIL import Image
 from digits.deadline import ANSWER_SECONDS, UNLIMITED, Deadline, OutOfTime
 from digits.imaging import budget, decoding
 from digits.storage.calls import CallLimits, Clients, ladder
+from tests.images import encode
 
 REPO = Path(__file__).resolve().parents[2]
 MB = budget.MB
 
 
-def encoded(image: Image.Image, fmt: str) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, fmt)
-    return buffer.getvalue()
-
-
 def opened(image: Image.Image, fmt: str = "PNG") -> decoding.Opened:
-    return decoding.open_image(encoded(image, fmt), max_pixels=10**9)
+    return decoding.open_image(encode(image, fmt), max_pixels=10**9)
 
 
 class Clock:

@@ -22,6 +22,7 @@ from digits.errors import (
 )
 from digits.imaging import decoding, formats
 from digits.vision import normalise
+from tests.images import encode
 from tests.unit.drawn import (
     MAX_PIXELS,
     animated_gif,
@@ -29,7 +30,6 @@ from tests.unit.drawn import (
     close_to,
     dark_on_light,
     drawing,
-    encode,
     grey,
     palette_transparent,
     reference,

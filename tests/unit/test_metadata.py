@@ -11,6 +11,7 @@ from PIL import Image, PngImagePlugin
 from digits.errors import InvalidImage
 from digits.imaging.formats import BMP, GIF, JPEG, PNG, WEBP, image_type
 from digits.imaging.metadata import strip_metadata
+from tests.images import encode
 
 ORIENTATION, MAKE, MODEL, SERIAL, DATE = 0x0112, 0x010F, 0x0110, 0xA431, 0x0132
 GPS_IFD = 0x8825
@@ -35,12 +36,6 @@ def camera_exif(orientation: int = 1) -> bytes:
     gps = exif.get_ifd(GPS_IFD)
     gps[1], gps[2], gps[3], gps[4] = "N", (52.0, 30.0, 12.5), "E", (13.0, 24.0, 5.0)
     return exif.tobytes()
-
-
-def encode(image: Image.Image, fmt: str, **options) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, fmt, **options)
-    return buffer.getvalue()
 
 
 def pixels(data: bytes) -> np.ndarray:

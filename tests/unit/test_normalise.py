@@ -12,6 +12,7 @@ from PIL import Image
 from digits.errors import NothingDrawn
 from digits.imaging import decoding
 from digits.vision import normalise
+from tests.images import encode
 from tests.unit.drawn import (
     MAX_PIXELS,
     animated_gif,
@@ -20,7 +21,6 @@ from tests.unit.drawn import (
     close_to_within_a_pixel,
     dark_on_light,
     drawing,
-    encode,
     reference,
     rgba_canvas,
 )
