@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from bench import heldout, number_requests, realistic, single_digits, writers
-from bench.reading import MAX_PIXELS, read_number
+from bench.reading import MAX_PIXELS, digit_level, read_number
 from digits import recognise
 from digits.classifier.threads import use_one_blas_thread
 from digits.imaging import decoding
@@ -154,16 +154,6 @@ def number_samples(n: int, split: str) -> list[NumberSample]:
     return samples
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Return the Levenshtein distance between two strings."""
-    row = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        previous, row[0] = row[0], i
-        for j, y in enumerate(b, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
-    return row[-1]
-
-
 def _exact_by(exact: list[bool], keys: list[str], names) -> dict[str, float | None]:
     """Return the exact share among the samples of each name (None where there are none)."""
     return {
@@ -184,11 +174,7 @@ def _numbers(model, samples: list[NumberSample]) -> dict:
         writer_of = [s.writer for s in chosen]
         results[gap] = {
             "exact": float(np.mean(exact)),
-            "digits": float(
-                np.mean(
-                    [max(0.0, 1 - edit_distance(r, s.number) / len(s.number)) for r, s in pairs]
-                )
-            ),
+            "digits": float(np.mean([digit_level(r, s.number) for r, s in pairs])),
             "count": float(np.mean([len(r) == len(s.number) for r, s in pairs])),
             "n": len(chosen),
             "by_format": _exact_by(exact, [s.format for s in chosen], FORMATS),

@@ -28,6 +28,7 @@ from PIL import Image, ImageOps
 
 from bench import heldout, photos
 from bench.photo_reading import read_number
+from bench.reading import digit_level
 
 REPO = Path(__file__).resolve().parents[1]
 OUTPUT = REPO / "bench" / "photos.json"
@@ -39,16 +40,6 @@ FULL_SIZE_SHARE = 0.25
 MEMORY_FORMATS = ("jpeg", "heic", "avif")
 REENCODE_QUALITY = 80
 AVIF_SPEED = 8
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Return the Levenshtein distance between two strings."""
-    row = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        previous, row[0] = row[0], i
-        for j, y in enumerate(b, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (x != y))
-    return row[-1]
 
 
 def run_set(split: str, n: int, name: str, save: Path | None = None) -> dict:
@@ -72,12 +63,7 @@ def run_set(split: str, n: int, name: str, save: Path | None = None) -> dict:
         "nothing": sum(not r for r in reads),
         "wrong_count": sum(len(r) != len(t) for t, r in answered),
         "digit_level": float(
-            np.mean(
-                [
-                    max(0.0, 1 - edit_distance(r or "", t) / len(t))
-                    for t, r in zip(truths, reads, strict=True)
-                ]
-            )
+            np.mean([digit_level(r or "", t) for t, r in zip(truths, reads, strict=True)])
         ),
         "median_ms": float(np.median(times) * 1000),
         "misses": [
