@@ -1,17 +1,16 @@
-"""What the API tests send: MNIST digits as the page's canvas exports them or as a scan, and as
-data URLs."""
+"""What the API tests send: MNIST digits as the page's canvas exports them or as a scan, as data
+URLs, and several images as one multipart body."""
 
 import base64
-import io
 
 import numpy as np
 from PIL import Image
 
+from tests.images import encode
+
 
 def png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
+    return encode(image, "PNG")
 
 
 def canvas_png(digit: np.ndarray) -> bytes:
@@ -29,3 +28,13 @@ def paper_png(digit: np.ndarray) -> bytes:
 
 def data_url(data: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode()
+
+
+def multipart(files: list[bytes]) -> tuple[bytes, str]:
+    """Return a multipart/form-data body of PNG ``files``, each a part named "file"; its type."""
+    parts = [
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="%d.png"\r\n'
+        b"Content-Type: image/png\r\n\r\n" % i + data + b"\r\n"
+        for i, data in enumerate(files)
+    ]
+    return b"".join(parts) + b"--b--\r\n", "multipart/form-data; boundary=b"

@@ -13,7 +13,7 @@ from digits.config import MAX_BATCH_IMAGES
 from digits.storage import keys
 from digits.storage.receipts import receipt_digest
 from tests.errors import error_of
-from tests.integration.sent import data_url
+from tests.integration.sent import data_url, multipart
 
 
 @pytest.fixture(scope="module")
@@ -32,15 +32,6 @@ def blank() -> bytes:
     buffer = io.BytesIO()
     Image.new("L", (64, 64), 255).save(buffer, "PNG")
     return buffer.getvalue()
-
-
-def multipart(files: list[bytes]) -> tuple[bytes, str]:
-    parts = [
-        b'--b\r\nContent-Disposition: form-data; name="file"; filename="%d.png"\r\n'
-        b"Content-Type: image/png\r\n\r\n" % i + data + b"\r\n"
-        for i, data in enumerate(files)
-    ]
-    return b"".join(parts) + b"--b--\r\n", "multipart/form-data; boundary=b"
 
 
 @pytest.mark.parametrize("how", ["json", "multipart"])

@@ -21,6 +21,7 @@ from digits import instance
 from digits.deadline import ANSWER_SECONDS
 from digits.http import api
 from digits.storage import idempotency, keys
+from tests.integration.sent import multipart
 
 KEY = "Idempotency-Key"
 
@@ -32,15 +33,6 @@ def one(offset: int = 0) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(canvas).save(buffer, "PNG")
     return buffer.getvalue()
-
-
-def multipart(files: list[bytes]) -> tuple[bytes, str]:
-    parts = [
-        b'--b\r\nContent-Disposition: form-data; name="file"; filename="%d.png"\r\n'
-        b"Content-Type: image/png\r\n\r\n" % i + data + b"\r\n"
-        for i, data in enumerate(files)
-    ]
-    return b"".join(parts) + b"--b--\r\n", "multipart/form-data; boundary=b"
 
 
 class Context:
