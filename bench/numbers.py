@@ -28,11 +28,14 @@ from digits import recognise
 from digits.classifier.threads import use_one_blas_thread
 from digits.imaging import decoding
 from digits.vision import normalise
+from model import neighbours
 
 GAPS = ("wide", "tight", "touching")
 FORMATS = ("canvas_png", "page", "photo_jpeg")
 # Gaps between neighbouring digits' ink, in digit heights.
 GAP_RANGE = {"wide": (0.3, 0.7), "tight": (0.03, 0.12), "touching": (0.03, 0.12)}
+# Ink above this level is a stroke where two touching glyphs meet.
+TOUCH_LEVEL = 0.3
 # Who writes a number: MNIST's people most, as the function's users write; then the synthetic
 # hands, printed fonts, and the 8x8 set's few writers enlarged from 8x8 pixels.
 WRITER_SHARES = {"mnist": 0.55, "strokes": 0.2, "printed": 0.15, "digits8x8": 0.1}
@@ -53,17 +56,10 @@ class NumberSample:
 
 
 def _touch_shift(left: np.ndarray, right: np.ndarray, dy: int) -> int:
-    """Return how far ``right`` must move left from abutting ``left`` for their strokes to meet."""
-    for shift in range(1, min(left.shape[1], right.shape[1])):
-        top = max(0, dy)
-        bottom = min(left.shape[0], dy + right.shape[0])
-        if bottom <= top:
-            break
-        a = left[top:bottom, left.shape[1] - shift :]
-        b = right[top - dy : bottom - dy, :shift]
-        if ((a > 0.3) & (b > 0.3)).any():
-            return shift
-    return 0
+    """Return how far ``right`` must move left from abutting ``left`` for their strokes to meet
+    (0, abutting, if they meet only past the narrower glyph's width)."""
+    shift = neighbours.stroke_contact(left, right, dy, level=TOUCH_LEVEL)
+    return shift if shift < min(left.shape[1], right.shape[1]) else 0
 
 
 def _line(glyphs: list[np.ndarray], gap: str, rng: np.random.Generator) -> np.ndarray:

@@ -72,6 +72,8 @@ def _row(
         round(-c.shape[0] + rng.uniform(-BASELINE_SPREAD, BASELINE_SPREAD) * height) for c in crops
     ]
     if contact:
+        # The box gaps above are drawn either way: the random stream, and with it every training
+        # image drawn after this one, stays what the committed model was trained on.
         gaps = [
             -stroke_contact(left, right, right_top - left_top)
             - rng.uniform(0, CONTACT_OVERLAP) * height
@@ -82,18 +84,18 @@ def _row(
     return side_by_side(crops, gaps, shifts)
 
 
-def stroke_contact(left: np.ndarray, right: np.ndarray, drop: int) -> int:
+def stroke_contact(left: np.ndarray, right: np.ndarray, drop: int, level: float = INK_FLOOR) -> int:
     """Return how many columns ``right`` must overlap ``left``'s box for their strokes to meet.
 
-    ``right`` stands ``drop`` rows lower than ``left``. In each row both hold, the strokes meet
-    when the overlap covers the blank beside ``left``'s last ink and before ``right``'s first;
-    with no row in common, the boxes just abut.
+    ``right`` stands ``drop`` rows lower than ``left``; ink is what is above ``level``. In each
+    row both hold, the strokes meet when the overlap covers the blank beside ``left``'s last ink
+    and before ``right``'s first; with no row in common, the boxes just abut.
     """
     top, bottom = max(0, drop), min(left.shape[0], drop + right.shape[0])
     if bottom <= top:
         return 0
-    a = left[top:bottom] > INK_FLOOR
-    b = right[top - drop : bottom - drop] > INK_FLOOR
+    a = left[top:bottom] > level
+    b = right[top - drop : bottom - drop] > level
     both = a.any(axis=1) & b.any(axis=1)
     if not both.any():
         return 0
