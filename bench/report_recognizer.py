@@ -143,6 +143,8 @@ def model(speed: dict | None, metrics: dict | None) -> list[str]:
     lowest = min(kinds, key=kinds.get)
     design = metrics["model"]
     if "hidden" in metrics["parameters"]:
+        count = metrics["parameters"].get("perceptrons", 1)
+        design += f", {count} perceptrons averaged" if count > 1 else ""
         design += f", {hidden_layers_text(metrics['parameters']['hidden'])} units"
     lines = [
         f"The model `{metrics['version']}` ({design}, on {metrics['parameters']['feature_set']}"

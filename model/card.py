@@ -56,15 +56,26 @@ def write_confusion_png(confusion: list[list[int]], path: Path, cell: int = 36) 
     image.save(path, optimize=True)
 
 
-MODEL_TEXT = {
-    "mlp": "A perceptron with {hidden} ReLU units, trained with scikit-learn's `MLPClassifier`",
-    "forest": "A scikit-learn `RandomForestClassifier` of {trees} trees",
-    "mlp+forest": (
-        "The average of a perceptron ({hidden} ReLU units, scikit-learn's"
-        " `MLPClassifier`, weight {weights[0]}) and a `RandomForestClassifier` of {trees} trees"
-        " (weight {weights[1]})"
-    ),
-}
+def model_text(params: dict, layers: str) -> str:
+    """Return the card's first words: what the members are (metrics before --perceptrons: one)."""
+    if params["model"] == "forest":
+        return f"A scikit-learn `RandomForestClassifier` of {params['trees']} trees"
+    count = params.get("perceptrons", 1)
+    if count == 1:
+        perceptrons, seeds = "a perceptron", ""
+    else:
+        perceptrons = f"{count} perceptrons, each"
+        seeds = " from its own seed (its own not-digit images and initial weights, the same digits)"
+    if params["model"] == "mlp":
+        text = f"{perceptrons} with {layers} ReLU units, trained with scikit-learn's"
+        text += " `MLPClassifier`"
+        text += f"{seeds}, their probabilities averaged" if count > 1 else ""
+        return text[0].upper() + text[1:]
+    return (
+        f"The average of {perceptrons} with {layers} ReLU units (scikit-learn's `MLPClassifier`"
+        f"{seeds}, weight {params['weights'][0]}) and a `RandomForestClassifier` of"
+        f" {params['trees']} trees (weight {params['weights'][-1]})"
+    )
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
@@ -166,10 +177,17 @@ def _low_confidence(cases: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _seeds(params: dict) -> str:
+    """Return the perceptrons' seeds: --seed, and one more for each further perceptron."""
+    count = max(1, params.get("perceptrons", 1))
+    seeds = [str(params["seed"] + i) for i in range(count)]
+    return seeds[0] if count == 1 else ", ".join(seeds[:-1]) + " and " + seeds[-1]
+
+
 def _weights(params: dict) -> str:
-    if len(params["weights"]) < 2:
+    if params["model"] != "mlp+forest":
         return ""
-    return f" Weights in the average (perceptron, forest): {params['weights']}."
+    return f" Weights in the average (perceptrons, forest): {params['weights']}."
 
 
 def _unsure(rows: list[dict]) -> str:
@@ -222,7 +240,7 @@ def render(metrics: dict, speed: dict | None) -> str:
     training = metrics["training"]
     fit_seconds = ", ".join(f"{k} {v:.0f} s" for k, v in training["seconds"].items())
     layers = hidden_layers_text(params["hidden"])
-    description = MODEL_TEXT[params["model"]].format(**{**params, "hidden": layers})
+    description = model_text(params, layers)
     shape = metrics["forest_shape"]
     return f"""# Model card: digit model `{metrics["version"]}`
 
@@ -299,7 +317,7 @@ Forest: {params["trees"]} trees ({shape["nodes"]:,} nodes, depth up to {shape["m
 {params["bootstrap"]}, fully grown trees, seed {params["seed"]}.
 Perceptron: {layers} ReLU units, Adam, batch {params["batch_size"]}, L2 1e-4,
 {params["epochs"]} epochs (no early stopping), learning rate {params["learning_rate"]} decayed
-along a cosine, float32, seed {params["seed"]}.{_weights(params)}
+along a cosine, float32, seed {_seeds(params)}.{_weights(params)}
 Libraries: {versions}.
 
 ## Per-class precision and recall (MNIST test as served)

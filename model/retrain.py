@@ -7,7 +7,7 @@
 1. Every labelled image is read from the images bucket (infra/bucket.py finds it), its label
    history resolved, duplicates removed and the rest split by a hash of the key
    (model/labelled.py says the rules).
-2. The images go through serving's decode_image and to_mnist. The served perceptron is
+2. The images go through serving's decode_image and to_mnist. Each served perceptron is
    fine-tuned from its exported arrays (model/finetune.py) on replayed MNIST and synthetic
    digits (model/replay.py) plus the labelled training part, each repeated ``--weight`` times.
    A model with no perceptron gets one trained from scratch beside its other members.
@@ -47,7 +47,7 @@ from digits.config import DEFAULT_MODEL_PATH
 from infra.bucket import NoBucket, find_bucket
 from model import finetune, guard, labelled, measure, mnist, promotion, replay, train
 from model.card_text import hidden_layers_text
-from model.export import artifact, kind_of
+from model.export import artifact
 from model.fit import hidden_layers
 
 PROMOTED, ERROR, REFUSED = 0, 2, 3
@@ -169,27 +169,34 @@ def read_bucket(bucket_name: str | None) -> tuple[labelled.Collected, str]:
 
 
 def candidate_model(current: Model, x: np.ndarray, y: np.ndarray, args) -> Model:
-    """Return the current model with its perceptron fine-tuned (or a new one added)."""
+    """Return the current model with each of its perceptrons fine-tuned (or a new one added)."""
     members = list(current.members)
     weights = list(current.weights)
     found = [i for i, member in enumerate(members) if isinstance(member, Perceptron)]
-    if found:
-        index, start = found[0], members[found[0]]
-        log(f"fine-tuning the served perceptron (member {index}) from its arrays")
-    else:
-        start = finetune.new_perceptron(x.shape[1], args.hidden, args.seed, classes_of(current))
-        members.append(start)
+    if not found:
+        members.append(
+            finetune.new_perceptron(x.shape[1], args.hidden, args.seed, classes_of(current))
+        )
         # Beside the other members with the trainer's default share (model.train's --forest-weight).
         share = DEFAULTS["forest_weight"]
         weights = [w * share for w in weights] + [1 - share]
-        index = len(members) - 1
+        found = [len(members) - 1]
         log(f"the current model has no perceptron: training one, {hidden_layers_text(args.hidden)}")
-    members[index] = finetune.fine_tune(
-        start, x, y, args.epochs, args.learning_rate, args.batch_size, args.seed, log
-    )
-    kind = "+".join(sorted((kind_of(member) for member in members), reverse=True))
+    for turn, index in enumerate(found):
+        log(f"fine-tuning the served perceptron (member {index}) from its arrays")
+        # Each from its own seed, as model.train trains them: their batches differ.
+        members[index] = finetune.fine_tune(
+            members[index],
+            x,
+            y,
+            args.epochs,
+            args.learning_rate,
+            args.batch_size,
+            args.seed + turn,
+            log,
+        )
     saved = artifact(members, weights, current.feature_set, "")
-    version = train.model_version(kind, saved)
+    version = train.model_version(train.members_kind(members), saved)
     return Model(tuple(members), tuple(weights), current.feature_set, version)
 
 

@@ -3,9 +3,11 @@
     python -m model.train --data-dir ../shared/data/mnist      # or MNIST_DIR=...
     MODEL=forest python -m model.train                          # the forest alone (--model)
 
-Members: ``mlp`` (a perceptron), ``forest`` (the random forest), or ``mlp+forest`` (their
-probabilities averaged). The forest is trained in every run, so the card can set it beside the
-served model. Deterministic: the same data, seed and library versions give the same version.
+Members: ``mlp`` (perceptrons), ``forest`` (the random forest), or ``mlp+forest`` (their
+probabilities averaged). ``--perceptrons`` perceptrons are trained, each from its own seed (seed,
+seed + 1, ...: its own not-digit images and initial weights, the same digits), and averaged: they
+err on different images. The forest is trained once in every run, so the card can set it beside
+the served model. Deterministic: the same data, seed and library versions give the same version.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ DEFAULTS = {
     "augment": "printed+pens+blocky",
     "max_features": "sqrt",
     "hidden": (800, 256),
+    "perceptrons": 2,
     "epochs": 14,
     "learning_rate": 1e-3,
     "batch_size": 256,
@@ -78,6 +81,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=hidden_layers,
         default=DEFAULTS["hidden"],
         help="the perceptron's hidden layer sizes, first to last: 800,256",
+    )
+    parser.add_argument(
+        "--perceptrons",
+        type=int,
+        default=DEFAULTS["perceptrons"],
+        help="perceptrons averaged, the i-th trained from --seed + i",
     )
     parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
     parser.add_argument("--learning-rate", type=float, default=DEFAULTS["learning_rate"])
@@ -132,6 +141,11 @@ def model_version(kind: str, saved: dict) -> str:
     return f"{prefix}-{digest.hexdigest()[:12]}"
 
 
+def members_kind(members: list) -> str:
+    """Return what the members are, for the version: mlp, forest or mlp+forest."""
+    return "+".join(sorted({kind_of(member) for member in members}, reverse=True))
+
+
 def refusal_sizes(args: argparse.Namespace) -> tuple[int, int]:
     """Return how many not-digit images to draw and lines to segment, by default or as asked."""
     drawn, lines = args.not_digits, args.segmented_lines
@@ -157,7 +171,7 @@ def extra_mlp_images(images, labels, extra: str, jobs: int, copies: int = 1):
 
 def save(members: list, weights: list[float], args, path: Path) -> tuple[str, int]:
     """Write an artifact; return its version and size in bytes."""
-    kind = "+".join(sorted((kind_of(member) for member in members), reverse=True))
+    kind = members_kind(members)
     saved = artifact(members, weights, args.feature_set, "")
     version = model_version(kind, saved)
     saved["version"] = version
@@ -175,19 +189,27 @@ def main(argv: list[str] | None = None) -> dict:
     mnist_images, mnist_labels = data.train_images, data.train_labels
     if args.subset:
         mnist_images, mnist_labels = mnist_images[: args.subset], mnist_labels[: args.subset]
-    train_images, train_labels = augment.PLANS[args.augment](mnist_images, mnist_labels)
-    drawn, lines = refusal_sizes(args)
-    if drawn or lines:
+    digit_images, digit_labels = augment.PLANS[args.augment](mnist_images, mnist_labels)
+
+    def training_set(seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return the digits, and the not-digit images drawn from ``seed``, with their labels."""
+        drawn, lines = refusal_sizes(args)
+        if not (drawn or lines):
+            return digit_images, digit_labels
         refusal_images, refusal_labels = refusal_training_set(
-            mnist_images, mnist_labels, drawn, lines, args.seed, jobs
+            mnist_images, mnist_labels, drawn, lines, seed, jobs
         )
-        train_images = np.concatenate([train_images, refusal_images])
-        train_labels = np.concatenate([train_labels, refusal_labels])
         log(
-            f"no digit: {int((refusal_labels == NOT_A_DIGIT).sum())} images, several digits:"
-            f" {int((refusal_labels > NOT_A_DIGIT).sum())}, digits cut from {lines} lines:"
-            f" {int((refusal_labels < DIGITS).sum())}"
+            f"seed {seed}: no digit: {int((refusal_labels == NOT_A_DIGIT).sum())} images,"
+            f" several digits: {int((refusal_labels > NOT_A_DIGIT).sum())}, digits cut from"
+            f" {lines} lines: {int((refusal_labels < DIGITS).sum())}"
         )
+        return (
+            np.concatenate([digit_images, refusal_images]),
+            np.concatenate([digit_labels, refusal_labels]),
+        )
+
+    train_images, train_labels = training_set(args.seed)
     log(f"training set: {len(train_images)} images ({args.augment}), features {args.feature_set}")
     x_train = features.extract(train_images, args.feature_set)
     served_test, _ = augment.served_or_blank(data.test_images, jobs)
@@ -209,42 +231,51 @@ def main(argv: list[str] | None = None) -> dict:
     mlp_images = len(train_images)
 
     if args.model != "forest":
+        if args.perceptrons < 1:
+            raise ValueError(f"--perceptrons must be at least 1, not {args.perceptrons}")
         (extra_images, extra_labels), copies = extra_mlp_images(
             mnist_images, mnist_labels, args.mlp_extra, jobs, args.distorted_copies
         )
-        x_mlp = np.vstack([x_train, features.extract(extra_images, args.feature_set)])
-        y_mlp = np.concatenate([train_labels, extra_labels])
+        x_extra = features.extract(extra_images, args.feature_set)
         in_turn = [
             (features.extract(images, args.feature_set), labels) for images, labels in copies
         ]
-        mlp_images = len(x_mlp) + (len(in_turn[0][1]) if in_turn else 0)
+        mlp_images = len(x_train) + len(x_extra) + (len(in_turn[0][1]) if in_turn else 0)
         log(
             f"perceptron training set: {mlp_images} images an epoch (+{args.mlp_extra}"
             + (f", one of {len(in_turn)} distorted copies in turn" if in_turn else "")
-            + ")"
+            + f"), {args.perceptrons} perceptron(s)"
         )
-        fit_started = time.perf_counter()
         check = (x_test[::5], data.test_labels[::5])
-        sk_mlp = fit_mlp(
-            x_mlp,
-            y_mlp,
-            args.hidden,
-            args.epochs,
-            args.seed,
-            args.learning_rate,
-            args.batch_size,
-            check,
-            in_turn,
-        )
+        perceptrons = []
+        fit_started = time.perf_counter()
+        for i in range(args.perceptrons):
+            seed = args.seed + i
+            if i:
+                train_images, train_labels = training_set(seed)
+                x_train = features.extract(train_images, args.feature_set)
+            sk_mlp = fit_mlp(
+                np.vstack([x_train, x_extra]),
+                np.concatenate([train_labels, extra_labels]),
+                args.hidden,
+                args.epochs,
+                seed,
+                args.learning_rate,
+                args.batch_size,
+                check,
+                in_turn,
+            )
+            perceptron = export_sklearn_mlp(sk_mlp)
+            expected = sk_mlp.predict_proba(mlp_inputs(x_test))
+            difference = float(np.abs(perceptron.predict_proba(x_test) - expected).max())
+            differences["mlp"] = max(differences.get("mlp", 0.0), difference)
+            perceptrons.append(perceptron)
         seconds["mlp"] = time.perf_counter() - fit_started
-        perceptron = export_sklearn_mlp(sk_mlp)
-        expected = sk_mlp.predict_proba(mlp_inputs(x_test))
-        differences["mlp"] = float(np.abs(perceptron.predict_proba(x_test) - expected).max())
-        if args.model == "mlp":
-            members, weights = [perceptron], [1.0]
-        else:
-            members = [perceptron, forest]
-            weights = [1 - args.forest_weight, args.forest_weight]
+        share = 1.0 if args.model == "mlp" else 1 - args.forest_weight
+        members = [*perceptrons, forest] if args.model == "mlp+forest" else perceptrons
+        weights = [share / len(perceptrons)] * len(perceptrons)
+        if args.model == "mlp+forest":
+            weights.append(args.forest_weight)
     log(
         "exported vs scikit-learn, max abs difference: "
         + ", ".join(f"{k} {v:.1e}" for k, v in differences.items())
@@ -301,6 +332,7 @@ def main(argv: list[str] | None = None) -> dict:
             "criterion": sk_forest.criterion,
             "bootstrap": sk_forest.bootstrap,
             "hidden": list(args.hidden),
+            "perceptrons": args.perceptrons if args.model != "forest" else 0,
             "epochs": args.epochs,
             "learning_rate": args.learning_rate,
             "batch_size": args.batch_size,
