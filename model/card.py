@@ -177,11 +177,17 @@ def _low_confidence(cases: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _perceptron_heading(params: dict) -> str:
+    return "Perceptrons, each" if params.get("perceptrons", 1) > 1 else "Perceptron"
+
+
 def _seeds(params: dict) -> str:
     """Return the perceptrons' seeds: --seed, and one more for each further perceptron."""
     count = max(1, params.get("perceptrons", 1))
     seeds = [str(params["seed"] + i) for i in range(count)]
-    return seeds[0] if count == 1 else ", ".join(seeds[:-1]) + " and " + seeds[-1]
+    if count == 1:
+        return f"seed {seeds[0]}"
+    return "seeds " + ", ".join(seeds[:-1]) + " and " + seeds[-1]
 
 
 def _weights(params: dict) -> str:
@@ -315,9 +321,9 @@ MNIST files, with the md5s they were checked against:
 Forest: {params["trees"]} trees ({shape["nodes"]:,} nodes, depth up to {shape["max_depth"]}),
 `max_features={params["max_features"]}`, criterion `{params["criterion"]}`, bootstrap
 {params["bootstrap"]}, fully grown trees, seed {params["seed"]}.
-Perceptron: {layers} ReLU units, Adam, batch {params["batch_size"]}, L2 1e-4,
+{_perceptron_heading(params)}: {layers} ReLU units, Adam, batch {params["batch_size"]}, L2 1e-4,
 {params["epochs"]} epochs (no early stopping), learning rate {params["learning_rate"]} decayed
-along a cosine, float32, seed {_seeds(params)}.{_weights(params)}
+along a cosine, float32, {_seeds(params)}.{_weights(params)}
 Libraries: {versions}.
 
 ## Per-class precision and recall (MNIST test as served)

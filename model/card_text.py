@@ -42,11 +42,11 @@ AUGMENT_TEXT = {
 MLP_EXTRA_TEXT = {
     "none": "",
     "served": (
-        "The perceptron also trains on every MNIST training digit passed through the serving"
+        "{subject} also trains on every MNIST training digit passed through the serving"
         " preprocessing (to_mnist re-crops, re-centres and normalises stroke width)."
     ),
     "served+distorted": (
-        "The perceptron also trains on every MNIST training digit passed through the serving"
+        "{subject} also trains on every MNIST training digit passed through the serving"
         " preprocessing (to_mnist re-crops, re-centres and normalises stroke width), and on"
         " {copies} of each rotated (up to 12 degrees), scaled (0.9-1.1), sheared, shifted and"
         " elastically distorted (`model/distort.py`, Simard et al. 2003), then passed through"
@@ -56,9 +56,10 @@ MLP_EXTRA_TEXT = {
 
 
 def mlp_extra_text(params: dict) -> str:
-    """Return what the perceptron trains on beside the forest's set, in words."""
+    """Return what the perceptrons train on beside the forest's set, in words."""
     copies = params.get("distorted_copies", 1)  # older models' metrics: one copy
     return MLP_EXTRA_TEXT.get(params["mlp_extra"], "").format(
+        subject="Each perceptron" if params.get("perceptrons", 1) > 1 else "The perceptron",
         copies="one copy" if copies == 1 else f"{copies} copies",
         turn=""
         if copies == 1

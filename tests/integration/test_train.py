@@ -99,7 +99,7 @@ def test_ensemble_is_exported_exactly_and_set_beside_the_forest(ensemble, traine
     assert trained[1]["version"] in card
     assert "realistic: low_resolution" in card
     assert "The average of 2 perceptrons, each with" in card
-    assert "seed 0 and 1" in card
+    assert "seeds 0 and 1" in card
 
 
 def test_augmentation_adds_shifted_copies():
