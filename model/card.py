@@ -152,7 +152,8 @@ def _refusal_training(params: dict) -> str:
     if not drawn and not lines:
         return ""
     return (
-        f"Both also learn what is not one digit: {drawn or 0:,} drawn images"
+        f"{_perceptrons(params)} and forest also learn what is not one digit: {drawn or 0:,}"
+        " drawn images"
         " (`model/not_digits.py`: fragments of digits cut where a segmenter cuts, digits cut off"
         " at the frame, two or three touching digits (half set by their boxes, half where their"
         " strokes meet), handwritten or printed in the training fonts, letters and symbols"
@@ -177,8 +178,16 @@ def _low_confidence(cases: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _features(params: dict) -> str:
+    return FEATURE_TEXT.get(params["feature_set"], params["feature_set"])
+
+
+def _perceptrons(params: dict) -> str:
+    return "Perceptrons" if params.get("perceptrons", 1) > 1 else "Perceptron"
+
+
 def _perceptron_heading(params: dict) -> str:
-    return "Perceptrons, each" if params.get("perceptrons", 1) > 1 else "Perceptron"
+    return _perceptrons(params) + (", each" if params.get("perceptrons", 1) > 1 else "")
 
 
 def _seeds(params: dict) -> str:
@@ -304,7 +313,7 @@ model is least sure of:
 {mlp_extra_text(params) if params["model"] != "forest" else ""}
 {_refusal_training(params)}
 
-Perceptron and forest both see {FEATURE_TEXT.get(params["feature_set"], params["feature_set"])}
+{_perceptrons(params)} and forest alike see {_features(params)}
 
 Images served to the function are first brought to MNIST's own format (`digits.vision.normalise`):
 ink separated from background, cropped, fitted into a 20x20 box keeping the aspect ratio, and
