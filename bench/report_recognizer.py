@@ -11,7 +11,7 @@ from bench import heldout
 from bench.numbers import table as numbers_table
 from bench.refusals import ACCEPT_CONFIDENCE
 from bench.report_targets import NOT_MEASURED
-from model.card_text import hidden_layers_text
+from model.card_text import hidden_layers_text, perceptron_count
 
 SPLITS = (heldout.REPORT.name, heldout.TUNE.name)  # held out first
 
@@ -143,7 +143,7 @@ def model(speed: dict | None, metrics: dict | None) -> list[str]:
     lowest = min(kinds, key=kinds.get)
     design = metrics["model"]
     if "hidden" in metrics["parameters"]:
-        count = metrics["parameters"].get("perceptrons", 1)
+        count = perceptron_count(metrics["parameters"])
         design += f", {count} perceptrons averaged" if count > 1 else ""
         design += f", {hidden_layers_text(metrics['parameters']['hidden'])} units"
     lines = [

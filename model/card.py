@@ -14,7 +14,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from model.card_text import AUGMENT_TEXT, FEATURE_TEXT, hidden_layers_text, mlp_extra_text
+from model.card_text import (
+    AUGMENT_TEXT,
+    FEATURE_TEXT,
+    hidden_layers_text,
+    mlp_extra_text,
+    perceptron_count,
+)
 
 MODEL_DIR = Path(__file__).resolve().parent
 SPEED_PATH = MODEL_DIR.parent / "bench" / "model.json"
@@ -57,10 +63,10 @@ def write_confusion_png(confusion: list[list[int]], path: Path, cell: int = 36) 
 
 
 def model_text(params: dict, layers: str) -> str:
-    """Return the card's first words: what the members are (metrics before --perceptrons: one)."""
+    """Return the card's first words: what the members are."""
     if params["model"] == "forest":
         return f"A scikit-learn `RandomForestClassifier` of {params['trees']} trees"
-    count = params.get("perceptrons", 1)
+    count = perceptron_count(params)
     if count == 1:
         perceptrons, seeds = "a perceptron", ""
     else:
@@ -183,18 +189,17 @@ def _features(params: dict) -> str:
 
 
 def _perceptrons(params: dict) -> str:
-    return "Perceptrons" if params.get("perceptrons", 1) > 1 else "Perceptron"
+    return "Perceptrons" if perceptron_count(params) > 1 else "Perceptron"
 
 
 def _perceptron_heading(params: dict) -> str:
-    return _perceptrons(params) + (", each" if params.get("perceptrons", 1) > 1 else "")
+    return "Perceptrons, each" if perceptron_count(params) > 1 else "Perceptron"
 
 
 def _seeds(params: dict) -> str:
     """Return the perceptrons' seeds: --seed, and one more for each further perceptron."""
-    count = max(1, params.get("perceptrons", 1))
-    seeds = [str(params["seed"] + i) for i in range(count)]
-    if count == 1:
+    seeds = [str(params["seed"] + i) for i in range(max(1, perceptron_count(params)))]
+    if len(seeds) == 1:
         return f"seed {seeds[0]}"
     return "seeds " + ", ".join(seeds[:-1]) + " and " + seeds[-1]
 

@@ -55,11 +55,17 @@ MLP_EXTRA_TEXT = {
 }
 
 
+def perceptron_count(params: dict) -> int:
+    """Return how many perceptrons a model's parameters average (one in metrics from before
+    model.train's --perceptrons)."""
+    return params.get("perceptrons", 1)
+
+
 def mlp_extra_text(params: dict) -> str:
     """Return what the perceptrons train on beside the forest's set, in words."""
     copies = params.get("distorted_copies", 1)  # older models' metrics: one copy
     return MLP_EXTRA_TEXT.get(params["mlp_extra"], "").format(
-        subject="Each perceptron" if params.get("perceptrons", 1) > 1 else "The perceptron",
+        subject="Each perceptron" if perceptron_count(params) > 1 else "The perceptron",
         copies="one copy" if copies == 1 else f"{copies} copies",
         turn=""
         if copies == 1

@@ -183,7 +183,7 @@ def candidate_model(current: Model, x: np.ndarray, y: np.ndarray, args) -> Model
         found = [len(members) - 1]
         log(f"the current model has no perceptron: training one, {hidden_layers_text(args.hidden)}")
     for turn, index in enumerate(found):
-        log(f"fine-tuning the served perceptron (member {index}) from its arrays")
+        log(f"fine-tuning the perceptron of member {index} from its arrays")
         # Each from its own seed, as model.train trains them: their batches differ.
         members[index] = finetune.fine_tune(
             members[index],
@@ -196,7 +196,7 @@ def candidate_model(current: Model, x: np.ndarray, y: np.ndarray, args) -> Model
             log,
         )
     saved = artifact(members, weights, current.feature_set, "")
-    version = train.model_version(train.members_kind(members), saved)
+    version = train.model_version(saved)
     return Model(tuple(members), tuple(weights), current.feature_set, version)
 
 

@@ -31,7 +31,7 @@ from digits.classes import DIGITS, NOT_A_DIGIT
 from digits.classifier import features
 from digits.classifier.inference import load_model
 from model import augment, card, mnist
-from model.export import artifact, export_sklearn_forest, export_sklearn_mlp, kind_of
+from model.export import artifact, export_sklearn_forest, export_sklearn_mlp
 from model.figures import CARD_NOT_DIGITS, figures, held_out_not_digits
 from model.fit import fit_forest, fit_mlp, hidden_layers, log, mlp_inputs
 from model.refusal_data import refusal_training_set
@@ -119,8 +119,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def model_version(kind: str, saved: dict) -> str:
-    """Name a model by a hash of its artifact's arrays, so identical training gives one version."""
+def model_version(saved: dict) -> str:
+    """Name a model by a hash of its artifact's arrays, so identical training gives one version;
+    the name starts with what its members are (mlp, rf or mlp+rf, each kind named once)."""
     digest = hashlib.sha256()
 
     def feed(value) -> None:
@@ -137,13 +138,9 @@ def model_version(kind: str, saved: dict) -> str:
             digest.update(repr(value).encode())
 
     feed(saved)
+    kind = "+".join(sorted({member["kind"] for member in saved["members"]}, reverse=True))
     prefix = {"forest": "rf", "mlp": "mlp", "mlp+forest": "mlp+rf"}[kind]
     return f"{prefix}-{digest.hexdigest()[:12]}"
-
-
-def members_kind(members: list) -> str:
-    """Return what the members are, for the version: mlp, forest or mlp+forest."""
-    return "+".join(sorted({kind_of(member) for member in members}, reverse=True))
 
 
 def refusal_sizes(args: argparse.Namespace) -> tuple[int, int]:
@@ -171,9 +168,8 @@ def extra_mlp_images(images, labels, extra: str, jobs: int, copies: int = 1):
 
 def save(members: list, weights: list[float], args, path: Path) -> tuple[str, int]:
     """Write an artifact; return its version and size in bytes."""
-    kind = members_kind(members)
     saved = artifact(members, weights, args.feature_set, "")
-    version = model_version(kind, saved)
+    version = model_version(saved)
     saved["version"] = version
     path.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(saved, path)
@@ -251,12 +247,14 @@ def main(argv: list[str] | None = None) -> dict:
         fit_started = time.perf_counter()
         for i in range(args.perceptrons):
             seed = args.seed + i
+            # The first trains on the forest's set; each other on its own seed's not-digits.
+            x_own, y_own = x_train, train_labels
             if i:
-                train_images, train_labels = training_set(seed)
-                x_train = features.extract(train_images, args.feature_set)
+                images, y_own = training_set(seed)
+                x_own = features.extract(images, args.feature_set)
             sk_mlp = fit_mlp(
-                np.vstack([x_train, x_extra]),
-                np.concatenate([train_labels, extra_labels]),
+                np.vstack([x_own, x_extra]),
+                np.concatenate([y_own, extra_labels]),
                 args.hidden,
                 args.epochs,
                 seed,
