@@ -6,6 +6,11 @@ per digit, scikit-learn's 8x8 digits (bench/writers.py). MNIST never shows that 
 (Alpaydin and Kaynak, UCI "Optical Recognition of Handwritten Digits"); these copies are made the
 same way from MNIST's training digits, then enlarged smoothly and cut to ink at a random level, as
 a person's low-resolution picture is, and passed through the function's own to_mnist.
+
+The UCI bitmaps were size-normalised by NIST's programs to fill a box of nearly fixed width as well
+as height, whatever the digit's own shape: their zeros are six blocks wide of eight, and their ones
+four to six, where a one fitted by its height alone is one or two. So half the copies are
+stretched to such a box (``STRETCHED_SHARE``, ``STRETCHED_WIDTH``); the rest keep their aspect.
 """
 
 from __future__ import annotations
@@ -24,17 +29,25 @@ INK_THRESHOLD = 64
 ENLARGE = (6, 14)
 INK_LOW = (0.25, 0.5)
 INK_RISE = (0.1, 0.35)
+# This share of the copies is stretched to fill the bitmap's height and a width (bitmap pixels)
+# drawn from this range, whatever their aspect; the rest are fitted by their longer side.
+STRETCHED_SHARE = 0.5
+STRETCHED_WIDTH = (18, 26)
 
 
-def to_counts(digit: np.ndarray) -> np.ndarray:
+def to_counts(digit: np.ndarray, stretched_width: int | None = None) -> np.ndarray:
     """Return the 8x8 share of ink per block of a uint8 (28, 28) digit (white on black), its ink
-    scaled to fill the 32x32 bitmap's height (or width, if wider) and centred."""
+    centred and scaled to fill the 32x32 bitmap's height (or width, if wider), or, given
+    ``stretched_width``, stretched to the bitmap's height and that width."""
     rows = np.flatnonzero(digit.max(axis=1) > 0)
     cols = np.flatnonzero(digit.max(axis=0) > 0)
     ink = digit[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    scale = BITMAP / max(ink.shape)
-    height = max(1, min(BITMAP, round(ink.shape[0] * scale)))
-    width = max(1, min(BITMAP, round(ink.shape[1] * scale)))
+    if stretched_width is None:
+        scale = BITMAP / max(ink.shape)
+        height = max(1, min(BITMAP, round(ink.shape[0] * scale)))
+        width = max(1, min(BITMAP, round(ink.shape[1] * scale)))
+    else:
+        height, width = BITMAP, min(BITMAP, stretched_width)
     resized = np.asarray(Image.fromarray(ink).resize((width, height), Image.Resampling.BILINEAR))
     bitmap = np.zeros((BITMAP, BITMAP), dtype=np.float32)
     top, left = (BITMAP - height) // 2, (BITMAP - width) // 2
@@ -53,12 +66,19 @@ def enlarged(counts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.rint(255 * (1 - ink)).astype(np.uint8)
 
 
+def _box_width(rng: np.random.Generator) -> int | None:
+    """Return a stretched copy's width in bitmap pixels, or None for one that keeps its aspect."""
+    if rng.random() < STRETCHED_SHARE:
+        return int(rng.integers(*STRETCHED_WIDTH, endpoint=True))
+    return None
+
+
 def blocky_digits(
     images: np.ndarray, labels: np.ndarray, seed: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return uint8 (n, 28, 28) digits made blocky from ``images``, through to_mnist, and their
     labels; a digit whose blocks leave no ink to_mnist accepts is left out, label too."""
     rng = np.random.default_rng(seed)
-    pages = (Image.fromarray(enlarged(to_counts(digit), rng)) for digit in images)
+    pages = (Image.fromarray(enlarged(to_counts(digit, _box_width(rng)), rng)) for digit in images)
     out, kept = served_pages(pages, len(images))
     return out[kept], np.asarray(labels)[kept]

@@ -31,6 +31,18 @@ def test_counts_fill_the_grid_and_centre_the_ink():
     assert columns.min() + columns.max() == 7
 
 
+def test_stretched_counts_fill_the_box_whatever_the_digits_shape():
+    # The same bar stretched as NIST's normalisation stretched the UCI digits: a one as wide as
+    # a zero. 24 bitmap pixels are six blocks.
+    bar = np.zeros((28, 28), dtype=np.uint8)
+    bar[4:24, 2:6] = 255
+    counts = blocky.to_counts(bar, stretched_width=24)
+    rows, columns = np.flatnonzero(counts.any(axis=1)), np.flatnonzero(counts.any(axis=0))
+    assert (rows[0], rows[-1]) == (0, 7)
+    assert (columns[0], columns[-1]) == (1, 6)
+    assert counts[:, 1:7].min() == 1
+
+
 def test_blocky_digits_are_mnist_shaped_labelled_and_deterministic():
     digits = synthetic_digits(20)
     labels = np.arange(20) % 5

@@ -223,3 +223,25 @@ def test_bold_digit_cropped_tightly_is_not_taken_for_background(paper, ink):
     tight = normalise.to_mnist(Image.fromarray(dark_on_light(bold, paper, ink)))
     roomy = normalise.to_mnist(Image.fromarray(dark_on_light(np.pad(bold, 150), paper, ink)))
     assert close_to(tight, roomy)
+
+
+@pytest.mark.parametrize("side", [60, 200])  # enlarged smoothly, or cut to solid strokes
+def test_a_stroke_that_fades_stays_joined_to_the_digit_but_faint_ink_alone_does_not(side):
+    # A ring whose right quarter is drawn at a third of full ink (a light touch of the pen), and a
+    # faint bar apart from it, on the ink scale crop_to_mnist takes.
+    yy, xx = np.mgrid[:side, :side] / side - 0.5
+    radius = np.hypot(yy, xx * 1.4)
+    ring = (np.abs(radius - 0.3) < 0.06).astype(np.float32)
+    ring[(xx > 0.15) & (ring > 0)] = 0.33
+    crop = np.zeros((side, side + side // 2), dtype=np.float32)
+    crop[:, :side] = ring
+    crop[side // 3 : 2 * side // 3, side + side // 4 : side + side // 4 + side // 15] = 0.33
+    image = normalise.crop_to_mnist(crop)
+    strong_only = normalise.crop_to_mnist(np.where(crop >= normalise.STROKE_INK, crop, 0))
+    columns = np.flatnonzero(image.max(axis=0) > 64)
+    # The faint quarter closes the ring, so the digit is wider than its strong part alone ...
+    assert columns.size > np.flatnonzero(strong_only.max(axis=0) > 64).size
+    # ... and the faint bar, joined to nothing, is left out: the ring alone is centred in 28x28.
+    assert abs((columns[0] + columns[-1]) / 2 - 13.5) <= 2
+    row = image[14]
+    assert (row[columns[-1] - 3 : columns[-1] + 1] > 64).any()

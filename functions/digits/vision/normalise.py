@@ -16,6 +16,7 @@ from digits.box import Box
 from digits.errors import NothingDrawn
 from digits.imaging.decoding import WORK_SIDE
 from digits.vision import photo
+from digits.vision.components import label_components
 from digits.vision.ink import digit_ink
 
 SIZE = 28
@@ -33,6 +34,11 @@ STROKE_RATIO = 0.096
 THIN_RATIO = 0.065
 THICK_RATIO = 0.16
 STROKE_SIDE = 80
+# Ink at least STROKE_INK of the digit's full strength is stroke; fainter ink, down to FAINT_INK,
+# is stroke too where it joins a stroke (hysteresis), so that a stroke which fades (a light touch
+# of the pen, a thin stroke of a low-resolution digit enlarged) is not cut out of the digit.
+STROKE_INK = 0.5
+FAINT_INK = 0.2
 
 
 @dataclass(frozen=True)
@@ -193,14 +199,25 @@ def _shape(crop: np.ndarray) -> np.ndarray:
     side = max(crop.shape)
     scale = STROKE_SIDE / side
     size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
-    solid = crop >= 0.5
     if side <= STROKE_SIDE:
         # Small or low-resolution digits: interpolate smoothly, then take the stroke's middle.
-        return _resize(crop, size, Image.Resampling.BICUBIC) >= 0.5
+        return _solid(_resize(crop, size, Image.Resampling.BICUBIC))
+    solid = _solid(crop)
     width = _stroke_width(solid) * scale
     coverage = _resize(solid.astype(np.float32), size, Image.Resampling.BOX)
     # A stroke thinner than one output pixel still covers the pixels it crosses.
     return coverage > 0.05 if width < 1.5 else coverage >= 0.5
+
+
+def _solid(ink: np.ndarray) -> np.ndarray:
+    """Return the stroke pixels of ``ink``: STROKE_INK and over, and the FAINT_INK and over that
+    join them (8-connected)."""
+    labels = label_components(ink >= FAINT_INK)
+    # Label -1 (background) indexes slot 0, which stays False.
+    joined = np.zeros(int(labels.max()) + 2, dtype=bool)
+    joined[labels[ink >= STROKE_INK] + 1] = True
+    joined[0] = False
+    return joined[labels + 1]
 
 
 def _normalise_stroke(shape: np.ndarray) -> np.ndarray:
