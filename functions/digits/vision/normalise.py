@@ -18,6 +18,7 @@ from digits.imaging.decoding import WORK_SIDE
 from digits.vision import photo
 from digits.vision.components import label_components
 from digits.vision.ink import digit_ink
+from digits.vision.windows import square_max
 
 SIZE = 28
 BOX = 20
@@ -212,10 +213,14 @@ def _shape(crop: np.ndarray) -> np.ndarray:
 def _solid(ink: np.ndarray) -> np.ndarray:
     """Return the stroke pixels of ``ink``: STROKE_INK and over, and the FAINT_INK and over that
     join them (8-connected)."""
-    labels = label_components(ink >= FAINT_INK)
+    stroke, faint = ink >= STROKE_INK, ink >= FAINT_INK
+    if not (faint & ~square_max(stroke, 1)).any():
+        # Most often faint ink is only the strokes' antialiased edge, touching them: all joins.
+        return faint
+    labels = label_components(faint)
     # Label -1 (background) indexes slot 0, which stays False.
     joined = np.zeros(int(labels.max()) + 2, dtype=bool)
-    joined[labels[ink >= STROKE_INK] + 1] = True
+    joined[labels[stroke] + 1] = True
     joined[0] = False
     return joined[labels + 1]
 
