@@ -201,7 +201,7 @@ def _shape(crop: np.ndarray) -> np.ndarray:
     scale = STROKE_SIDE / side
     size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
     if side <= STROKE_SIDE:
-        # Small or low-resolution digits: interpolate smoothly, then take the stroke's middle.
+        # Small or low-resolution digits: interpolate smoothly, then take the strokes from that.
         return _solid(_resize(crop, size, Image.Resampling.BICUBIC))
     solid = _solid(crop)
     width = _stroke_width(solid) * scale
