@@ -8,8 +8,9 @@ same way from MNIST's training digits, then enlarged smoothly and cut to ink at 
 a person's low-resolution picture is, and passed through the function's own to_mnist.
 
 The UCI bitmaps were size-normalised by NIST's programs to fill a box of nearly fixed width as well
-as height, whatever the digit's own shape: their zeros are six blocks wide of eight, and their ones
-four to six, where a one fitted by its height alone is one or two. So half the copies are
+as height, whatever the digit's own shape: nearly all their zeros are six blocks wide of eight and
+their ones four to six, where copies fitted by their longer side are mostly eight blocks wide (a
+round digit fills the width) and their ones anywhere from two to eight. So half the copies are
 stretched to such a box (``STRETCHED_SHARE``, ``STRETCHED_WIDTH``); the rest keep their aspect.
 """
 
