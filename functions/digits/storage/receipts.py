@@ -14,8 +14,8 @@ RECEIPT_BYTES = 32
 
 
 def new_receipt() -> str:
-    """Return a fresh receipt (URL-safe text)."""
-    return secrets.token_urlsafe(RECEIPT_BYTES)
+    """Return a fresh receipt, in hex: it never starts with "-", which argv reads as a flag."""
+    return secrets.token_hex(RECEIPT_BYTES)
 
 
 def receipt_digest(receipt: str) -> str:
