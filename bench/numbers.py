@@ -41,6 +41,11 @@ TOUCH_LEVEL = 0.3
 WRITER_SHARES = {"mnist": 0.55, "strokes": 0.2, "printed": 0.15, "digits8x8": 0.1}
 # A number's height in pixels, before it is fitted to its image.
 HEIGHT = (48, 120)
+# Photos: (height, width); the line turns by up to TURN degrees about the centre, so it is fitted
+# TURN_MARGIN pixels inside the frame: a corner of the frame moves 320 sin 4 = 22 px at most.
+PHOTO_SHAPE = (480, 640)
+TURN = 4.0
+TURN_MARGIN = 24
 OUTPUT = Path(__file__).resolve().parent / "numbers.json"
 
 
@@ -95,6 +100,23 @@ def _fit(line: np.ndarray, width: int, height: int, rng: np.random.Generator) ->
     return realistic._place(line, (height, width), rng)
 
 
+def turned_in_frame(line: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Return the line placed at random in the photo's frame and turned by up to TURN degrees.
+
+    It turns about the frame's centre, fitted TURN_MARGIN inside the frame so that none of it
+    turns out of the picture: the number a sample names is all there to read.
+    """
+    height, width = PHOTO_SHAPE
+    inset = _fit(line, width - 2 * TURN_MARGIN, height - 2 * TURN_MARGIN, rng)
+    return turned(inset, float(rng.uniform(-TURN, TURN)))
+
+
+def turned(inset: np.ndarray, angle: float) -> np.ndarray:
+    """Return ink fitted to the frame's inset, in the photo's frame, turned by ``angle`` degrees."""
+    ink = np.pad(inset, TURN_MARGIN)
+    return np.asarray(Image.fromarray(ink).rotate(angle, resample=Image.Resampling.BILINEAR))
+
+
 def _canvas(line: np.ndarray, rng: np.random.Generator) -> bytes:
     if rng.random() < 0.5:
         width = height = int(rng.choice([280, 400]))
@@ -113,11 +135,8 @@ def _page(line: np.ndarray, rng: np.random.Generator) -> bytes:
 
 
 def _photo(line: np.ndarray, rng: np.random.Generator) -> bytes:
-    height, width = 480, 640
-    ink = _fit(line, width, height, rng)
-    ink = np.asarray(
-        Image.fromarray(ink).rotate(float(rng.uniform(-4, 4)), resample=Image.Resampling.BILINEAR)
-    )
+    height, width = PHOTO_SHAPE
+    ink = turned_in_frame(line, rng)
     paper = np.array([rng.uniform(200, 245), rng.uniform(190, 240), rng.uniform(160, 225)])
     colour = realistic.INK_COLOURS[rng.integers(len(realistic.INK_COLOURS))] + rng.uniform(0, 30)
     rgb = realistic._compose(ink, paper, colour)
