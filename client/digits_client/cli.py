@@ -111,7 +111,12 @@ def parser() -> argparse.ArgumentParser:
     )
     fix.add_argument("key", metavar="KEY")
     fix.add_argument("label", type=int, choices=range(10), metavar="LABEL")
-    fix.add_argument("--receipt", required=True, help="the receipt predict printed with KEY")
+    fix.add_argument(
+        "--receipt",
+        required=True,
+        # Receipts are hex now; one from before may start with "-", which argparse takes for a flag.
+        help="the receipt predict printed with KEY (write --receipt=R if R starts with '-')",
+    )
     return top
 
 

@@ -22,3 +22,8 @@ def test_only_the_receipt_itself_matches_its_digest():
     receipt = new_receipt()
     assert receipt_matches(receipt, receipt_digest(receipt))
     assert not receipt_matches(new_receipt(), receipt_digest(receipt))
+
+
+def test_a_receipt_from_before_that_starts_with_a_dash_is_taken_after_an_equals_sign():
+    args = parser().parse_args(["feedback", "some-key", "3", "--receipt=-Jq0x_older-receipt"])
+    assert args.receipt == "-Jq0x_older-receipt"
