@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Callable
 
 import numpy as np
 from PIL import Image
 from playwright.sync_api import Page
+
+from tests.images import encode
 
 # Digits as polylines in pad coordinates (0..1 across and down), the way a person draws them.
 ONE = [[(0.53, 0.17), (0.50, 0.50), (0.47, 0.83)]]
@@ -63,9 +64,7 @@ def predict_response(page: Page, action: Callable[[], object]) -> dict:
 def mnist_file(digit: np.ndarray, fmt: str) -> bytes:
     """Render an MNIST digit as a scan would look: dark ink on white, 280 pixels wide."""
     image = Image.fromarray(255 - digit).resize((280, 280), Image.Resampling.LANCZOS)
-    out = io.BytesIO()
-    image.save(out, format=fmt.upper())
-    return out.getvalue()
+    return encode(image, fmt.upper())
 
 
 def predict_drawing(page: Page, strokes: list[list[tuple[float, float]]]) -> dict:

@@ -14,6 +14,7 @@ from playwright.sync_api import Browser, expect
 from bench import heldout, photos
 from tests.e2e.drawing import predict_response
 from tests.e2e.test_accessibility import violations
+from tests.images import encode
 
 # A number of three digits in pen on ruled paper lying on a desk, in a shadow, turned and tilted
 # a little: the photo bench's (bench/photos.py), sample 2 of the tune split, a 1600x1200 JPEG.
@@ -84,10 +85,9 @@ def test_a_photo_with_no_writing_says_what_to_try(site) -> None:
     page = site.page
     rng = np.random.default_rng(0)
     paper = 235 + rng.normal(0, 3, (1200, 1600, 3))
-    buffer = io.BytesIO()
-    Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8)).save(buffer, "JPEG", quality=85)
+    photo = encode(Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8)), "JPEG", quality=85)
     page.get_by_test_id("upload").set_input_files(
-        {"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}
+        {"name": "IMG_0001.jpg", "mimeType": "image/jpeg", "buffer": photo}
     )
     with page.expect_response(lambda r: r.url.endswith("/predict")) as answer:
         page.get_by_test_id("predict").click()
@@ -118,10 +118,8 @@ def test_phones_get_a_take_a_photo_button(browser: Browser, open_site) -> None:
         expect(page.get_by_text("choose a file")).to_be_visible()
         # What the camera gives is previewed like any upload, ready to predict.
         image = Image.new("RGB", (1200, 900), (236, 234, 228))
-        buffer = io.BytesIO()
-        image.save(buffer, "JPEG")
         field.set_input_files(
-            {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": buffer.getvalue()}
+            {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": encode(image, "JPEG")}
         )
         expect(page.locator("#upload-preview")).to_be_visible()
         expect(page.locator("#upload-preview-name")).to_have_text("photo.jpg")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 
 import numpy as np
@@ -24,6 +23,7 @@ from tests.e2e.drawing import (
     predict_response,
     to_page,
 )
+from tests.images import encode
 
 pytestmark = pytest.mark.e2e
 
@@ -33,9 +33,7 @@ UPLOADS = {"png": (1, 2), "jpeg": (4, 4)}
 
 def image_bytes(color: int = 255, fmt: str = "PNG") -> bytes:
     """Return a plain grey-level image with nothing on it."""
-    out = io.BytesIO()
-    Image.fromarray(np.full((200, 200), color, np.uint8)).save(out, format=fmt)
-    return out.getvalue()
+    return encode(Image.fromarray(np.full((200, 200), color, np.uint8)), fmt)
 
 
 def shown_percent(p: float) -> str:

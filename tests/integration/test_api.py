@@ -19,6 +19,7 @@ from digits.storage import keys
 from digits.storage.receipts import receipt_digest
 from infra.local_stack import free_port
 from tests.errors import error_of
+from tests.images import encode
 from tests.integration.sent import canvas_png, data_url, paper_png, png
 
 ALLOWED = f"http://127.0.0.1:{DEFAULT_SITE_PORT}"
@@ -147,15 +148,14 @@ def test_raw_png_body_is_recognised_and_stored(client, s3, bucket, model, digits
 
 def test_raw_jpeg_is_stored_as_jpeg(client, s3, bucket, digits):
     digit, label = digits[0]
-    buffer = io.BytesIO()
-    Image.fromarray(255 - digit).resize((112, 112)).save(buffer, "JPEG", quality=92)
-    response = client.post("/predict", data=buffer.getvalue(), content_type="image/jpeg")
+    sent = encode(Image.fromarray(255 - digit).resize((112, 112)), "JPEG", quality=92)
+    response = client.post("/predict", data=sent, content_type="image/jpeg")
     assert response.status_code == 200
     assert response.get_json()["digit"] == label
     key = response.get_json()["image"]["key"]
     assert key.endswith(".jpg")
     stored = s3.get_object(Bucket=bucket, Key=key)
-    assert (stored["ContentType"], stored["Body"].read()) == ("image/jpeg", buffer.getvalue())
+    assert (stored["ContentType"], stored["Body"].read()) == ("image/jpeg", sent)
 
 
 STORAGE_FAILURES = {

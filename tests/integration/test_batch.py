@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import numpy as np
@@ -13,6 +12,7 @@ from digits.config import MAX_BATCH_IMAGES
 from digits.storage import keys
 from digits.storage.receipts import receipt_digest
 from tests.errors import error_of
+from tests.images import encode
 from tests.integration.sent import data_url, multipart
 
 
@@ -23,15 +23,11 @@ def digits(mnist_test):
 
 
 def png(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(255 - array).resize((112, 112)).save(buffer, "PNG")
-    return buffer.getvalue()
+    return encode(Image.fromarray(255 - array).resize((112, 112)), "PNG")
 
 
 def blank() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("L", (64, 64), 255).save(buffer, "PNG")
-    return buffer.getvalue()
+    return encode(Image.new("L", (64, 64), 255), "PNG")
 
 
 @pytest.mark.parametrize("how", ["json", "multipart"])

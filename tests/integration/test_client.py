@@ -11,7 +11,6 @@ import contextlib
 import email
 import email.policy
 import fcntl
-import io
 import json
 import os
 import pty
@@ -32,15 +31,14 @@ from digits_client.files import collect
 from digits_client.predicting import predict
 from digits_client.transport import Client, RetryPolicy
 from infra.servers import free_port
+from tests.images import encode
 
 FOLDER_DIGITS = 300
 FAST = ("--backoff", "0.001", "--max-wait", "5")
 
 
 def png(image: Image.Image) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
+    return encode(image, "PNG")
 
 
 def paper_png(digit) -> bytes:

@@ -9,7 +9,6 @@ retries with the request's Idempotency-Key, and gets the first answer.
 from __future__ import annotations
 
 import http.client
-import io
 import json
 import socket
 import subprocess
@@ -24,6 +23,7 @@ from PIL import Image
 
 from digits.storage import keys
 from infra.servers import HOST
+from tests.images import encode
 
 
 class FirstAnswerLost(ThreadingHTTPServer):
@@ -90,9 +90,8 @@ def proxy(local_stack) -> Iterator[FirstAnswerLost]:
 def scans(folder, mnist_test, count: int) -> None:
     images, _ = mnist_test
     for index in range(count):
-        buffer = io.BytesIO()
-        Image.fromarray(255 - images[index]).resize((112, 112)).save(buffer, "PNG")
-        (folder / f"{index}.png").write_bytes(buffer.getvalue())
+        image = Image.fromarray(255 - images[index]).resize((112, 112))
+        (folder / f"{index}.png").write_bytes(encode(image, "PNG"))
 
 
 def image_keys(stack) -> set[str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import importlib.util
-import io
 import json
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from digits.config import DEFAULT_TIMEOUT_SECONDS
 from digits.deadline import ANSWER_SECONDS
 from digits.storage import images, keys
 from digits.storage.receipts import new_receipt, receipt_digest
+from tests.images import encode
 
 REPO = Path(__file__).resolve().parents[2]
 HANDLER = REPO / "functions" / "lambda_handler.py"
@@ -116,9 +116,7 @@ def event(path: str, body: bytes, content_type: str) -> dict:
 def one() -> bytes:
     canvas = np.full((96, 96), 255, dtype=np.uint8)
     canvas[16:80, 44:53] = 0
-    buffer = io.BytesIO()
-    Image.fromarray(canvas).save(buffer, "PNG")
-    return buffer.getvalue()
+    return encode(Image.fromarray(canvas), "PNG")
 
 
 def stored_image(s3, bucket) -> tuple[str, str]:

@@ -18,6 +18,7 @@ from digits.config import Settings
 from digits.errors import NotADigit
 from digits.recognise import read_digits
 from infra.collected import newest_images
+from tests.images import encode as encode_image
 
 CONCURRENT = 100
 TIMEOUT = 120
@@ -55,9 +56,8 @@ def request(stack, method: str, path: str, body: bytes | None = None, headers=No
 
 
 def png(array) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(255 - array).resize((112, 112), Image.Resampling.BILINEAR).save(buffer, "PNG")
-    return buffer.getvalue()
+    image = Image.fromarray(255 - array).resize((112, 112), Image.Resampling.BILINEAR)
+    return encode_image(image, "PNG")
 
 
 def multipart(data: bytes) -> tuple[bytes, str]:

@@ -7,7 +7,6 @@ request a Lambda context whose time left the test moves: no sleeps.
 
 from __future__ import annotations
 
-import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,6 +20,7 @@ from digits import instance
 from digits.deadline import ANSWER_SECONDS
 from digits.http import api
 from digits.storage import idempotency, keys
+from tests.images import encode
 from tests.integration.sent import multipart
 
 KEY = "Idempotency-Key"
@@ -30,9 +30,7 @@ def one(offset: int = 0) -> bytes:
     """Return a PNG of a drawn one, a little to the right by ``offset`` (another image)."""
     canvas = np.full((96, 96), 255, dtype=np.uint8)
     canvas[16:80, 44 + offset : 53 + offset] = 0
-    buffer = io.BytesIO()
-    Image.fromarray(canvas).save(buffer, "PNG")
-    return buffer.getvalue()
+    return encode(Image.fromarray(canvas), "PNG")
 
 
 class Context:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import urllib.request
 
@@ -12,6 +11,7 @@ from PIL import Image
 from infra import bucket as buckets
 from infra import images
 from infra.servers import FAKE_CREDENTIALS, REGION
+from tests.images import encode
 
 
 def post(url: str, body: bytes, content_type: str) -> dict:
@@ -29,9 +29,8 @@ def labelled(local_stack, mnist_test) -> list[dict]:
     digits, _ = mnist_test
     answers = []
     for digit in digits[:3]:
-        buffer = io.BytesIO()
-        Image.fromarray(255 - digit).resize((112, 112)).save(buffer, "PNG")
-        answers.append(post(f"{local_stack.function_url}/predict", buffer.getvalue(), "image/png"))
+        sent = encode(Image.fromarray(255 - digit).resize((112, 112)), "PNG")
+        answers.append(post(f"{local_stack.function_url}/predict", sent, "image/png"))
     key, receipt = answers[1]["image"]["key"], answers[1]["receipt"]
     for label in (3, 8):
         document = json.dumps({"key": key, "label": label, "receipt": receipt}).encode()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import http.client
-import io
 import json
 import socket
 import threading
@@ -26,6 +25,7 @@ from PIL import Image
 from digits.storage.receipts import receipt_digest
 from infra.local_stack import start_stack
 from infra.servers import HOST, free_port, s3_client
+from tests.images import encode
 
 REQUESTS = 1000
 CONCURRENCY = 16
@@ -40,16 +40,13 @@ def canvas_png(digit) -> bytes:
     ink = Image.fromarray(digit).resize((112, 112), Image.Resampling.BILINEAR)
     canvas = Image.new("RGBA", ink.size, (17, 17, 17, 0))
     canvas.putalpha(ink)
-    buffer = io.BytesIO()
-    canvas.save(buffer, "PNG")
-    return buffer.getvalue()
+    return encode(canvas, "PNG")
 
 
 def scan_png(digit) -> bytes:
     """The digit as an uploaded scan: dark ink on white."""
-    buffer = io.BytesIO()
-    Image.fromarray(255 - digit).resize((112, 112), Image.Resampling.BILINEAR).save(buffer, "PNG")
-    return buffer.getvalue()
+    image = Image.fromarray(255 - digit).resize((112, 112), Image.Resampling.BILINEAR)
+    return encode(image, "PNG")
 
 
 def body_for(kind: str, data: bytes) -> tuple[bytes, str]:

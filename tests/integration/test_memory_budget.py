@@ -7,7 +7,6 @@ before anything is decoded, and the others are read.
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from PIL import Image
 from digits.config import DEFAULT_MEMORY_MB, MAX_BATCH_IMAGES
 from digits.imaging import budget, decoding
 from infra.servers import FAKE_CREDENTIALS, REGION
+from tests.images import encode
 
 REPO = Path(__file__).resolve().parents[2]
 SIDE = 6000
@@ -63,9 +63,7 @@ def blank_ish(mode: str) -> bytes:
     if mode == "RGBA":
         image = image.convert("RGBA")
         image.putalpha(Image.fromarray(255 - canvas))
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
+    return encode(image, "PNG")
 
 
 def run_batch(tmp_path: Path, data: bytes, count: int) -> dict:
@@ -126,9 +124,8 @@ def test_a_batch_of_large_images_is_answered_within_the_functions_memory(tmp_pat
 
 def test_an_image_that_alone_needs_more_than_the_budget_is_refused_from_its_header(client):
     canvas = Image.fromarray(np.full((SIDE, SIDE), 65535, dtype=np.uint16))
-    buffer = io.BytesIO()
-    canvas.save(buffer, "PNG")  # 16-bit grey: 26 bytes a pixel at its peak
-    answer = client.post("/predict", data=buffer.getvalue(), content_type="image/png")
+    sent = encode(canvas, "PNG")  # 16-bit grey: 26 bytes a pixel at its peak
+    answer = client.post("/predict", data=sent, content_type="image/png")
     assert answer.status_code == 413
     error = answer.get_json()["error"]
     assert error["code"] == "too_large"

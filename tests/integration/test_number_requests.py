@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
-
 from PIL import Image, ImageDraw
 
 from bench.number_requests import warm_request_ms
+from tests.images import encode
 
 
 def strokes(count: int) -> bytes:
@@ -16,9 +15,7 @@ def strokes(count: int) -> bytes:
     for i in range(count):
         x = 40 + 50 * i
         draw.line([(x, 25), (x, 115)], fill=0, width=9)
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
+    return encode(image, "PNG")
 
 
 def test_one_digit_and_six_are_answered_and_timed():

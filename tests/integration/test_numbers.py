@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.images import encode
+
 
 def strip(mnist_test, number: str, gap: int = 8) -> np.ndarray:
     """MNIST test digits of ``number`` side by side, white on black, ``gap`` pixels apart.
@@ -25,9 +27,7 @@ def page_png(white_on_black: np.ndarray, scale: int = 10) -> bytes:
     """The digits as dark ink on white paper, ``scale`` times larger, as PNG."""
     height, width = white_on_black.shape
     image = Image.fromarray(255 - white_on_black).resize((width * scale, height * scale))
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return buffer.getvalue()
+    return encode(image, "PNG")
 
 
 def decoded_preview(url: str) -> Image.Image:
@@ -79,9 +79,8 @@ def test_one_digit_keeps_todays_fields_and_adds_number_and_digits(client, mnist_
 def test_boxes_are_in_the_pixels_of_a_large_jpeg_sent(client, mnist_test):
     # Decoded at a reduced scale (over twice the work side), answered in the pixels sent.
     image = Image.fromarray(255 - strip(mnist_test, "35")).resize((72 * 40, 28 * 40))
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=90)
-    body = client.post("/predict", data=buffer.getvalue(), content_type="image/jpeg").get_json()
+    sent = encode(image, "JPEG", quality=90)
+    body = client.post("/predict", data=sent, content_type="image/jpeg").get_json()
     assert body["number"] == "35"
     second = body["digits"][1]["box"]
     assert 36 * 40 <= second["x"] < 48 * 40

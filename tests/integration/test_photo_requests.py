@@ -18,6 +18,7 @@ from PIL import Image, ImageOps
 
 from bench import heldout, photos
 from digits.imaging import decoding
+from tests.images import encode
 from tests.phone_metadata import SECRETS, phone_exif, phone_xmp
 
 FACTORS = photos.RULED_ON_DESK
@@ -48,9 +49,7 @@ def _stored_pixels(upright: Image.Image, orientation: int) -> Image.Image:
 
 
 def _jpeg(image: Image.Image, **tags) -> bytes:
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=90, **tags)
-    return buffer.getvalue()
+    return encode(image, "JPEG", quality=90, **tags)
 
 
 def _read(client, data: bytes, content_type: str) -> dict:
@@ -112,11 +111,13 @@ def _heic(image: Image.Image, orientation: int) -> bytes:
 
 
 def _avif(image: Image.Image, orientation: int) -> bytes:
-    buffer = io.BytesIO()
-    _stored_pixels(image, orientation).save(
-        buffer, "AVIF", quality=85, exif=phone_exif(orientation), xmp=phone_xmp()
+    return encode(
+        _stored_pixels(image, orientation),
+        "AVIF",
+        quality=85,
+        exif=phone_exif(orientation),
+        xmp=phone_xmp(),
     )
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize(

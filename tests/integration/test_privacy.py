@@ -16,6 +16,7 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from infra.collected import labels_by_key
+from tests.images import encode
 
 GPS_IFD = 0x8825
 SECRETS = (b"Canon", b"EOS 5D", b"SERIAL-1234", b"Home Street")
@@ -69,9 +70,7 @@ def test_a_phone_jpeg_is_stored_without_gps_camera_or_dates(local_stack, photo_o
     exif[0x0132] = "2026:11:30 10:00:00"
     gps = exif.get_ifd(GPS_IFD)
     gps[1], gps[2], gps[3], gps[4] = "N", (52.0, 30.0, 12.5), "E", (13.0, 24.0, 5.0)
-    buffer = io.BytesIO()
-    photo_of_a_seven.save(buffer, "JPEG", quality=92, exif=exif.tobytes())
-    sent = buffer.getvalue()
+    sent = encode(photo_of_a_seven, "JPEG", quality=92, exif=exif.tobytes())
     answer = predict(local_stack, sent, "image/jpeg")
     assert answer["digit"] == 7
     kept = stored(local_stack, answer["image"]["key"])
@@ -87,9 +86,7 @@ def test_a_png_text_chunk_is_gone_and_the_pixels_are_exact(local_stack, photo_of
     info = PngImagePlugin.PngInfo()
     info.add_text("Comment", "drawn at 12 Home Street")
     info.add_itxt("Description", "12 Home Street", zip=True)
-    buffer = io.BytesIO()
-    photo_of_a_seven.save(buffer, "PNG", pnginfo=info)
-    sent = buffer.getvalue()
+    sent = encode(photo_of_a_seven, "PNG", pnginfo=info)
     answer = predict(local_stack, sent, "image/png")
     kept = stored(local_stack, answer["image"]["key"])
     assert b"Home Street" not in kept
@@ -100,16 +97,15 @@ def test_a_png_text_chunk_is_gone_and_the_pixels_are_exact(local_stack, photo_of
 def test_a_second_visitor_can_neither_list_nor_label_the_first_ones_images(
     local_stack, photo_of_a_seven
 ):
-    buffer = io.BytesIO()
-    photo_of_a_seven.save(buffer, "PNG")
-    first = predict(local_stack, buffer.getvalue(), "image/png")
+    sent = encode(photo_of_a_seven, "PNG")
+    first = predict(local_stack, sent, "image/png")
     key = first["image"]["key"]
     # Nothing lists images: not the old route, not with a limit.
     for path in ("/images", "/images?limit=100"):
         status, answer = call(local_stack, "GET", path)
         assert (status, answer["error"]["code"]) == (404, "not_found")
     # The second visitor has a receipt of their own, for their own image, and guesses.
-    second = predict(local_stack, buffer.getvalue(), "image/png")
+    second = predict(local_stack, sent, "image/png")
     for receipt in (second["receipt"], "forged", first["receipt"][:-2] + "AA"):
         status, answer = label(local_stack, key, 1, receipt)
         assert (status, answer["error"]["code"]) == (403, "forbidden")

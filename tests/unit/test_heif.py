@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 
 from digits.errors import InvalidImage
 from digits.imaging import decoding, formats, isobmff, metadata
+from tests.images import encode
 from tests.phone_metadata import SECRETS, phone_exif, phone_xmp
 
 MAX_PIXELS = 40_000_000
@@ -42,11 +43,13 @@ def heic(orientation: int = 1) -> bytes:
 
 
 def avif(orientation: int = 1) -> bytes:
-    buffer = io.BytesIO()
-    _stored(_upright(), orientation).save(
-        buffer, "AVIF", quality=90, exif=phone_exif(orientation), xmp=phone_xmp()
+    return encode(
+        _stored(_upright(), orientation),
+        "AVIF",
+        quality=90,
+        exif=phone_exif(orientation),
+        xmp=phone_xmp(),
     )
-    return buffer.getvalue()
 
 
 def _mark(image: Image.Image) -> tuple[int, int]:

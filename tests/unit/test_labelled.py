@@ -1,7 +1,5 @@
 """model/labelled.py: the label-history rule, deduplication and the split by a hash of the key."""
 
-import io
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -9,6 +7,7 @@ from PIL import Image
 from infra.collected import Label
 from model import labelled
 from model.labelled import LabelledImage
+from tests.images import encode
 
 
 def history(*pairs: tuple[int, str]) -> tuple[Label, ...]:
@@ -77,9 +76,7 @@ def test_the_split_depends_on_the_key_alone_and_holds_out_about_the_fraction():
 
 
 def png(array: np.ndarray) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(array).save(buffer, "PNG")
-    return buffer.getvalue()
+    return encode(Image.fromarray(array), "PNG")
 
 
 def test_served_arrays_go_through_serving_and_leave_out_what_it_refuses():
