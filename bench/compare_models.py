@@ -1,0 +1,153 @@
+"""Candidate models side by side on the tune split: the figures a choice between them rests on.
+
+    python -m bench.compare_models model/model.joblib a/model.joblib a/model.joblib+b/model.joblib
+    # MNIST_DIR=../shared/data/mnist; prints a Markdown table, writes nothing
+
+Each argument is a model artifact, or several joined by "+": their members averaged with equal
+weights, as the trainer averages its perceptrons (so two one-perceptron runs of ``model.train
+--perceptrons 1`` from seeds 0 and 1 stand for the two-perceptron model those seeds make). Every
+model reads the same inputs, drawn once from the tune split (bench/heldout.py) by the bench's own
+generators: MNIST test's tune half as served, numbers of each gap kind, the not-digit sets and
+the single-digit kinds. The report split is never read here: it is make bench's, after a choice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from bench import accuracy, heldout, not_digits, numbers, single_digits
+from bench.reading import read, read_number
+from digits.classifier.inference import Model, load_model
+from digits.classifier.threads import use_one_blas_thread
+from digits.vision import normalise
+from model import mnist
+
+SPLIT = "tune"
+# A not-digit is turned away when it is refused or read below this confidence (bench/refusals.py).
+UNSURE = 0.5
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What every candidate reads: drawn once, from the tune split only."""
+
+    mnist_served: np.ndarray  # MNIST test's tune half through the function's preprocessing
+    mnist_labels: np.ndarray
+    number_samples: list[numbers.NumberSample]
+    not_digit_images: dict[str, list[bytes]]
+    digit_samples: dict[str, list]  # kind -> single-digit samples (data, label)
+
+    @classmethod
+    def draw(cls, numbers_each: int, not_digits_each: int, digits_each: int) -> Inputs:
+        """Draw the inputs: ``numbers_each`` a gap kind and format, the others a kind."""
+        rows = heldout.split(SPLIT).mnist_rows
+        # MNIST from MNIST_DIR, where the generators of the bench read it too.
+        data = mnist.load(os.environ.get("MNIST_DIR") or None)
+        images, labels = data.test_images[rows], data.test_labels[rows]
+        return cls(
+            mnist_served=accuracy.served_mnist(images, normalise.to_mnist),
+            mnist_labels=labels,
+            number_samples=numbers.number_samples(numbers_each, SPLIT),
+            not_digit_images={
+                kind: not_digits.refusal_set(kind, not_digits_each, SPLIT)
+                for kind in not_digits.KINDS
+            },
+            digit_samples={
+                kind: single_digits.samples(kind, digits_each, SPLIT)
+                for kind in single_digits.KINDS
+            },
+        )
+
+
+def load(spec: str) -> Model:
+    """Return the model an argument names: one artifact, or artifacts joined by "+" averaged."""
+    parts = [load_model(path) for path in spec.split("+")]
+    if len(parts) == 1:
+        return parts[0]
+    if len({part.feature_set for part in parts}) > 1:
+        raise ValueError(f"{spec}: the artifacts read different features")
+    members, weights = [], []
+    for part in parts:
+        members.extend(part.members)
+        weights.extend(weight / len(parts) for weight in part.weights)
+    version = "+".join(part.version for part in parts)
+    return Model(tuple(members), tuple(weights), parts[0].feature_set, version)
+
+
+def figures(model: Model, inputs: Inputs) -> dict[str, float]:
+    """Return one model's tune figures, each a share in [0, 1] (refusals of digits: a sum)."""
+    predicted = model.predict_proba(inputs.mnist_served).argmax(axis=1)
+    out = {"mnist": float(np.mean(predicted == inputs.mnist_labels))}
+    for gap in numbers.GAPS:
+        chosen = [s for s in inputs.number_samples if s.gap == gap]
+        out[gap] = float(np.mean([read_number(model, s.data) == s.number for s in chosen]))
+    for kind, images in inputs.not_digit_images.items():
+        readings = [read(model, data) for data in images]
+        out[kind] = float(np.mean([max(r.confidences, default=0.0) < UNSURE for r in readings]))
+    refused, right = 0.0, {}
+    for kind, samples in inputs.digit_samples.items():
+        readings = [read(model, s.data) for s in samples]
+        refused += float(np.mean([r.refused == "not_a_digit" for r in readings]))
+        right[kind] = float(
+            np.mean([r.number == str(s.label) for r, s in zip(readings, samples, strict=True)])
+        )
+    out["digits_refused_sum"] = refused
+    out["digits_right_mean"] = float(np.mean(list(right.values())))
+    out["digits8x8_right"] = right["digits8x8"]
+    return out
+
+
+COLUMNS = (
+    ("mnist", "MNIST tune half"),
+    ("wide", "numbers wide"),
+    ("tight", "tight"),
+    ("touching", "touching"),
+    *((kind, f"{kind} turned away") for kind in not_digits.KINDS),
+    ("digits_refused_sum", "digits refused, sum over kinds (points)"),
+    ("digits_right_mean", "digits read right, mean of kinds"),
+    ("digits8x8_right", "8x8 read right"),
+)
+
+
+def table(rows: dict[str, dict[str, float]]) -> str:
+    """Return the figures as a Markdown table, one row a model, in percent."""
+    lines = [
+        "| model | " + " | ".join(title for _, title in COLUMNS) + " |",
+        "| --- |" + " --- |" * len(COLUMNS),
+    ]
+    for name, row in rows.items():
+        cells = [f"{100 * row[key]:.1f}" for key, _ in COLUMNS]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
+    """Compare the models named on the command line; print and return their figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="+", help='artifacts, or artifacts joined by "+"')
+    parser.add_argument("--numbers", type=int, default=120, help="numbers a gap kind and format")
+    parser.add_argument("--not-digits", type=int, default=500, help="images a not-digit kind")
+    parser.add_argument("--digits", type=int, default=300, help="images a single-digit kind")
+    args = parser.parse_args(argv)
+    # As a serving instance reads: on one BLAS thread.
+    use_one_blas_thread()
+    started = time.perf_counter()
+    inputs = Inputs.draw(args.numbers, args.not_digits, args.digits)
+    print(f"inputs drawn from the {SPLIT} split in {time.perf_counter() - started:.0f} s")
+    rows = {}
+    for spec in args.models:
+        started = time.perf_counter()
+        model = load(spec)
+        rows[f"{spec} ({model.version})"] = figures(model, inputs)
+        print(f"{spec}: {time.perf_counter() - started:.0f} s", flush=True)
+    print(table(rows))
+    return rows
+
+
+if __name__ == "__main__":
+    main()
