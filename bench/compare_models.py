@@ -20,16 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench import accuracy, heldout, not_digits, numbers, single_digits
-from bench.reading import read, read_number
+from bench import accuracy, heldout, not_digits, numbers, refusals, single_digits
 from digits.classifier.inference import Model, load_model
 from digits.classifier.threads import use_one_blas_thread
 from digits.vision import normalise
 from model import mnist
 
 SPLIT = "tune"
-# A not-digit is turned away when it is refused or read below this confidence (bench/refusals.py).
-UNSURE = 0.5
 
 
 @dataclass(frozen=True)
@@ -80,25 +77,20 @@ def load(spec: str) -> Model:
 
 
 def figures(model: Model, inputs: Inputs) -> dict[str, float]:
-    """Return one model's tune figures, each a share in [0, 1] (refusals of digits: a sum)."""
+    """Return one model's tune figures, each a share in [0, 1] (refusals of digits: a sum).
+
+    Each is make bench's own measure (bench/numbers.py, bench/refusals.py) on these inputs.
+    """
     predicted = model.predict_proba(inputs.mnist_served).argmax(axis=1)
     out = {"mnist": float(np.mean(predicted == inputs.mnist_labels))}
-    for gap in numbers.GAPS:
-        chosen = [s for s in inputs.number_samples if s.gap == gap]
-        out[gap] = float(np.mean([read_number(model, s.data) == s.number for s in chosen]))
+    by_gap = numbers.number_figures(model, inputs.number_samples)
+    out.update({gap: by_gap[gap]["exact"] for gap in numbers.GAPS})
     for kind, images in inputs.not_digit_images.items():
-        readings = [read(model, data) for data in images]
-        out[kind] = float(np.mean([max(r.confidences, default=0.0) < UNSURE for r in readings]))
-    refused, right = 0.0, {}
-    for kind, samples in inputs.digit_samples.items():
-        readings = [read(model, s.data) for s in samples]
-        refused += float(np.mean([r.refused == "not_a_digit" for r in readings]))
-        right[kind] = float(
-            np.mean([r.number == str(s.label) for r, s in zip(readings, samples, strict=True)])
-        )
-    out["digits_refused_sum"] = refused
-    out["digits_right_mean"] = float(np.mean(list(right.values())))
-    out["digits8x8_right"] = right["digits8x8"]
+        out[kind] = refusals.not_digit_shares(model, images)["refused_or_unsure"]
+    digits = {k: refusals.digit_shares(model, s) for k, s in inputs.digit_samples.items()}
+    out["digits_refused_sum"] = sum(shares["not_a_digit"] for shares in digits.values())
+    out["digits_right_mean"] = float(np.mean([shares["right"] for shares in digits.values()]))
+    out["digits8x8_right"] = digits["digits8x8"]["right"]
     return out
 
 

@@ -179,7 +179,8 @@ def _exact_by(exact: list[bool], keys: list[str], names) -> dict[str, float | No
     }
 
 
-def _numbers(model, samples: list[NumberSample]) -> dict:
+def number_figures(model, samples: list[NumberSample]) -> dict:
+    """Return per gap kind: exact, digit-level and count right, by format and by writer."""
     results: dict = {}
     for gap in GAPS:
         chosen = [s for s in samples if s.gap == gap]
@@ -272,7 +273,7 @@ def measure(n: int = 60, split: str = "report", single: int = 200, timed: bool =
         "n_per_gap_and_format": n,
         "split": split,
         "seed": heldout.split(split).seed,
-        "numbers": _numbers(model, number_samples(n, split)),
+        "numbers": number_figures(model, number_samples(n, split)),
         "single_digit": _single_digits(model, single, split),
     }
     if timed:

@@ -52,35 +52,43 @@ def blank_pages(n: int, split: str) -> list[bytes]:
 
 def not_digit_figures(model, n: int, split: str) -> dict[str, dict]:
     """Return, per not-digit kind, the shares refused outright and refused or unsure."""
-    figures = {}
-    for kind in not_digits.KINDS:
-        readings = [read(model, data) for data in not_digits.refusal_set(kind, n, split)]
-        refused = [r.refused is not None for r in readings]
-        accepted = [max(r.confidences, default=0.0) >= ACCEPT_CONFIDENCE for r in readings]
-        figures[kind] = {
-            "n": n,
-            "not_a_digit": float(np.mean([r.refused == "not_a_digit" for r in readings])),
-            "refused": float(np.mean(refused)),
-            "refused_or_unsure": float(1 - np.mean(accepted)),
-        }
-    return figures
+    return {
+        kind: not_digit_shares(model, not_digits.refusal_set(kind, n, split))
+        for kind in not_digits.KINDS
+    }
+
+
+def not_digit_shares(model, images: list[bytes]) -> dict:
+    """Return the shares of not-digit ``images`` refused outright, and refused or unsure."""
+    readings = [read(model, data) for data in images]
+    accepted = [max(r.confidences, default=0.0) >= ACCEPT_CONFIDENCE for r in readings]
+    return {
+        "n": len(images),
+        "not_a_digit": float(np.mean([r.refused == "not_a_digit" for r in readings])),
+        "refused": float(np.mean([r.refused is not None for r in readings])),
+        "refused_or_unsure": float(1 - np.mean(accepted)),
+    }
 
 
 def digit_figures(model, n: int, split: str) -> dict[str, dict]:
     """Return, per digit kind, the shares read right, read as one digit, and refused."""
-    figures = {}
-    for kind in single_digits.KINDS:
-        chosen = single_digits.samples(kind, n, split)
-        readings = [read(model, s.data) for s in chosen]
-        figures[kind] = {
-            "n": n,
-            "right": float(
-                np.mean([r.number == str(s.label) for r, s in zip(readings, chosen, strict=True)])
-            ),
-            "one_digit": float(np.mean([len(r.number) == 1 for r in readings])),
-            "not_a_digit": float(np.mean([r.refused == "not_a_digit" for r in readings])),
-        }
-    return figures
+    return {
+        kind: digit_shares(model, single_digits.samples(kind, n, split))
+        for kind in single_digits.KINDS
+    }
+
+
+def digit_shares(model, chosen: list) -> dict:
+    """Return the shares of single-digit samples read right, read as one digit, and refused."""
+    readings = [read(model, s.data) for s in chosen]
+    return {
+        "n": len(chosen),
+        "right": float(
+            np.mean([r.number == str(s.label) for r, s in zip(readings, chosen, strict=True)])
+        ),
+        "one_digit": float(np.mean([len(r.number) == 1 for r in readings])),
+        "not_a_digit": float(np.mean([r.refused == "not_a_digit" for r in readings])),
+    }
 
 
 def blank_figures(model, n: int, split: str) -> dict:

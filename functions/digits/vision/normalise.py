@@ -221,7 +221,6 @@ def _solid(ink: np.ndarray) -> np.ndarray:
     # Label -1 (background) indexes slot 0, which stays False.
     joined = np.zeros(int(labels.max()) + 2, dtype=bool)
     joined[labels[stroke] + 1] = True
-    joined[0] = False
     return joined[labels + 1]
 
 
