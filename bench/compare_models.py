@@ -7,8 +7,9 @@ Each argument is a model artifact, or several joined by "+": their members avera
 weights, as the trainer averages its perceptrons (so two one-perceptron runs of ``model.train
 --perceptrons 1`` from seeds 0 and 1 stand for the two-perceptron model those seeds make). Every
 model reads the same inputs, drawn once from the tune split (bench/heldout.py) by the bench's own
-generators: MNIST test's tune half as served, numbers of each gap kind, the not-digit sets and
-the single-digit kinds. The report split is never read here: it is make bench's, after a choice.
+generators: MNIST test's tune half as served, numbers of each gap kind, the not-digit sets, the
+single-digit kinds and the lines that hold what is not a digit. The report split is never read
+here: it is make bench's, after a choice.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench import accuracy, heldout, not_digits, numbers, refusals, single_digits
+from bench import accuracy, heldout, junk_in_lines, not_digits, numbers, refusals, single_digits
 from digits.classifier.inference import Model, load_model
 from digits.classifier.threads import use_one_blas_thread
 from digits.vision import normalise
@@ -38,10 +39,13 @@ class Inputs:
     number_samples: list[numbers.NumberSample]
     not_digit_images: dict[str, list[bytes]]
     digit_samples: dict[str, list]  # kind -> single-digit samples (data, label)
+    lines: junk_in_lines.Lines
 
     @classmethod
-    def draw(cls, numbers_each: int, not_digits_each: int, digits_each: int) -> Inputs:
-        """Draw the inputs: ``numbers_each`` a gap kind and format, the others a kind."""
+    def draw(
+        cls, numbers_each: int, not_digits_each: int, digits_each: int, lines_each: int
+    ) -> Inputs:
+        """Draw the inputs: ``numbers_each`` a gap kind and format, the others a kind or set."""
         rows = heldout.split(SPLIT).mnist_rows
         # MNIST from MNIST_DIR, where the generators of the bench read it too.
         data = mnist.load(os.environ.get("MNIST_DIR") or None)
@@ -58,6 +62,7 @@ class Inputs:
                 kind: single_digits.samples(kind, digits_each, SPLIT)
                 for kind in single_digits.KINDS
             },
+            lines=junk_in_lines.draw(lines_each, SPLIT),
         )
 
 
@@ -91,6 +96,9 @@ def figures(model: Model, inputs: Inputs) -> dict[str, float]:
     out["digits_refused_sum"] = sum(shares["not_a_digit"] for shares in digits.values())
     out["digits_right_mean"] = float(np.mean([shares["right"] for shares in digits.values()]))
     out["digits8x8_right"] = digits["digits8x8"]["right"]
+    in_lines = junk_in_lines.shares(model, inputs.lines)
+    out["words_refused_or_unsure"] = in_lines["words_refused_or_unsure"]
+    out["with_a_letter_exact"] = in_lines["with_a_letter_exact"]
     return out
 
 
@@ -103,6 +111,8 @@ COLUMNS = (
     ("digits_refused_sum", "digits refused, sum over kinds (points)"),
     ("digits_right_mean", "digits read right, mean of kinds"),
     ("digits8x8_right", "8x8 read right"),
+    ("words_refused_or_unsure", "words turned away"),
+    ("with_a_letter_exact", "numbers with a letter read as their digits"),
 )
 
 
@@ -125,11 +135,12 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--numbers", type=int, default=120, help="numbers a gap kind and format")
     parser.add_argument("--not-digits", type=int, default=500, help="images a not-digit kind")
     parser.add_argument("--digits", type=int, default=300, help="images a single-digit kind")
+    parser.add_argument("--lines", type=int, default=200, help="lines of junk_in_lines' each set")
     args = parser.parse_args(argv)
     # As a serving instance reads: on one BLAS thread.
     use_one_blas_thread()
     started = time.perf_counter()
-    inputs = Inputs.draw(args.numbers, args.not_digits, args.digits)
+    inputs = Inputs.draw(args.numbers, args.not_digits, args.digits, args.lines)
     print(f"inputs drawn from the {SPLIT} split in {time.perf_counter() - started:.0f} s")
     rows = {}
     for spec in args.models:

@@ -7,7 +7,9 @@ For one split (bench/heldout.py):
 - digits (bench/single_digits.py's kinds: MNIST test drawn, scanned, photographed, printed, 8x8,
   synthetic strokes): the share refused as ``not_a_digit``, which should be none, and the share
   read right and read as exactly one digit;
-- blank pages (white, paper grain, a shadow, a transparent canvas): answered ``nothing_drawn``.
+- blank pages (white, paper grain, a shadow, a transparent canvas): answered ``nothing_drawn``;
+- lines (bench/junk_in_lines.py): words of letters and symbols refused or unsure, and numbers
+  with a letter among their digits read as the digits alone.
 
 ``python -m bench.refusals --split tune`` prints the tables.
 """
@@ -20,7 +22,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from bench import heldout, not_digits, single_digits
+from bench import heldout, junk_in_lines, not_digits, single_digits
 from bench.reading import read
 
 ACCEPT_CONFIDENCE = not_digits.ACCEPT_CONFIDENCE
@@ -110,6 +112,7 @@ def measure(
         "not_digits": not_digit_figures(model, n_refusals, split),
         "digits": digit_figures(model, n_digits, split),
         "blank": blank_figures(model, n_blank, split),
+        "lines": junk_in_lines.shares(model, junk_in_lines.draw(n_refusals, split)),
     }
 
 
@@ -140,8 +143,20 @@ def table(results: dict) -> str:
     lines += [
         "",
         f"Blank pages answered nothing_drawn: {blank['nothing_drawn']:.1%} of {blank['n']}.",
+        "",
+        lines_sentence(results["lines"]),
     ]
     return "\n".join(lines)
+
+
+def lines_sentence(figures: dict) -> str:
+    """Return one sentence on the lines that hold what is not a digit."""
+    return (
+        f"Lines, {figures['n']} a set: words of letters and symbols refused or unsure"
+        f" {figures['words_refused_or_unsure']:.1%}; numbers with a letter among their digits"
+        f" read as the digits alone {figures['with_a_letter_exact']:.1%}, read with a digit"
+        f" too many {figures['with_a_letter_guessed']:.1%}."
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -96,7 +96,13 @@ def refusals(results: dict) -> list[str]:
         )
         lines.append(f"| {kind} | {row['n']} | {cells} |")
     header, rule = split_columns("read right", "read as one digit", "refused as not a digit")
-    lines += ["", f"| digit kind | n | {header} |", f"| --- | --- | {rule} |"]
+    lines += [
+        "",
+        "Single digits, each kind its own draw of digits (bench/single_digits.py, kind_seed):",
+        "",
+        f"| digit kind | n | {header} |",
+        f"| --- | --- | {rule} |",
+    ]
     for kind, row in report["digits"].items():
         cells = split_cells(
             [f["digits"][kind] for f in (report, tune)], ("right", "one_digit", "not_a_digit")
@@ -107,6 +113,22 @@ def refusals(results: dict) -> list[str]:
         for s, f in zip(SPLITS, (report, tune), strict=True)
     ]
     lines += ["", f"Blank pages answered nothing_drawn: {', '.join(blank)}."]
+    if all("lines" in f for f in (report, tune)):
+        names = ("words_refused_or_unsure", "with_a_letter_exact", "with_a_letter_guessed")
+        header, rule = split_columns(
+            "words refused or unsure",
+            "numbers with a letter read as their digits",
+            "read with a digit too many",
+        )
+        cells = split_cells([f["lines"] for f in (report, tune)], names)
+        lines += [
+            "",
+            "Lines that hold what is not a digit (bench/junk_in_lines.py):",
+            "",
+            f"| n | {header} |",
+            f"| --- | {rule} |",
+            f"| {report['lines']['n']} | {cells} |",
+        ]
     return lines
 
 

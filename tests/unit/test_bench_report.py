@@ -209,6 +209,20 @@ def test_every_section_renders_both_splits_side_by_side(results):
     assert "nan" not in summary
 
 
+def test_lines_holding_junk_render_for_both_splits_when_measured(results):
+    assert "Lines that hold what is not a digit" not in report.render(results)
+    for split, share in (("report", 0.9), ("tune", 0.8)):
+        results["refusals"][split]["lines"] = {
+            "n": 6,
+            "words_refused_or_unsure": share,
+            "with_a_letter_exact": share - 0.1,
+            "with_a_letter_guessed": 0.05,
+        }
+    summary = report.render(results)
+    assert "Lines that hold what is not a digit" in summary
+    assert "| 6 | 90.0% | 80.0% | 80.0% | 70.0% | 5.0% | 5.0% |" in summary
+
+
 def test_results_without_split_figures_render_as_not_measured():
     summary = report.render({"command": "make bench", "machine": "m", "date": "d"})
     for title in ("Accuracy as served", "Refusals", "Numbers", "Phone photos"):
