@@ -1,7 +1,7 @@
 """Measure accuracy, speed and memory of the function side by side with a reference, in one run.
 
-    make bench      # python -m bench.run [--n 200] [--numbers 40] [--photos 50] [--cold-runs 9]
-                    #     [--requests 300] [--seconds 10]
+    make bench      # python -m bench.run [--n 200] [--digits 1000] [--numbers 40] [--photos 50]
+                    #     [--cold-runs 9] [--requests 300] [--seconds 10]
     python -m bench.run --only refusals,photos --n 10 --photos 4 --results /tmp/results.json
     python -m bench.run --render-only [--results PATH]
 
@@ -110,6 +110,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Return the command line's options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="inputs per kind, per split")
+    parser.add_argument(
+        "--digits",
+        type=int,
+        default=1000,
+        help="single digits per kind, per split, read for the refusal and one-digit figures",
+    )
     parser.add_argument("--numbers", type=int, default=40, help="numbers per gap kind and format")
     parser.add_argument("--photos", type=int, default=50, help="photos per set, per split")
     parser.add_argument("--seed", type=int, default=7, help="of the canvas digits timed")
@@ -195,7 +201,7 @@ def measure_section(
     elif name == "refusals":
         results["refusals"] = per_split(
             lambda split, _: refusals.measure(
-                models["digits"], split, args.n, args.n, max(8, args.n // 5)
+                models["digits"], split, args.n, args.digits, max(8, args.n // 5)
             )
         )
     elif name == "photos":
