@@ -1,6 +1,6 @@
 """Measure accuracy, speed and memory of the function side by side with a reference, in one run.
 
-    make bench      # python -m bench.run [--n 200] [--digits 1000] [--numbers 40] [--photos 50]
+    make bench      # python -m bench.run [--n 200] [--digits 1000] [--numbers 120] [--photos 50]
                     #     [--cold-runs 9] [--requests 300] [--seconds 10]
     python -m bench.run --only refusals,photos --n 10 --photos 4 --results /tmp/results.json
     python -m bench.run --render-only [--results PATH]
@@ -116,7 +116,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=1000,
         help="single digits per kind, per split, read for the refusal and one-digit figures",
     )
-    parser.add_argument("--numbers", type=int, default=40, help="numbers per gap kind and format")
+    parser.add_argument(
+        "--numbers", type=int, default=120, help="numbers per gap kind and format, per split"
+    )
     parser.add_argument("--photos", type=int, default=50, help="photos per set, per split")
     parser.add_argument("--seed", type=int, default=7, help="of the canvas digits timed")
     parser.add_argument("--cold-runs", type=int, default=9)
