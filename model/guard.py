@@ -11,7 +11,10 @@ Promote only if all three hold (issue 14):
 - numbers (bench/numbers.py, the tuning split): exact-number accuracy drops at most
   ``NUMBERS_DROP`` for any kind of gap, so a retrained model cannot quietly read numbers worse;
 - not-digits (bench/not_digits.py, the tuning split): the share refused (or read with under half
-  confidence) drops at most ``REFUSAL_DROP`` for any kind, so it cannot quietly accept junk.
+  confidence) drops at most ``REFUSAL_DROP`` for any kind, so it cannot quietly accept junk;
+- lines that hold junk (bench/junk_in_lines.py, the tuning split): the share of words turned away
+  and of numbers with a letter read as their digits drop at most ``REFUSAL_DROP``, so it cannot
+  quietly read letters inside a line as digits.
 
 Otherwise the current model stays, and every failed condition is given as a reason.
 """
@@ -39,6 +42,7 @@ class Scores:
     realistic: dict[str, float] = field(default_factory=dict)
     numbers: dict[str, float] = field(default_factory=dict)  # exact, per kind of gap
     refusals: dict[str, float] = field(default_factory=dict)  # refused share, per kind
+    in_lines: dict[str, float] = field(default_factory=dict)  # junk_in_lines' shares, by name
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ def decide(current: Scores, candidate: Scores, held_out_count: int) -> Decision:
         ("realistic kind", current.realistic, candidate.realistic, REALISTIC_DROP),
         ("numbers with gaps", current.numbers, candidate.numbers, NUMBERS_DROP),
         ("refusals of", current.refusals, candidate.refusals, REFUSAL_DROP),
+        ("lines:", current.in_lines, candidate.in_lines, REFUSAL_DROP),
     ):
         for kind, before in before_set.items():
             after = after_set.get(kind)
@@ -104,6 +109,9 @@ def table(current: Scores, candidate: Scores, held_out_count: int, mnist_count: 
     for kind, before in current.refusals.items():
         after = candidate.refusals.get(kind, float("nan"))
         row(f"not digits refused: {kind}", before, after, _drop(REFUSAL_DROP))
+    for name, before in current.in_lines.items():
+        after = candidate.in_lines.get(name, float("nan"))
+        row(f"lines: {name}", before, after, _drop(REFUSAL_DROP))
     return "\n".join(lines)
 
 

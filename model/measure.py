@@ -5,20 +5,25 @@
 - each realistic kind of bench/realistic.py, ``realistic_count`` inputs drawn with the bench's
   seed and decoded through serving's decode_image and to_mnist, as model.train measures them;
 - the held-out labelled images, through the same path;
-- numbers (bench/numbers.py) and not-digits (bench/not_digits.py) of the tuning split, encoded
-  as sent and read by the function's own path (bench/reading.py), ``numbers_count`` per kind of
-  gap and format and ``refusals_count`` per kind.
+- numbers (bench/numbers.py), not-digits (bench/not_digits.py) and lines that hold junk
+  (bench/junk_in_lines.py) of the tuning split, encoded as sent and read by the function's own
+  path (bench/reading.py), ``numbers_count`` per kind of gap and format and ``refusals_count``
+  per kind and set.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from digits.classifier.inference import Model
 from model import augment, evaluate, mnist
 from model.guard import Scores
+
+if TYPE_CHECKING:
+    from bench.junk_in_lines import Lines
 
 # The guard judges on the bench's tuning split: the reporting split stays unseen (bench/heldout.py).
 TUNING = "tune"
@@ -37,6 +42,7 @@ class EvaluationSets:
     realistic_seed: int | None = None
     numbers: list = field(default_factory=list)  # bench.numbers.NumberSample
     refusals: dict[str, list[bytes]] = field(default_factory=dict)
+    lines: Lines | None = None
 
 
 def prepare(
@@ -64,15 +70,17 @@ def prepare(
                 kinds.preprocess(samples),
                 np.array([sample.label for sample in samples]),
             )
-    numbers, refusals = [], {}
+    numbers, refusals, lines = [], {}, None
     if numbers_count:
         from bench.numbers import number_samples  # renders with fonts from a dev dependency
 
         numbers = number_samples(numbers_count, TUNING)
     if refusals_count:
+        from bench import junk_in_lines
         from bench.not_digits import KINDS, refusal_set
 
         refusals = {kind: refusal_set(kind, refusals_count, TUNING) for kind in KINDS}
+        lines = junk_in_lines.draw(refusals_count, TUNING)
     return EvaluationSets(
         mnist_raw=raw,
         mnist_served=served,
@@ -83,6 +91,7 @@ def prepare(
         realistic_seed=seed,
         numbers=numbers,
         refusals=refusals,
+        lines=lines,
     )
 
 
@@ -128,7 +137,21 @@ def scores(model: Model, sets: EvaluationSets) -> Scores:
         },
         numbers=number_accuracy(model, sets.numbers),
         refusals=refused_shares(model, sets.refusals),
+        in_lines=in_lines(model, sets.lines),
     )
+
+
+def in_lines(model: Model, lines: Lines | None) -> dict[str, float]:
+    """Return the shares of words turned away and of numbers with a letter read as their digits."""
+    if lines is None:
+        return {}
+    from bench import junk_in_lines
+
+    shares = junk_in_lines.shares(model, lines)
+    return {
+        "words turned away": shares["words_refused_or_unsure"],
+        "numbers with a letter read as their digits": shares["with_a_letter_exact"],
+    }
 
 
 def card_figures(model: Model, sets: EvaluationSets) -> dict:

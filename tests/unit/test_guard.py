@@ -67,10 +67,13 @@ def test_the_table_shows_each_measure_before_after_and_its_limit():
 
 NUMBERS = {"wide": 0.98, "touching": 0.88}
 REFUSALS = {"letters": 0.97, "scribbles": 0.95}
-READER = Scores("mlp-current", 0.5, 0.98, KINDS, numbers=NUMBERS, refusals=REFUSALS)
+LINES = {"words turned away": 0.86, "numbers with a letter read as their digits": 0.89}
+READER = Scores("mlp-current", 0.5, 0.98, KINDS, numbers=NUMBERS, refusals=REFUSALS, in_lines=LINES)
 
 
-def reader(numbers: dict | None = None, refusals: dict | None = None) -> Scores:
+def reader(
+    numbers: dict | None = None, refusals: dict | None = None, in_lines: dict | None = None
+) -> Scores:
     return Scores(
         "mlp-candidate",
         0.6,
@@ -78,6 +81,7 @@ def reader(numbers: dict | None = None, refusals: dict | None = None) -> Scores:
         KINDS,
         numbers={**NUMBERS, **(numbers or {})},
         refusals={**REFUSALS, **(refusals or {})},
+        in_lines={**LINES, **(in_lines or {})},
     )
 
 
@@ -89,6 +93,12 @@ def reader(numbers: dict | None = None, refusals: dict | None = None) -> Scores:
         (reader(numbers={"wide": 0.95}), False, "numbers with gaps wide falls 3.00 points"),
         (reader(refusals={"letters": 0.9}), False, "refusals of letters falls 7.00 points"),
         (reader(refusals={"scribbles": 0.99}), True, None),
+        (
+            reader(in_lines={"numbers with a letter read as their digits": 0.84}),
+            False,
+            "lines: numbers with a letter read as their digits falls 5.00 points",
+        ),
+        (reader(in_lines={"words turned away": 0.84}), True, None),  # 2 points: the limit
     ],
 )
 def test_numbers_and_refusals_guard_what_the_recognizer_reads(after, promote, reason):
@@ -102,3 +112,4 @@ def test_the_table_shows_numbers_and_refusals():
     lines = table(READER, reader(numbers={"wide": 0.99}), 40, 10000).splitlines()
     assert "| numbers, wide gaps, exact | 98.00% | 99.00% | +1.00 | >= -2.00 |" in lines
     assert "| not digits refused: letters | 97.00% | 97.00% | +0.00 | >= -2.00 |" in lines
+    assert "| lines: words turned away | 86.00% | 86.00% | +0.00 | >= -2.00 |" in lines
