@@ -6,8 +6,7 @@ that it is no digit, against reading it as its likeliest digit. A change that le
 less readily reads more numbers exactly, and guesses more letters as digits: these two sets
 measure that side. For one split (bench/heldout.py):
 - words: 2-5 letters and symbols in the split's fonts, written like bench/numbers.py's numbers
-  (wide or tight gaps; canvas, page or photo), to be refused or read unsure (no digit read with
-  confidence at least ACCEPT_CONFIDENCE);
+  (wide or tight gaps; canvas, page or photo), to be refused or read unsure (not_digits.accepts);
 - numbers with a letter: 2-5 digits by the numbers' writers with one letter or symbol among them,
   to be read as the digits alone.
 
@@ -17,6 +16,7 @@ measure that side. For one split (bench/heldout.py):
 from __future__ import annotations
 
 import argparse
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +24,6 @@ import numpy as np
 from bench import heldout, not_digits, numbers, writers
 from bench.reading import read
 
-ACCEPT_CONFIDENCE = not_digits.ACCEPT_CONFIDENCE
 # Mixed into the split's seed, so that no other bench set shares these random streams.
 STREAM = 0x6A756E6B
 GAPS = ("wide", "tight")
@@ -43,7 +42,7 @@ def draw(n: int, split: str) -> Lines:
     """Return ``n`` words and ``n`` numbers with a letter, drawn from ``split`` only."""
     rng = np.random.default_rng([heldout.split(split).seed, STREAM])
     junk = not_digits.crops("letters", 2 * n, split) + not_digits.crops("symbols", 2 * n, split)
-    pool = iter([junk[i] for i in rng.permutation(len(junk))] * 4)
+    pool = itertools.cycle([junk[i] for i in rng.permutation(len(junk))])
     names, shares = list(numbers.WRITER_SHARES), list(numbers.WRITER_SHARES.values())
     words, with_a_letter = [], []
     for i in range(n):
@@ -73,9 +72,7 @@ def shares(model, lines: Lines) -> dict:
     truths = [number for _, number in lines.with_a_letter]
     return {
         "n": len(lines.words),
-        "words_refused_or_unsure": float(
-            np.mean([max(r.confidences, default=0.0) < ACCEPT_CONFIDENCE for r in words])
-        ),
+        "words_refused_or_unsure": float(np.mean([not not_digits.accepts(r) for r in words])),
         "with_a_letter_exact": float(
             np.mean([r.number == t for r, t in zip(mixed, truths, strict=True)])
         ),

@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from bench import heldout
+from bench.reading import Reading
 from model import mnist
 from model.not_digits import FONTS, FROM_DIGITS, generators, kind_crops
 from model.resemblance import DigitResemblance
@@ -40,6 +41,11 @@ def _mnist() -> mnist.Mnist:
 def _judge() -> DigitResemblance:
     # Real digits to judge pieces against: MNIST's training digits, as for training data.
     return DigitResemblance.measure(_mnist().train_images, np.random.default_rng(BENCH_STREAM))
+
+
+def accepts(reading: Reading) -> bool:
+    """Tell whether the function's answer accepts the input: a digit read at ACCEPT_CONFIDENCE."""
+    return max(reading.confidences, default=0.0) >= ACCEPT_CONFIDENCE
 
 
 def crops(kind: str, n: int, split: str) -> list[np.ndarray]:

@@ -63,7 +63,7 @@ def not_digit_figures(model, n: int, split: str) -> dict[str, dict]:
 def not_digit_shares(model, images: list[bytes]) -> dict:
     """Return the shares of not-digit ``images`` refused outright, and refused or unsure."""
     readings = [read(model, data) for data in images]
-    accepted = [max(r.confidences, default=0.0) >= ACCEPT_CONFIDENCE for r in readings]
+    accepted = [not_digits.accepts(r) for r in readings]
     return {
         "n": len(images),
         "not_a_digit": float(np.mean([r.refused == "not_a_digit" for r in readings])),

@@ -114,13 +114,13 @@ def number_accuracy(model: Model, numbers: list) -> dict[str, float]:
 
 def refused_shares(model: Model, refusals: dict[str, list[bytes]]) -> dict[str, float]:
     """Return, per kind of not-digit, the share refused or read with under half confidence."""
-    from bench.not_digits import ACCEPT_CONFIDENCE
+    from bench.not_digits import accepts
     from bench.reading import read
 
     shares = {}
     for kind, images in refusals.items():
         readings = [read(model, data) for data in images]
-        accepted = [max(r.confidences, default=0.0) >= ACCEPT_CONFIDENCE for r in readings]
+        accepted = [accepts(r) for r in readings]
         shares[kind] = float(1 - np.mean(accepted))
     return shares
 
