@@ -1,9 +1,11 @@
-"""The perceptron's export refuses what NumPy's forward pass does not compute."""
+"""The perceptron: its export refuses what NumPy's forward pass does not compute; it drops
+weights too small to matter."""
 
 import numpy as np
 import pytest
 from sklearn.neural_network import MLPClassifier
 
+from digits.classifier.mlp import NEGLIGIBLE_WEIGHT, Perceptron
 from model.export import export_sklearn_mlp
 
 
@@ -14,3 +16,33 @@ def test_export_refuses_other_activations():
         network.fit(x, np.arange(50) % 3)
     with pytest.raises(ValueError, match="ReLU"):
         export_sklearn_mlp(network)
+
+
+def test_negligible_weights_are_zeroed_without_changing_an_answer():
+    # Weight decay leaves subnormal weights on inputs that are nearly always zero; products with
+    # them take the CPU's slow path. The perceptron keeps them as zero, and answers the same.
+    rng = np.random.default_rng(1)
+    first = rng.normal(0, 0.1, (20, 8)).astype(np.float32)
+    first[:5] = np.float32(3e-39)  # subnormal
+    first[5:8] = np.float32(-1e-30)
+    second = rng.normal(0, 0.1, (8, 3)).astype(np.float32)
+    original = first.copy()
+    perceptron = Perceptron(
+        weights=(first, second), biases=(np.zeros(8, np.float32), np.zeros(3, np.float32))
+    )
+    kept = perceptron.weights[0]
+    assert not ((kept != 0) & (np.abs(kept) < NEGLIGIBLE_WEIGHT)).any()
+    assert (kept[:8] == 0).all()
+    assert np.array_equal(kept[8:], original[8:])
+    np.testing.assert_array_equal(first, original)  # the caller's array is not changed
+    x = rng.integers(0, 256, (50, 20), dtype=np.uint8)
+    exact = np.maximum(x.astype(np.float64) / 255 @ original.astype(np.float64), 0) @ second
+    exact = np.exp(exact - exact.max(axis=1, keepdims=True))
+    exact /= exact.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(perceptron.predict_proba(x), exact, atol=1e-6)
+
+
+def test_a_perceptron_without_negligible_weights_keeps_its_arrays():
+    weight = np.ones((4, 2), np.float32)
+    perceptron = Perceptron(weights=(weight,), biases=(np.zeros(2, np.float32),))
+    assert perceptron.weights[0] is weight

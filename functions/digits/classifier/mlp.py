@@ -13,6 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Weight decay leaves the weights of inputs that are nearly always zero (the frame's corners) at
+# magnitudes down to the subnormal floats. A product with such a weight, or one that comes out
+# below float32's smallest normal number, takes the CPU's slow path (a microcode assist on x86):
+# enough of them made one row's product many times slower. A weight under this bound moves no
+# logit: inputs are at most 1 after scaling, and hidden values stay far under 1e10, so even all of
+# them together change a logit by less than float32 can show. They are set to zero when a
+# perceptron is built; its answers are the same (tests/unit/test_mlp.py).
+NEGLIGIBLE_WEIGHT = 1e-20
+
 
 @dataclass(frozen=True)
 class Perceptron:
@@ -20,6 +29,9 @@ class Perceptron:
 
     weights: tuple[np.ndarray, ...]
     biases: tuple[np.ndarray, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "weights", tuple(_without_negligible(w) for w in self.weights))
 
     def to_dict(self) -> dict:
         """Return the arrays as a plain dict, the form the artifact stores."""
@@ -51,3 +63,11 @@ class Perceptron:
         np.exp(logits, out=logits)
         logits /= logits.sum(axis=1, keepdims=True)
         return logits.astype(np.float64)
+
+
+def _without_negligible(weight: np.ndarray) -> np.ndarray:
+    """Return ``weight`` with its negligible entries zero (a copy, if there are any)."""
+    negligible = (weight != 0) & (np.abs(weight) < NEGLIGIBLE_WEIGHT)
+    if not negligible.any():
+        return weight
+    return np.where(negligible, weight.dtype.type(0), weight)
