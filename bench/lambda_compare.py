@@ -83,6 +83,7 @@ def spawn_and_answer(module: Path, env: dict[str, str]) -> tuple[float, float]:
 
 def measure_cold(env: dict[str, str], runs: int) -> tuple[dict, dict]:
     """Return each side's cold starts (wall) and CPU seconds, interleaved run by run."""
+    cold_start.compile_sources()
     runs_s: dict[str, list[float]] = {"digits": [], "lean_reference": [], "reference": []}
     cpu_s: dict[str, list[float]] = {"digits": [], "lean_reference": []}
     for _ in range(runs):
