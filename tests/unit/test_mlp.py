@@ -18,18 +18,20 @@ def test_export_refuses_other_activations():
         export_sklearn_mlp(network)
 
 
-def test_negligible_weights_are_zeroed_without_changing_an_answer():
+def test_negligible_weights_are_zeroed_as_an_artifact_loads_without_changing_an_answer():
     # Weight decay leaves subnormal weights on inputs that are nearly always zero; products with
-    # them take the CPU's slow path. The perceptron keeps them as zero, and answers the same.
+    # them take the CPU's slow path. Loaded, the perceptron holds them as zero and answers the same.
     rng = np.random.default_rng(1)
     first = rng.normal(0, 0.1, (20, 8)).astype(np.float32)
     first[:5] = np.float32(3e-39)  # subnormal
     first[5:8] = np.float32(-1e-30)
     second = rng.normal(0, 0.1, (8, 3)).astype(np.float32)
     original = first.copy()
-    perceptron = Perceptron(
-        weights=(first, second), biases=(np.zeros(8, np.float32), np.zeros(3, np.float32))
-    )
+    arrays = {
+        "weights": [first, second],
+        "biases": [np.zeros(8, np.float32), np.zeros(3, np.float32)],
+    }
+    perceptron = Perceptron.from_dict(arrays)
     kept = perceptron.weights[0]
     assert not ((kept != 0) & (np.abs(kept) < NEGLIGIBLE_WEIGHT)).any()
     assert (kept[:8] == 0).all()
@@ -42,7 +44,7 @@ def test_negligible_weights_are_zeroed_without_changing_an_answer():
     np.testing.assert_allclose(perceptron.predict_proba(x), exact, atol=1e-6)
 
 
-def test_a_perceptron_without_negligible_weights_keeps_its_arrays():
+def test_an_artifact_without_negligible_weights_keeps_its_arrays():
     weight = np.ones((4, 2), np.float32)
-    perceptron = Perceptron(weights=(weight,), biases=(np.zeros(2, np.float32),))
+    perceptron = Perceptron.from_dict({"weights": [weight], "biases": [np.zeros(2, np.float32)]})
     assert perceptron.weights[0] is weight

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Weight decay leaves the weights of inputs that are nearly always zero (the frame's corners) at
-# magnitudes down to the subnormal floats. A product with such a weight, or one that comes out
-# below float32's smallest normal number, takes the CPU's slow path (a microcode assist on x86):
-# enough of them made one row's product many times slower. A weight under this bound moves no
-# logit: inputs are at most 1 after scaling, and hidden values stay far under 1e10, so even all of
-# them together change a logit by less than float32 can show. They are set to zero when a
-# perceptron is built; its answers are the same (tests/unit/test_mlp.py).
+# Weight decay leaves the weights of inputs that are nearly always zero (the frame's corners), and
+# of hidden units that never fire, at magnitudes down to the subnormal floats. A product with such
+# a weight, or one that comes out below float32's smallest normal number, takes the CPU's slow path
+# (a microcode assist on x86): enough of them made one row's product many times slower. A weight
+# under this bound moves no answer: inputs are at most 1 after scaling and hidden values a few
+# hundred at most, so all of them together move a logit by less than 1e-14, far below float32's
+# own rounding. They are set to zero as the artifact is loaded (the artifact keeps the arrays as
+# trained: its version is their hash); the answers are the same (tests/unit/test_mlp.py).
 NEGLIGIBLE_WEIGHT = 1e-20
 
 
@@ -30,17 +31,17 @@ class Perceptron:
     weights: tuple[np.ndarray, ...]
     biases: tuple[np.ndarray, ...]
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "weights", tuple(_without_negligible(w) for w in self.weights))
-
     def to_dict(self) -> dict:
         """Return the arrays as a plain dict, the form the artifact stores."""
         return {"weights": list(self.weights), "biases": list(self.biases)}
 
     @classmethod
     def from_dict(cls, arrays: dict) -> Perceptron:
-        """Rebuild a perceptron from the artifact's dict."""
-        return cls(weights=tuple(arrays["weights"]), biases=tuple(arrays["biases"]))
+        """Rebuild a perceptron from the artifact's dict, its negligible weights zero."""
+        return cls(
+            weights=tuple(_without_negligible(w) for w in arrays["weights"]),
+            biases=tuple(arrays["biases"]),
+        )
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         """Return the output layer's values (n, classes) for uint8 features x (n, inputs)."""
