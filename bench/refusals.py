@@ -103,13 +103,19 @@ def blank_figures(model, n: int, split: str) -> dict:
 
 
 def measure(
-    model, split: str, n_refusals: int = 200, n_digits: int = 200, n_blank: int = 40
+    model,
+    split: str,
+    n_refusals: int = 200,
+    n_digits: int = 200,
+    n_blank: int = 40,
+    n_not_digits: int | None = None,
 ) -> dict:
-    """Return every refusal figure of one split."""
+    """Return every refusal figure of one split: ``n_not_digits`` of each not-digit kind (default
+    ``n_refusals``), ``n_digits`` of each digit kind, ``n_refusals`` lines with junk."""
     return {
         "split": split,
         "model": model.version,
-        "not_digits": not_digit_figures(model, n_refusals, split),
+        "not_digits": not_digit_figures(model, n_not_digits or n_refusals, split),
         "digits": digit_figures(model, n_digits, split),
         "blank": blank_figures(model, n_blank, split),
         "lines": junk_in_lines.shares(model, junk_in_lines.draw(n_refusals, split)),

@@ -117,6 +117,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="single digits per kind, per split, read for the refusal and one-digit figures",
     )
     parser.add_argument(
+        "--not-digits",
+        type=int,
+        default=1000,
+        help="letters, symbols, scribbles and fragments per kind, per split, for the refusals",
+    )
+    parser.add_argument(
         "--numbers", type=int, default=120, help="numbers per gap kind and format, per split"
     )
     parser.add_argument("--photos", type=int, default=200, help="photos per set, per split")
@@ -203,7 +209,12 @@ def measure_section(
     elif name == "refusals":
         results["refusals"] = per_split(
             lambda split, _: refusals.measure(
-                models["digits"], split, args.n, args.digits, max(8, args.n // 5)
+                models["digits"],
+                split,
+                args.n,
+                args.digits,
+                max(8, args.n // 5),
+                n_not_digits=args.not_digits,
             )
         )
     elif name == "photos":
