@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from digits.errors import NothingDrawn
+from digits.vision.blocks import block_any
 
 # Components are labelled on a copy reduced to this side (specks only need to be found).
 COMPONENT_SIDE = 64
@@ -18,8 +19,7 @@ def drop_specks(ink: np.ndarray) -> np.ndarray:
     if step > 1:
         padded = np.zeros((-(-height // step) * step, -(-width // step) * step), dtype=bool)
         padded[:height, :width] = mask
-        mask = padded.reshape(padded.shape[0] // step, step, padded.shape[1] // step, step)
-        mask = mask.any(axis=(1, 3))
+        mask = block_any(padded, step, step)
     labels = label_components(mask)
     if labels.max() < 0:
         raise NothingDrawn("no digit found: the image is blank")
@@ -88,6 +88,9 @@ def label_components(mask: np.ndarray) -> np.ndarray:
             if (jumped == parent).all():
                 break
             parent = jumped
-    _, compact = np.unique(parent, return_inverse=True)
+    # Every run now points at its component's root, the component's first run: numbering the
+    # roots in order numbers the components in raster order.
+    roots = parent == np.arange(parent.size)
+    compact = np.cumsum(roots)[parent] - 1
     labels[mask] = np.repeat(compact, end_keys - start_keys)
     return labels

@@ -6,6 +6,7 @@ import numpy as np
 from PIL import Image
 
 from digits.errors import NothingDrawn
+from digits.vision.blocks import block_mean
 from digits.vision.components import drop_specks
 
 # The smooth background is fitted to block means on a grid at most this many cells per side.
@@ -48,9 +49,9 @@ def ink_strength(luminance: np.ndarray) -> np.ndarray:
     frame = _frame(residual)
     spread = quantile(np.abs(frame - quantile(frame, 0.5)), 0.5) * 1.4826
     noise = max(spread, 1 / 255)
-    darker = np.clip(-residual - 3 * noise, 0, None)
-    lighter = np.clip(residual - 3 * noise, 0, None)
-    signal = -residual if darker.sum() > lighter.sum() else residual
+    darker = np.maximum(-residual - 3 * noise, 0).sum()
+    lighter = np.maximum(residual - 3 * noise, 0).sum()
+    signal = -residual if darker > lighter else residual
     candidates = signal[signal > max(5 * noise, 0.05)]
     if candidates.size < 4:
         raise NothingDrawn("no digit found: the image is blank")
@@ -58,7 +59,9 @@ def ink_strength(luminance: np.ndarray) -> np.ndarray:
     if level < max(8 * noise, 0.08):
         raise NothingDrawn("no digit found: the image has too little contrast")
     floor = min(max(4 * noise, 0.05 * level), 0.5 * level)
-    return np.clip((signal - floor) / (level - floor), 0, 1).astype(np.float32)
+    strength = (signal - floor) / (level - floor)
+    np.clip(strength, 0, 1, out=strength)
+    return strength.astype(np.float32, copy=False)
 
 
 def _background(luminance: np.ndarray) -> np.ndarray:
@@ -69,13 +72,9 @@ def _background(luminance: np.ndarray) -> np.ndarray:
     # more); each axis has its own step so that a long thin image still keeps a cell across.
     step_y, step_x = -(-height // BACKGROUND_CELLS), -(-width // BACKGROUND_CELLS)
     if step_y > 1 or step_x > 1:
-        grid = luminance[: height - height % step_y, : width - width % step_x]
-        grid = grid.reshape(height // step_y, step_y, width // step_x, step_x).mean(axis=(1, 3))
-    gy, gx = np.mgrid[: grid.shape[0], : grid.shape[1]]
-    ys = (gy.ravel() + 0.5) * step_y / height - 0.5
-    xs = (gx.ravel() + 0.5) * step_x / width - 0.5
-    design = np.stack([np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys], axis=1)
-    values = grid.ravel().astype(np.float64)
+        grid = block_mean(
+            luminance[: height - height % step_y, : width - width % step_x], step_y, step_x
+        )
     # Start from the level of the frame, not of the whole image, so that ink covering most of
     # a tight crop cannot pass for the background.
     frame = _frame(grid)
@@ -83,6 +82,11 @@ def _background(luminance: np.ndarray) -> np.ndarray:
     if float(frame.min()) == float(frame.max()):
         # A frame without the least variation is a digital drawing's plain background.
         return np.full(luminance.shape, start, dtype=np.float32)
+    gy, gx = np.mgrid[: grid.shape[0], : grid.shape[1]]
+    ys = (gy.ravel() + 0.5) * step_y / height - 0.5
+    xs = (gx.ravel() + 0.5) * step_x / width - 0.5
+    design = np.stack([np.ones_like(xs), xs, ys, xs * xs, xs * ys, ys * ys], axis=1)
+    values = grid.ravel().astype(np.float64)
     spread = 1.4826 * quantile(np.abs(frame - start), 0.5)
     keep = np.abs(values - start) <= max(2.5 * spread, 1 / 255)
     coefficients = np.zeros(6)

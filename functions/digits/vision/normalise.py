@@ -138,7 +138,9 @@ def reduce_by(image: Image.Image, factor: int) -> Image.Image:
 def preview_png(image28: np.ndarray) -> bytes:
     """Return PNG bytes of a uint8 (28, 28) image."""
     buffer = io.BytesIO()
-    Image.fromarray(np.asarray(image28, dtype=np.uint8), mode="L").save(buffer, format="PNG")
+    # zlib's fastest level: 784 pixels gain next to nothing from more effort.
+    image = Image.fromarray(np.asarray(image28, dtype=np.uint8), mode="L")
+    image.save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 
@@ -183,12 +185,14 @@ def _reduction(image: Image.Image, side: int) -> int:
 
 def _stroke_width(solid: np.ndarray) -> float:
     """Estimate the stroke width of a binary shape as 2 * area / perimeter."""
-    mask = np.pad(solid, 1)
-    area = int(mask.sum())
-    perimeter = int(np.count_nonzero(np.diff(mask, axis=0))) + int(
-        np.count_nonzero(np.diff(mask, axis=1))
+    area = np.count_nonzero(solid)
+    # Changes between neighbours, the outside counting as background: ink on the border is edge.
+    inner = np.count_nonzero(solid[1:] != solid[:-1]) + np.count_nonzero(
+        solid[:, 1:] != solid[:, :-1]
     )
-    return 2 * area / max(perimeter, 1)
+    edges = (solid[0], solid[-1], solid[:, 0], solid[:, -1])
+    border = sum(np.count_nonzero(edge) for edge in edges)
+    return 2 * int(area) / max(int(inner + border), 1)
 
 
 def _shape(crop: np.ndarray) -> np.ndarray:
@@ -267,7 +271,7 @@ def _morph(shape: np.ndarray, *, grow: bool, square: bool) -> np.ndarray:
 
 
 def _resize(values: np.ndarray, size: tuple[int, int], method: Image.Resampling) -> np.ndarray:
-    image = Image.fromarray(values.astype(np.float32), mode="F")
+    image = Image.fromarray(np.ascontiguousarray(values, dtype=np.float32), mode="F")
     return np.asarray(image.resize(size, method), dtype=np.float32)
 
 
@@ -287,8 +291,8 @@ def _centre(digit: np.ndarray) -> np.ndarray:
     total = float(digit.sum())
     row_mass = float((digit.sum(axis=1) * np.arange(height)).sum()) / total
     col_mass = float((digit.sum(axis=0) * np.arange(width)).sum()) / total
-    top = int(np.clip(round(SIZE / 2 - row_mass), 0, SIZE - height))
-    left = int(np.clip(round(SIZE / 2 - col_mass), 0, SIZE - width))
+    top = min(max(round(SIZE / 2 - row_mass), 0), SIZE - height)
+    left = min(max(round(SIZE / 2 - col_mass), 0), SIZE - width)
     out = np.zeros((SIZE, SIZE), dtype=np.float32)
     out[top : top + height, left : left + width] = digit
     return np.clip(np.rint(out * 255), 0, 255).astype(np.uint8)
