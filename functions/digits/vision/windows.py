@@ -22,7 +22,8 @@ def _square(values: np.ndarray, reach: int, pick: np.ufunc, outside: float) -> n
     """Apply ``pick`` over the square down the columns, then along the rows (it is separable):
     whole shifted copies combined, far cheaper than reducing a sliding window's views."""
     height, width = values.shape
-    padded = np.pad(values, reach, constant_values=outside)
+    padded = np.full((height + 2 * reach, width + 2 * reach), outside, dtype=values.dtype)
+    padded[reach : reach + height, reach : reach + width] = values
     columns = padded[:height].copy()
     for dy in range(1, 2 * reach + 1):
         pick(columns, padded[dy : dy + height], out=columns)
