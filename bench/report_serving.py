@@ -54,7 +54,7 @@ def lambda_rows(lam: dict, verdict) -> list[tuple[str, str, str, str, str]]:
         rows.append(
             (
                 f"warm Lambda handler in process, p50 less its own S3 storage step's p50, vs {name}"
-                f" ({_less(ours)} against {_less(side)})",
+                f" ({_less(ours)} against {_less(side)}){_runs(ours, side is lean)}",
                 f"{a:.1f} ms",
                 f"{b:.1f} ms",
                 ratio(a, b),
@@ -62,6 +62,17 @@ def lambda_rows(lam: dict, verdict) -> list[tuple[str, str, str, str, str]]:
             )
         )
     return rows
+
+
+def _runs(ours: dict, against_lean: bool) -> str:
+    """Say which of several processes' runs the figures are (bench/lambda_compare.py)."""
+    ratios = ours["warm"].get("runs_lean_ratio")
+    if not ratios or len(ratios) < 2:
+        return ""
+    if not against_lean:
+        return f", the same run of {len(ratios)}"
+    listed = ", ".join(f"{r:.2f}x" for r in ratios)
+    return f", the median of {len(ratios)} processes' runs by this ratio ({listed})"
 
 
 def _less(side: dict) -> str:

@@ -41,3 +41,11 @@ def test_lambda_rows_name_both_references():
     assert "lean reference" in rows[1][0]
     assert "served reference" in rows[2][0]
     assert rows[2][3] == "3.8x"
+
+
+def test_lambda_rows_say_which_of_several_runs_they_show():
+    lam = lambda_figures(0.3, 1.2, 6.0, 12.0)
+    lam["digits"]["warm"]["runs_lean_ratio"] = [1.9, 2.0, 2.2]
+    rows = report.lambda_rows(lam, lambda key: "met")
+    assert "median of 3 processes' runs by this ratio (1.90x, 2.00x, 2.20x)" in rows[1][0]
+    assert "the same run of 3" in rows[2][0]
