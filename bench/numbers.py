@@ -22,10 +22,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from bench import heldout, number_requests, realistic, single_digits, writers
+from bench import before_recognizer, heldout, number_requests, realistic, single_digits, writers
 from bench.reading import MAX_PIXELS, digit_level, read_number
 from digits import recognise
 from digits.classifier.threads import use_one_blas_thread
+from digits.errors import RequestError
 from digits.imaging import decoding
 from digits.vision import normalise
 from model import neighbours
@@ -242,22 +243,34 @@ def _times(model, n: int, split: str, rounds: int = 5) -> dict:
         return model.predict(normalise.to_mnist(image))
 
     def new(image):
-        return recognise.read_digits(model, image)
+        try:
+            return recognise.read_digits(model, image)
+        except RequestError:
+            return []  # refused or blank: answered all the same
 
-    # Rounds interleave the three, so that a change in the machine's load falls on all alike;
+    # The function before issue 21's recognizer, its own model and decoding (None without git).
+    base = before_recognizer.reader(MAX_PIXELS)
+    # Rounds interleave them all, so that a change in the machine's load falls on all alike;
     # each image's best time over the rounds counts, and a figure is the median over images.
     best = {
         "one_digit_before": np.full(len(singles), np.inf),
         "one_digit_after": np.full(len(singles), np.inf),
         "six_digits": np.full(len(sixes), np.inf),
     }
+    if base is not None:
+        base_singles = [base[0](data) for data in one_digit]
+        best["one_digit_before_recognizer"] = np.full(len(singles), np.inf)
     for _ in range(rounds):
         _time_each(old, singles, best["one_digit_before"])
         _time_each(new, singles, best["one_digit_after"])
         _time_each(new, sixes, best["six_digits"])
+        if base is not None:
+            _time_each(base[1], base_singles, best["one_digit_before_recognizer"])
     read = {name: float(np.median(times)) for name, times in best.items()}
     read["six_over_one"] = read["six_digits"] / read["one_digit_after"]
     read["one_digit_slower_by"] = read["one_digit_after"] - read["one_digit_before"]
+    if base is not None:
+        read["before_recognizer_commit"] = before_recognizer.BASE
     read["n_one_digit"], read["n_six_digits"] = len(singles), len(sixes)
     return read
 
@@ -331,6 +344,15 @@ def table(results: dict) -> str:
             "| --- | --- |",
             f"| one digit, before (to_mnist + predict) | {t['one_digit_before']:.2f} |",
             f"| one digit, after (read_digits) | {t['one_digit_after']:.2f} |",
+            *(
+                [
+                    "| one digit, the function before issue 21's recognizer (commit "
+                    f"{t['before_recognizer_commit'][:7]}, its own model) "
+                    f"| {t['one_digit_before_recognizer']:.2f} |"
+                ]
+                if "one_digit_before_recognizer" in t
+                else []
+            ),
             f"| six digits (read_digits) | {t['six_digits']:.2f} ({t['six_over_one']:.1f}x) |",
         ]
     r = results.get("request_ms")

@@ -1,0 +1,88 @@
+"""The function's reading path as it was before issue 21's recognizer, beside today's, for timing.
+
+Issue 21 asks that reading by recognition take "no more time per image than today", today being
+the code it was written against. That code is commit BASE: its ``digits`` package and its model
+are taken from git (``git archive``), renamed ``digits_before_recognizer`` so that both versions
+import in one process, and timed image by image in turn with today's (bench/numbers.py), so that
+a change in the machine's load falls on both alike. Without git or the commit (a shallow clone),
+there is nothing to load, and the figure is not measured.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import importlib
+import io
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from bench import servers
+
+# The last commit before issue 21's work began (4f73a07, "Numbers by recognition", is the first).
+BASE = "0e82c0ae938ece20381d36fe859f8cbbf0f6a823"
+PACKAGE = "digits_before_recognizer"
+# The package importing itself: "from digits.x", "from digits import", "import digits.x".
+_OWN_IMPORT = re.compile(r"\b(from|import) digits\b")
+
+
+@functools.cache
+def reader(max_pixels: int) -> tuple[Callable, Callable] | None:
+    """Return the base's (decode, read) pair: ``decode(data)`` gives the image its read_digits
+    takes, ``read(image)`` reads it with the base's model; None if git cannot give the commit."""
+    folder = Path(tempfile.mkdtemp(prefix="before-recognizer-"))
+    atexit.register(shutil.rmtree, folder, True)
+    root = _extract(folder)
+    if root is None:
+        return None
+    sys.path.insert(0, str(root))
+    decoding = importlib.import_module(f"{PACKAGE}.imaging.decoding")
+    recognise = importlib.import_module(f"{PACKAGE}.recognise")
+    inference = importlib.import_module(f"{PACKAGE}.classifier.inference")
+    errors = importlib.import_module(f"{PACKAGE}.errors")
+    model = inference.load_model(root / "model.joblib")
+
+    def decode(data: bytes):
+        return decoding.decode_image(data, max_pixels=max_pixels).image
+
+    def read(image) -> list:
+        try:
+            return recognise.read_digits(model, image)
+        except errors.RequestError:
+            return []  # answered all the same: "nothing drawn" is an answer
+
+    return decode, read
+
+
+def _extract(into: Path) -> Path | None:
+    """Write the base's package, renamed, and its model under ``into``; None without the commit."""
+    try:
+        archive = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(servers.REPO),
+                "archive",
+                BASE,
+                "functions/digits",
+                "model/model.joblib",
+            ],
+            capture_output=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    package = into / PACKAGE
+    (into / "functions" / "digits").rename(package)
+    for source in package.rglob("*.py"):
+        source.write_text(_OWN_IMPORT.sub(rf"\1 {PACKAGE}", source.read_text()))
+    (into / "model" / "model.joblib").rename(into / "model.joblib")
+    return into
