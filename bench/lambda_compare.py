@@ -113,7 +113,7 @@ def measure_warm(
     env: dict[str, str], payloads: list[bytes], requests: int, processes: int = WARM_PROCESSES
 ) -> dict[str, dict]:
     """Return the warm figures of the median of ``processes`` fresh processes' runs (by the lean
-    reference's time above the put over ours), with every run's ratio under ``runs``."""
+    reference's time above the put over ours), every run's ratio in ours' ``runs_lean_ratio``."""
     with tempfile.NamedTemporaryFile("w", suffix=".json") as job:
         json.dump({"env": env, "payloads": [p.decode() for p in payloads]}, job)
         job.flush()

@@ -258,14 +258,15 @@ def _times(model, n: int, split: str, rounds: int = 5) -> dict:
         "six_digits": np.full(len(sixes), np.inf),
     }
     if base is not None:
-        base_singles = [base[0](data) for data in one_digit]
+        decode_before, read_before = base
+        singles_before = [decode_before(data) for data in one_digit]
         best["one_digit_before_recognizer"] = np.full(len(singles), np.inf)
     for _ in range(rounds):
         _time_each(old, singles, best["one_digit_before"])
         _time_each(new, singles, best["one_digit_after"])
         _time_each(new, sixes, best["six_digits"])
         if base is not None:
-            _time_each(base[1], base_singles, best["one_digit_before_recognizer"])
+            _time_each(read_before, singles_before, best["one_digit_before_recognizer"])
     read = {name: float(np.median(times)) for name, times in best.items()}
     read["six_over_one"] = read["six_digits"] / read["one_digit_after"]
     read["one_digit_slower_by"] = read["one_digit_after"] - read["one_digit_before"]
