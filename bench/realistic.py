@@ -106,6 +106,25 @@ def canvas_png(n: int, seed: int = 0, split: str | None = None) -> list[Sample]:
     return samples
 
 
+# The page's pad (site/pad.js): its export's size, and its ink on a white fill.
+PAGE_EXPORT = (400, 300)
+PAGE_INK = np.array([0x15, 0x19, 0x2B], dtype=np.float32)
+
+
+def page_png(n: int, seed: int = 0, split: str | None = None) -> list[Sample]:
+    """The page's own pad exports: 400x300 PNGs, dark ink on an opaque white fill, any size."""
+    rng, digits, labels = _pick(n, seed, split)
+    width, height = PAGE_EXPORT
+    samples = []
+    for digit, label in zip(digits, labels, strict=True):
+        box = int(rng.integers(height * 2 // 5, height * 4 // 5))
+        coverage = _place(stroke_mask(digit, box), (height, width), rng)[..., None]
+        rgb = 255 * (1 - coverage) + PAGE_INK * coverage
+        # A browser exports even an opaque canvas as RGBA.
+        samples.append(Sample(_encode(_to_image(rgb).convert("RGBA"), "PNG"), int(label)))
+    return samples
+
+
 def canvas_export(alpha: np.ndarray, colour: np.ndarray) -> bytes:
     """Return ink coverage ``alpha`` in [0, 1] as a browser exports a canvas: an RGBA PNG."""
     rgba = np.zeros((*alpha.shape, 4), dtype=np.uint8)

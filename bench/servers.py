@@ -97,10 +97,10 @@ def post_predict(port: int, payload: bytes) -> tuple[int, bytes]:
 
 
 def canvas_payloads(count: int, seed: int) -> list[bytes]:
-    """Return canvas JSON bodies as the page sends them, from MNIST test digits."""
+    """Return canvas JSON bodies as the page sends them, its pad's exports of MNIST test digits."""
     return [
         json.dumps(
             {"image": "data:image/png;base64," + base64.b64encode(sample.data).decode("ascii")}
         ).encode()
-        for sample in realistic.canvas_png(count, seed)
+        for sample in realistic.page_png(count, seed)
     ]

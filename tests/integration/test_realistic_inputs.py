@@ -61,3 +61,13 @@ def test_low_resolution_digits_are_small_or_enlarged_thumbnails():
     assert min(min(size) for size in sizes) < 40
     assert any(min(size) >= 3 * 16 for size in sizes)
     assert all(max(size) <= 8 * (16 + 2 * 6 + 2) for size in sizes)
+
+
+def test_page_exports_are_opaque_rgba_pngs_of_the_pads_size_and_are_read(model):
+    from digits.imaging.decoding import decode_image
+
+    samples = realistic.page_png(N, 11)
+    images = [decode_image(s.data, max_pixels=10**7).image for s in samples]
+    assert {(image.mode, image.size) for image in images} == {("RGBA", realistic.PAGE_EXPORT)}
+    assert all(image.getchannel("A").getextrema() == (255, 255) for image in images)
+    assert realistic.accuracy(model, samples) >= FLOORS["canvas_png"]

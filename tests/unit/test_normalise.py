@@ -7,11 +7,12 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 
 from digits.errors import NothingDrawn
 from digits.imaging import decoding
 from digits.vision import normalise
+from digits.vision.ink import luminance
 from tests.images import encode
 from tests.unit.drawn import (
     MAX_PIXELS,
@@ -245,3 +246,22 @@ def test_a_stroke_that_fades_stays_joined_to_the_digit_but_faint_ink_alone_does_
     assert abs((columns[0] + columns[-1]) / 2 - 13.5) <= 2
     row = image[14]
     assert (row[columns[-1] - 3 : columns[-1] + 1] > 64).any()
+
+
+@pytest.mark.parametrize("factor", [2, 3])
+def test_opaque_rgba_reduces_to_the_grey_the_premultiplied_form_has(factor):
+    # The page exports its pad as an RGBA PNG that is opaque throughout: it is reduced as grey
+    # alone, and its ink is what the premultiplied grey and alpha would give, to the last bit.
+    rgb = dark_on_light(drawing((300, 400)))[..., None].repeat(3, axis=2)
+    rgb[..., 2] = rgb[..., 2] // 2  # a colour, so that grey is a weighted sum of the three
+    opaque = Image.fromarray(np.dstack([rgb, np.full(rgb.shape[:2], 255, np.uint8)]), "RGBA")
+    reduced = normalise.reduce_by(opaque, factor)
+    alpha = opaque.getchannel("A")
+    premultiplied = Image.merge(
+        "La", (ImageChops.multiply(opaque.convert("L"), alpha).reduce(factor), alpha.reduce(factor))
+    )
+    assert reduced.mode == "L"
+    assert np.array_equal(luminance(reduced), luminance(premultiplied))
+    # One transparent pixel, and the alpha is kept.
+    opaque.putpixel((0, 0), (0, 0, 0, 0))
+    assert normalise.reduce_by(opaque, factor).mode == "La"

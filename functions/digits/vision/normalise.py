@@ -118,19 +118,23 @@ def crop_to_mnist(crop: np.ndarray) -> np.ndarray:
 
 
 def reduce_by(image: Image.Image, factor: int) -> Image.Image:
-    """Reduce an L, RGB, RGBA or La image by a whole ``factor`` (RGBA comes back as La).
+    """Reduce an L, RGB, RGBA or La image by a whole ``factor`` (RGBA comes back as La or L).
 
     A reduced RGBA image is its grey premultiplied by its alpha, and its alpha: averaging
     premultiplied pixels keeps fully transparent ones, whatever colour they store, from tinting
     the edges of the strokes. Ink is read from grey alone (ink.luminance, with the same weights as
     Pillow's L), so one channel is premultiplied instead of three, and each is reduced before the
-    two are merged: the full-size copies take 3 bytes a pixel beside the image's 4.
+    two are merged: the full-size copies take 3 bytes a pixel beside the image's 4. An RGBA image
+    that is opaque throughout (the page's own canvas export) comes back as L: premultiplying by
+    an alpha of 255 changes nothing, and ink.luminance reads the two alike.
     """
     if factor == 1:
         return image
     if image.mode != "RGBA":
         return image.reduce(factor)
     alpha = image.getchannel("A")
+    if alpha.getextrema() == (255, 255):
+        return image.convert("L").reduce(factor)
     grey = ImageChops.multiply(image.convert("L"), alpha)
     return Image.merge("La", (grey.reduce(factor), alpha.reduce(factor)))
 
@@ -173,7 +177,8 @@ def _eight_bit(image: Image.Image) -> Image.Image:
 def _reduce(image: Image.Image, side: int) -> Image.Image:
     """Reduce an L, RGB, RGBA or La image by a whole factor to at most ``side`` pixels per side.
 
-    A reduced RGBA image comes back as La, its grey premultiplied (see reduce_by).
+    A reduced RGBA image comes back as La, its grey premultiplied, or as L if it is opaque (see
+    reduce_by).
     """
     return reduce_by(image, _reduction(image, side))
 
