@@ -58,6 +58,16 @@ def test_widely_ruled_lines_that_converge_in_perspective_are_found():
     assert _matches(rules.find_lines(dark, noise), page.lines)
 
 
+def test_lines_that_fan_out_far_from_the_pages_direction_are_found():
+    # Squared paper photographed tilted: its lines fan out by more than ten degrees across it, so
+    # the lines at either side lie far from the direction most of them share.
+    page = draw_page(rule_spacing=60, converge=-0.25, strokes=(CROSSING,))
+    slopes = np.degrees(np.arctan([line[1] for line in page.lines]))
+    assert slopes.max() - slopes.min() > 12
+    dark, noise = _darkness(page)
+    assert _matches(rules.find_lines(dark, noise), page.lines)
+
+
 def test_lines_are_divided_out_and_writing_is_kept():
     page = draw_page(rule_spacing=24, margin=120, strokes=(CROSSING, ALONG), stroke_width=5)
     dark, noise = _darkness(page)

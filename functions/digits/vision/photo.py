@@ -60,13 +60,14 @@ LOW_FLOOR = 0.05
 # that reading stands if it keeps more than CUT_KEPT of it and crosses the sheet's rim only
 # within CROSSING pixels of it (the edge was a hard shadow's, not a desk's).
 CUT_KEPT = 0.5
-CROSSING = 3
+CROSSING = 5
 # A mark of fewer pixels than SPECK of the image's is a speck, not writing.
 SPECK = 2e-5
 # A mark is ink only if its darkness level (the LEVEL_QUANTILE of its pixels' darkness, which a
-# few noisy pixels do not raise) is at least LEVEL_SHARE of the darkest mark's.
+# few noisy pixels do not raise) is at least LEVEL_SHARE of the darkest mark's. A fine pen's
+# straight stroke (a 1) can reach only half the level of its curves and crossings.
 LEVEL_QUANTILE = 0.9
-LEVEL_SHARE = 0.5
+LEVEL_SHARE = 0.4
 # A stroke's middle is the darkest pixel within STROKE_REACH pixels of it; strokes are brought to
 # full strength, but none counts as a stroke that is fainter than FAINTEST of the pen's level.
 STROKE_REACH = 3

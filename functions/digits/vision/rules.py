@@ -3,14 +3,15 @@
 A pixel is evidence of a thin line when it is darker (in a darkness map: 0 paper, 1 black) than
 the pixels RIDGE_REACH away on both sides across the line. Evidence votes for the straight lines
 through it near each axis (a Hough transform: first every COARSE_STEP degrees up to MAX_ANGLE to
-find the page's direction, then every FINE_STEP degrees near it, since a page's lines are nearly
-parallel). A line is the page's when its evidence runs along MIN_LENGTH of the sheet and it is
-one of many, converging with the others as a page's parallel lines do in a photo, or along
-LONE_LENGTH (a margin): writing is rarely that long and straight. Where the family's spacing puts
-a line that writing hides in part, FAMILY_LENGTH will do. Each line's darkness is then measured
-across it, BAND pixels either side, as a mean along it that leaves out writing (far darker than
-the line), and divided out: paper under the line becomes paper, while a digit's stroke that
-crosses it stays as dark as it is.
+find the page's direction, then every FINE_STEP degrees within FINE_SPAN of it: a page's lines are
+parallel, but in a photo of a tilted page they fan out, by over ten degrees from one side of a
+sheet of squared paper to the other). A line is the page's when its evidence runs along
+MIN_LENGTH of the sheet and it is one of many, converging with the others as a page's parallel
+lines do in a photo, or along LONE_LENGTH (a margin): writing is rarely that long and straight.
+Where the family's spacing puts a line that writing hides in part, FAMILY_LENGTH will do. Each
+line's darkness is then measured across it, BAND pixels either side, as a mean along it that
+leaves out writing (far darker than the line), and divided out: paper under the line becomes
+paper, while a digit's stroke that crosses it stays as dark as it is.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ RIDGE_FLOOR = 0.03
 MAX_ANGLE = 20.0
 COARSE_STEP = 1.0
 FINE_STEP = 0.25
-FINE_SPAN = 6.0
+FINE_SPAN = 12.0
 # Darkness is first averaged over ALONG pixels along the lines: a faint line in a noisy photo
 # stands out of the noise only over some length.
 ALONG = 4
