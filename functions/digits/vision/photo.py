@@ -1,11 +1,11 @@
 """A photo of writing on paper, made into ink on white: the page found, its light evened out,
 its own lines set aside.
 
-Only an image that looks like a photo takes this path (``looks_like_photo``): opaque, at least
-PHOTO_SIDE pixels on its longer side and not a thin strip. Drawings from the page (transparent),
-scans and photos of a few hundred pixels, MNIST digits and printed digits are read as before, at
-no cost. A large digital drawing on an opaque background that does take it loses nothing: its
-light is even, its noise nil, and it has no sheet's edges or page's lines.
+Only an image that looks like a photo takes this path (``looks_like_photo``): grey or colour with
+no alpha channel, at least PHOTO_SIDE pixels on its longer side and not a thin strip. Drawings from
+the page (RGBA PNGs), scans and photos of a few hundred pixels, MNIST digits and printed digits
+are read as before, at no cost. A large digital drawing on an opaque background that does take it
+loses nothing: its light is even, its noise nil, and it has no sheet's edges or page's lines.
 
 ``clean`` finds the sheet (sheet.py) and reads only INSET inside its edges; estimates the paper's
 light (illumination.py) and takes each pixel's darkness relative to it; finds the ruled and grid
