@@ -36,11 +36,12 @@ _OWN_IMPORT = re.compile(r"\b(from|import) digits\b")
 def reader(max_pixels: int) -> tuple[Callable, Callable] | None:
     """Return the base's (decode, read) pair: ``decode(data)`` gives the image its read_digits
     takes, ``read(image)`` reads it with the base's model; None if git cannot give the commit."""
-    folder = Path(tempfile.mkdtemp(prefix="before-recognizer-"))
-    atexit.register(shutil.rmtree, folder, True)
-    root = _extract(folder)
-    if root is None:
+    archive = _archive()
+    if archive is None:
         return None
+    root = Path(tempfile.mkdtemp(prefix="before-recognizer-"))
+    atexit.register(shutil.rmtree, root, True)
+    _extract(archive, root)
     sys.path.insert(0, str(root))
     decoding = importlib.import_module(f"{PACKAGE}.imaging.decoding")
     recognise = importlib.import_module(f"{PACKAGE}.recognise")
@@ -60,10 +61,10 @@ def reader(max_pixels: int) -> tuple[Callable, Callable] | None:
     return decode, read
 
 
-def _extract(into: Path) -> Path | None:
-    """Write the base's package, renamed, and its model under ``into``; None without the commit."""
+def _archive() -> bytes | None:
+    """Return git's tar of the base's package and model; None without git or the commit."""
     try:
-        archive = subprocess.run(
+        return subprocess.run(
             [
                 "git",
                 "-C",
@@ -78,6 +79,10 @@ def _extract(into: Path) -> Path | None:
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
+
+
+def _extract(archive: bytes, into: Path) -> None:
+    """Write the base's package, renamed, and its model under ``into``."""
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
     package = into / PACKAGE
@@ -85,4 +90,3 @@ def _extract(into: Path) -> Path | None:
     for source in package.rglob("*.py"):
         source.write_text(_OWN_IMPORT.sub(rf"\1 {PACKAGE}", source.read_text()))
     (into / "model" / "model.joblib").rename(into / "model.joblib")
-    return into
