@@ -43,6 +43,6 @@ VALLEY_REACH = 0.3
 # A cut may drift one column per row; each drift costs this much (in units of full-strength ink).
 DRIFT_COST = 0.1
 # Groups at most MERGE_GAP apart may be one digit broken in two, if together they are no wider
-# than MERGE_WIDTH.
+# than MERGE_WIDTH: wider than tall, as a 5 whose bar was written apart and reaches past its body.
 MERGE_GAP = 0.06
-MERGE_WIDTH = 1.0
+MERGE_WIDTH = 1.5
