@@ -20,6 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from digits.classifier.mlp import Perceptron
+from model import denormals
 
 ALPHA = 1e-4  # model/fit.py's L2 penalty
 BETA1, BETA2, EPSILON = 0.9, 0.999, 1e-8  # Adam's defaults, as scikit-learn's
@@ -64,25 +65,26 @@ def fine_tune(
     inputs = x.astype(dtype) / dtype.type(255)
     step = 0
     started = time.perf_counter()
-    for epoch in range(epochs):
-        cosine = 0.5 * (1 + math.cos(math.pi * epoch / epochs))
-        rate = learning_rate * (0.02 + 0.98 * cosine)
-        order = rng.permutation(len(inputs))
-        total_loss = 0.0
-        for start_row in range(0, len(order), batch_size):
-            rows = order[start_row : start_row + batch_size]
-            gradients, loss = _gradients(weights, biases, inputs[rows], y[rows])
-            total_loss += loss * len(rows)
-            step += 1
-            corrected = rate * math.sqrt(1 - BETA2**step) / (1 - BETA1**step)
-            for i, (param, grad) in enumerate(zip(params, gradients, strict=True)):
-                first[i] = BETA1 * first[i] + (1 - BETA1) * grad
-                second[i] = BETA2 * second[i] + (1 - BETA2) * grad * grad
-                param -= (corrected * first[i] / (np.sqrt(second[i]) + EPSILON)).astype(dtype)
-        log(
-            f"fine-tune: epoch {epoch + 1}/{epochs}  loss {total_loss / len(order):.4f}"
-            f"  lr {rate:.2e}  {time.perf_counter() - started:.0f}s"
-        )
+    with denormals.flushed():  # as model/fit.py trains: decaying weights stay fast
+        for epoch in range(epochs):
+            cosine = 0.5 * (1 + math.cos(math.pi * epoch / epochs))
+            rate = learning_rate * (0.02 + 0.98 * cosine)
+            order = rng.permutation(len(inputs))
+            total_loss = 0.0
+            for start_row in range(0, len(order), batch_size):
+                rows = order[start_row : start_row + batch_size]
+                gradients, loss = _gradients(weights, biases, inputs[rows], y[rows])
+                total_loss += loss * len(rows)
+                step += 1
+                corrected = rate * math.sqrt(1 - BETA2**step) / (1 - BETA1**step)
+                for i, (param, grad) in enumerate(zip(params, gradients, strict=True)):
+                    first[i] = BETA1 * first[i] + (1 - BETA1) * grad
+                    second[i] = BETA2 * second[i] + (1 - BETA2) * grad * grad
+                    param -= (corrected * first[i] / (np.sqrt(second[i]) + EPSILON)).astype(dtype)
+            log(
+                f"fine-tune: epoch {epoch + 1}/{epochs}  loss {total_loss / len(order):.4f}"
+                f"  lr {rate:.2e}  {time.perf_counter() - started:.0f}s"
+            )
     return Perceptron(weights=tuple(weights), biases=tuple(biases))
 
 

@@ -13,6 +13,8 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
+from model import denormals
+
 
 def log(message: str) -> None:
     """Print a progress line to stderr."""
@@ -75,7 +77,8 @@ def fit_mlp(
     one set per epoch, the first in the first epoch, in turn: distorted copies of the digits
     that differ from epoch to epoch, as Simard et al. drew theirs, so that the network cannot
     learn one copy by heart. ``check``, uint8 features and labels, is scored after every epoch
-    for the progress line only.
+    for the progress line only. Subnormal floats are flushed to zero while it fits
+    (model.denormals): weights that decay through them would slow the epochs many times over.
     """
     network = MLPClassifier(
         hidden_layer_sizes=hidden,
@@ -97,7 +100,7 @@ def fit_mlp(
             extra_x, extra_y = in_turn[epoch % len(in_turn)]
             epoch_inputs = np.vstack([inputs, mlp_inputs(extra_x)])
             epoch_labels = np.concatenate([y, extra_y])
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), denormals.flushed():
             warnings.simplefilter("ignore", ConvergenceWarning)
             network.fit(epoch_inputs, epoch_labels)
         score = ""
