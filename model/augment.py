@@ -48,8 +48,8 @@ def with_printed_digits(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndar
     return np.concatenate([images, printed]), np.concatenate([labels, printed_labels])
 
 
-PEN_COPIES = 4000
-BLOCKY_COPIES = 6000
+PEN_COPIES = 8000
+BLOCKY_COPIES = 12000
 
 
 def with_printed_and_pens(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -3,6 +3,8 @@
 model/card.py states them beside the measured figures; a choice with no entry is named as is.
 """
 
+from model.augment import BLOCKY_COPIES, PEN_COPIES, PRINTED_DIGITS
+
 AUGMENT_TEXT = {
     "none": "MNIST's training digits as published",
     "shift1": (
@@ -10,37 +12,39 @@ AUGMENT_TEXT = {
         " and right (centring by centre of mass is never exact on real input)"
     ),
     "printed": (
-        "MNIST's training digits plus 6,000 digits printed in 13 fonts shipped with matplotlib"
-        " (`model/printed.py`: bold, italic and monospace faces of DejaVu, STIX and Computer"
-        " Modern, 24-160 px, tilted up to 6 degrees, on page-like backgrounds), passed through"
-        " the same preprocessing as served images. The printed-digit benchmark uses other font"
-        " files, so the model is not graded on glyphs it was trained on"
+        f"MNIST's training digits plus {PRINTED_DIGITS:,} digits printed in 13 fonts shipped with"
+        " matplotlib (`model/printed.py`: bold, italic and monospace faces of DejaVu, STIX and"
+        " Computer Modern, 24-160 px, tilted up to 6 degrees, on page-like backgrounds), passed"
+        " through the same preprocessing as served images. The printed-digit benchmark uses other"
+        " font files, so the model is not graded on glyphs it was trained on"
     ),
     "printed+pens": (
-        "MNIST's training digits; 6,000 digits printed in 13 fonts shipped with matplotlib"
-        " (`model/printed.py`: bold, italic and monospace faces of DejaVu, STIX and Computer"
-        " Modern, 24-160 px, tilted up to 6 degrees, on page-like backgrounds); and 4,000 MNIST"
-        " training digits each redrawn with a thin and with a thick pen on a large canvas"
-        " (`model/redrawn.py`; a thick pen can close a loop, a thin one breaks faint joins)."
-        " Added digits pass through the same preprocessing as served images. The benchmark"
-        " draws its pens from MNIST *test* digits and prints in other font files, so the model"
-        " is not graded on what it was trained on"
+        f"MNIST's training digits; {PRINTED_DIGITS:,} digits printed in 13 fonts shipped with"
+        " matplotlib (`model/printed.py`: bold, italic and monospace faces of DejaVu, STIX and"
+        " Computer Modern, 24-160 px, tilted up to 6 degrees, on page-like backgrounds); and"
+        f" {PEN_COPIES:,} MNIST training digits each redrawn with a thin and with a thick pen on a"
+        " large canvas (`model/redrawn.py`; a thick pen can close a loop, a thin one breaks faint"
+        " joins). Added digits pass through the same preprocessing as served images. The"
+        " benchmark draws its pens from MNIST *test* digits and prints in other font files, so"
+        " the model is not graded on what it was trained on"
     ),
     "printed+pens+blocky": (
-        "MNIST's training digits; 6,000 digits printed in 13 fonts shipped with matplotlib"
-        " (`model/printed.py`: bold, italic and monospace faces of DejaVu, STIX and Computer"
-        " Modern, 24-160 px, tilted up to 6 degrees, on page-like backgrounds); 4,000 MNIST"
-        " training digits each redrawn with a thin and with a thick pen on a large canvas"
-        " (`model/redrawn.py`; a thick pen can close a loop, a thin one breaks faint joins); and"
-        " 6,000 made blocky (`model/blocky.py`: counted into 8x8 blocks of ink as the UCI 8x8"
-        " digits were, half of them first stretched to a box of nearly fixed width as NIST's"
-        " normalisation stretched those, then enlarged and cut to ink, as a thumbnail or a coarse"
-        " scan is). Added"
-        " digits pass through the same preprocessing as served images. The benchmark draws its"
-        " pens from MNIST *test* digits, prints in other font files and takes its 8x8 writers"
-        " from scikit-learn's set itself, so the model is not graded on what it was trained on"
+        f"MNIST's training digits; {PRINTED_DIGITS:,} digits printed in 13 fonts shipped with"
+        " matplotlib (`model/printed.py`: bold, italic and monospace faces of DejaVu, STIX and"
+        " Computer Modern, 24-160 px, tilted up to 6 degrees, on page-like backgrounds);"
+        f" {PEN_COPIES:,} MNIST training digits each redrawn with a thin and with a thick pen on a"
+        " large canvas (`model/redrawn.py`; a thick pen can close a loop, a thin one breaks faint"
+        f" joins); and {BLOCKY_COPIES:,} made blocky (`model/blocky.py`: counted into 8x8 blocks"
+        " of ink as the UCI 8x8 digits were, half of them first stretched to a box of nearly"
+        " fixed width as NIST's normalisation stretched those, then enlarged and cut to ink, as a"
+        " thumbnail or a coarse scan is). Added digits pass through the same preprocessing as"
+        " served images. The benchmark draws its pens from MNIST *test* digits, prints in other"
+        " font files and takes its 8x8 writers from scikit-learn's set itself, so the model is"
+        " not graded on what it was trained on"
     ),
 }
+
+
 MLP_EXTRA_TEXT = {
     "none": "",
     "served": (
