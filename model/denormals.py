@@ -6,7 +6,7 @@ subnormal floats before they reach zero, and every product with a subnormal take
 path (a microcode assist on x86): with a few percent of the first layer's weights there, an epoch
 took several times as long as the first ones. Flushing them to zero is what TensorFlow does by
 default and PyTorch offers as ``torch.set_flush_denormal``; NumPy has no switch for it, so on
-x86-64 the SSE control register (MXCSR) is set by a six-instruction function loaded with ctypes.
+x86-64 the SSE control register (MXCSR) is set by a five-instruction function loaded with ctypes.
 The answers move by less than float32's smallest normal number (about 1e-38) a product.
 
 The mode belongs to the calling thread: it covers NumPy and a one-thread BLAS (the card's command
