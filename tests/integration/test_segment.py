@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digits.errors import NothingDrawn, TooManyDigits
+from digits.errors import NotADigit, NothingDrawn, TooManyDigits
 from digits.vision import normalise, segment
 from digits.vision.components import label_components
+from tests.unit.pages import draw_page
 
 Stroke = list[tuple[float, float]]
 
@@ -25,6 +26,8 @@ SEVEN_IN_THREE_STROKES = [
 ]
 ONE = [[(0.5, 0.0), (0.5, 1.0)]]
 SEVEN = [[(0.05, 0.0), (0.95, 0.0), (0.4, 1.0)]]
+# A sheet lying on a desk in a photo of 960x720, its corners clockwise from the top left.
+DESK_CORNERS = np.array([[190.0, 95.0], [760.0, 120.0], [740.0, 640.0], [170.0, 610.0]])
 
 
 def pen(strokes: list[Stroke], left: float, top: float, width: float, height: float, draw) -> None:
@@ -170,3 +173,24 @@ def test_more_than_twelve_digits_are_too_many(model, mnist_test):
         segment.find_digits(strip, model.predict_proba)
     twelve = side_by_side([mnist_digit(mnist_test, d % 10, which=2) for d in range(12)])
     assert len(segment.find_digits(twelve, model.predict_proba)) == 12
+
+
+def test_a_digit_wholly_beyond_a_hard_shadows_edge_is_read(model):
+    # The shadow's edge passes for a sheet's and only a tick lies inside it, refused; the 7 in
+    # the shadow beyond that one edge is read.
+    edge = 0.55 * (960 + 0.1 * 720)
+    seven = ((edge + 80, 250), (edge + 220, 245), (edge + 150, 470))
+    tick = ((200, 300), (215, 320), (245, 280))
+    photo = draw_page(strokes=(seven, tick), shadow=0.5, softness=1.0, slant=0.1)
+    found = segment.find_digits(photo.image, model.predict_proba)
+    assert [int(np.argmax(digit.probabilities)) for digit in found] == [7]
+    assert found[0].box.x > edge
+
+
+@pytest.mark.parametrize("light", [{"shadow": 0.4}, {"shadow": 0.6, "softness": 1.0}])
+def test_a_tick_on_a_sheet_on_a_desk_stays_refused(model, light):
+    # Beyond a sheet that shows its corners is the desk: nothing there is looked for.
+    tick = ((400, 300), (415, 320), (445, 280))
+    photo = draw_page(corners=DESK_CORNERS, rule_spacing=24, margin=260, strokes=(tick,), **light)
+    with pytest.raises(NotADigit):
+        segment.find_digits(photo.image, model.predict_proba)

@@ -31,7 +31,7 @@ def test_the_ink_of_a_sheet_on_a_desk_is_all_that_is_left():
     page = draw_page(
         corners=CORNERS, rule_spacing=24, slope=0.03, margin=260, strokes=(SEVEN,), shadow=0.4
     )
-    ink = 1 - np.asarray(photo.clean(page.image), dtype=np.float32) / 255
+    ink = 1 - np.asarray(_cleaned(page.image), dtype=np.float32) / 255
     written = page.ink > 0.5
     # The pen's strokes are there, at full strength in their middle...
     assert np.median(ink[written]) > 0.9
@@ -48,28 +48,45 @@ def test_writing_across_a_hard_shadows_edge_is_kept_whole():
     seven = ((edge - 120, 250), (edge + 60, 245), (edge - 20, 470))
     page = draw_page(strokes=(seven,), shadow=0.5, softness=1.0, slant=0.1)
     assert sheet.find_sheet(page.image) is not None  # the shadow's edge passes for the sheet's
-    ink = 1 - np.asarray(photo.clean(page.image), dtype=np.float32) / 255
+    ink = 1 - np.asarray(_cleaned(page.image), dtype=np.float32) / 255
     assert np.median(ink[page.ink > 0.5]) > 0.9
     assert (ink[page.ink == 0] > 0.1).sum() == 0
+
+
+def test_writing_wholly_beyond_a_hard_shadows_edge_is_read_beyond_the_sheet():
+    # The shadow's edge passes for the sheet's; the 7 lies wholly in the shadow, a tick in the
+    # light. Inside the "sheet" only the tick is ink; beyond it, only the 7.
+    edge = 0.55 * (960 + 0.1 * 720)
+    seven = ((edge + 80, 250), (edge + 220, 245), (edge + 150, 470))
+    tick = ((200, 300), (215, 320), (245, 280))
+    page = draw_page(strokes=(seven, tick), shadow=0.5, softness=1.0, slant=0.1)
+    corners = sheet.find_sheet(page.image)
+    assert corners is not None
+    seven_only = page.ink > 0.5
+    seven_only[:, : int(edge)] = False
+    for beyond, kept, lost in ((False, ~seven_only, seven_only), (True, seven_only, ~seven_only)):
+        ink = 1 - np.asarray(photo.clean(page.image, corners, beyond), dtype=np.float32) / 255
+        assert np.median(ink[kept & (page.ink > 0.5)]) > 0.9
+        assert (ink[lost] > 0.1).sum() == 0
 
 
 def test_writing_cut_by_the_sheets_edge_is_dropped_and_the_desk_stays_out():
     # A stroke that runs off the sheet onto the desk.
     page = draw_page(corners=CORNERS, strokes=(((400, 300), (560, 300), (800, 400)),))
     assert sheet.find_sheet(page.image) is not None
-    assert np.asarray(photo.clean(page.image)).min() == 255
+    assert np.asarray(_cleaned(page.image)).min() == 255
 
 
 def test_a_photo_of_paper_alone_is_read_whole():
     # A digit near a corner of a ruled page that fills the frame is kept.
     page = draw_page(rule_spacing=24, strokes=(((80, 90), (140, 80), (110, 200)),))
-    ink = 1 - np.asarray(photo.clean(page.image), dtype=np.float32) / 255
+    ink = 1 - np.asarray(_cleaned(page.image), dtype=np.float32) / 255
     assert np.median(ink[page.ink > 0.5]) > 0.9
 
 
 def test_a_blank_page_has_no_ink():
     page = draw_page(rule_spacing=24, grid=True, shadow=0.5)
-    assert np.asarray(photo.clean(page.image)).min() == 255
+    assert np.asarray(_cleaned(page.image)).min() == 255
 
 
 def test_drawings_and_small_images_never_take_the_photo_path(monkeypatch):
@@ -97,7 +114,7 @@ def test_a_bold_stroke_along_a_ruled_line_keeps_its_digit():
     # page's (its neighbours say where it is), so the digit is not joined to the sheet's edges.
     two = ((420, 220), (500, 200), (520, 260), (380, 348), (720, 348))
     page = draw_page(corners=CORNERS, rule_spacing=24, strokes=(two,), stroke_width=10)
-    ink = 1 - np.asarray(photo.clean(page.image), dtype=np.float32) / 255
+    ink = 1 - np.asarray(_cleaned(page.image), dtype=np.float32) / 255
     assert np.median(ink[page.ink > 0.5]) > 0.9
     assert (ink[page.ink == 0] > 0.5).sum() < 0.05 * (page.ink > 0.5).sum()
 
@@ -109,5 +126,10 @@ def test_light_marks_on_a_dark_ground_go_back_to_the_usual_analysis():
     ground[150:170, 900:1100] = 255
     image = Image.fromarray(ground)
     assert photo.looks_like_photo(image)
-    assert photo.clean(image) is None
+    assert _cleaned(image) is None
     assert normalise.to_mnist(image).max() == 255
+
+
+def _cleaned(image: Image.Image) -> Image.Image | None:
+    """Return photo.clean's ink of ``image``, read inside the sheet found in it."""
+    return photo.clean(image, sheet.find_sheet(image))

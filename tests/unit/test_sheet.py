@@ -50,6 +50,26 @@ def test_a_side_off_the_frame_takes_the_frame_edge():
 
 
 @pytest.mark.parametrize(
+    ("corners", "sides"),
+    [
+        (CORNERS, 4),  # lying on a desk
+        (np.array([[150.0, 120.0], [800.0, 110.0], [820.0, 760.0], [140.0, 770.0]]), 3),
+        (np.array([[300.0, -50.0], [1100.0, -50.0], [1100.0, 800.0], [260.0, 800.0]]), 1),
+    ],
+    ids=["four", "off the bottom", "one edge"],
+)
+def test_the_sides_found_within_the_frame_are_counted(corners, sides):
+    page = draw_page(corners=corners)
+    assert sheet.sides_within(sheet.find_sheet(page.image), page.image.size) == sides
+
+
+def test_a_hard_shadows_edge_is_one_side_and_paper_alone_none():
+    shadow = draw_page(shadow=0.5, softness=1.0, slant=0.1)
+    assert sheet.sides_within(sheet.find_sheet(shadow.image), shadow.image.size) == 1
+    assert sheet.sides_within(None, shadow.image.size) == 0
+
+
+@pytest.mark.parametrize(
     "photo",
     [
         draw_page(rule_spacing=24, margin=120),  # ruled paper filling the frame

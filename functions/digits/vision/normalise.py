@@ -15,7 +15,7 @@ from PIL import Image, ImageChops
 from digits.box import Box
 from digits.errors import NothingDrawn
 from digits.imaging.decoding import WORK_SIDE
-from digits.vision import photo
+from digits.vision import photo, sheet
 from digits.vision.components import label_components
 from digits.vision.ink import digit_ink
 from digits.vision.windows import square_max
@@ -50,6 +50,8 @@ class Analysis:
     work_factor: int  # image pixels per work pixel
     factor: int  # work pixels per pixel of ``ink``
     ink: np.ndarray  # ink strength in [0, 1], specks dropped
+    # A photo read inside a sheet found in the frame: how many of the sheet's sides lie within it.
+    sheet_sides: int = 0
 
 
 def to_mnist(image: Image.Image) -> np.ndarray:
@@ -61,13 +63,24 @@ def to_mnist(image: Image.Image) -> np.ndarray:
     return digit_of(analyse(image))[0]
 
 
-def analyse(image: Image.Image) -> Analysis:
-    """Find the ink of ``image`` on a copy at most ANALYSIS_SIDE pixels per side."""
+def analyse(image: Image.Image, beyond_sheet: bool = False) -> Analysis:
+    """Find the ink of ``image`` on a copy at most ANALYSIS_SIDE pixels per side.
+
+    A photo is read inside the sheet of paper found in it or, with ``beyond_sheet``, only beyond
+    that sheet's edges (photo.clean); NothingDrawn then if there is no such sheet and paper.
+    """
     eight_bit = _eight_bit(image)
     work_factor = _reduction(eight_bit, WORK_SIDE)
     image = _reduce(eight_bit, WORK_SIDE)
     factor = _reduction(image, ANALYSIS_SIDE)
-    cleaned = photo.clean(image) if photo.looks_like_photo(eight_bit) else None
+    corners, cleaned = None, None
+    if photo.looks_like_photo(eight_bit):
+        corners = sheet.find_sheet(image)
+        if beyond_sheet and corners is None:
+            raise NothingDrawn("no sheet found within the photo")
+        cleaned = photo.clean(image, corners, beyond=beyond_sheet)
+    if beyond_sheet and cleaned is None:
+        raise NothingDrawn("no paper beyond a sheet found in the photo")
     if cleaned is not None:
         # The ink of a photo of paper, dark on white: the page's edges, light and lines gone;
         # small writing is looked for at a finer scale, where its strokes do not fade away.
@@ -81,7 +94,8 @@ def analyse(image: Image.Image) -> Analysis:
         # Reduction can fade a digit of a few thin strokes into specks: look at every pixel.
         factor = 1
         ink = digit_ink(image)
-    return Analysis(work=image, work_factor=work_factor, factor=factor, ink=ink)
+    sides = sheet.sides_within(corners, image.size) if cleaned is not None else 0
+    return Analysis(work=image, work_factor=work_factor, factor=factor, ink=ink, sheet_sides=sides)
 
 
 def digit_of(analysis: Analysis) -> tuple[np.ndarray, Box]:

@@ -17,7 +17,8 @@ what is read, that are not specks, and that are not far fainter than the darkest
 light's estimate left behind). Each stroke is brought to full strength across its middle, so a thin
 or blurred one is not lost beside a bold one. What it returns is that ink, dark on white, at the
 size it was given, so the analysis that follows (normalise.py, segment.py) reads it as it reads a
-scan.
+scan. When nothing on a sheet found by one edge across the frame reads as a digit, segment.py asks
+for what lies beyond that edge (``beyond``): a hard shadow's edge steps as sharply as a sheet's.
 
 Every constant here and in sheet.py, illumination.py and rules.py is a guess tuned on the photo
 bench's tune split (``python -m bench.photos --split tune``), never on its report split.
@@ -80,15 +81,24 @@ def looks_like_photo(image: Image.Image) -> bool:
     return image.mode in ("L", "RGB") and long >= PHOTO_SIDE and short >= PHOTO_SHAPE * long
 
 
-def clean(image: Image.Image) -> Image.Image | None:
+def clean(
+    image: Image.Image, corners: np.ndarray | None, beyond: bool = False
+) -> Image.Image | None:
     """Return the ink of a photo of paper as an L image of the same size, dark on white.
 
-    None when the marks are lighter than what they are on (chalk on a board, white on black):
-    that is no paper, and the usual analysis, which takes either polarity, reads it.
+    ``corners``: the sheet's (``sheet.find_sheet``), None when the paper fills the frame. With
+    ``beyond``, only what lies beyond the sheet's edges is kept: the whole frame is read as paper
+    (the edge found may be a hard shadow's, with the writing wholly in the shadow), and marks that
+    come within CROSSING pixels of the sheet are dropped (they were read, or are its edge's own).
+    None when the marks are lighter than what they are on (chalk on a board, white on black): that
+    is no paper, and the usual analysis, which takes either polarity, reads it.
     """
     rgb = image.convert("RGB")
     luminance = np.asarray(rgb, dtype=np.float32) @ np.float32([0.299, 0.587, 0.114]) / 255
-    inside = sheet.sheet_mask(sheet.find_sheet(rgb), rgb.size, INSET * min(rgb.size))
+    inside = sheet.sheet_mask(corners, rgb.size, INSET * min(rgb.size))
+    if beyond:
+        whole = _read(luminance, np.ones_like(inside))
+        return None if whole is None else _ink_image(_apart(whole[0], inside))
     read = _read(luminance, inside)
     if read is None:
         return None
@@ -101,7 +111,23 @@ def clean(image: Image.Image) -> Image.Image | None:
         whole = _read(luminance, np.ones_like(inside))
         if whole is not None and _continues(whole[0] > 0, cut, inside):
             ink = whole[0]
+    return _ink_image(ink)
+
+
+def _ink_image(ink: np.ndarray) -> Image.Image:
+    """Return ink strengths in [0, 1] as an L image, dark on white."""
     return Image.fromarray(np.rint(255 * (1 - np.clip(ink, 0, 1))).astype(np.uint8), "L")
+
+
+def _apart(ink: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """Keep the marks of ``ink`` that come no nearer than CROSSING pixels to the sheet
+    (``inside``): what lies along its edge is the edge's own (its rim, a desk's shadow)."""
+    labels = label_components(ink > 0)
+    if labels.max() < 0:
+        return ink
+    near = np.zeros(int(labels.max()) + 1, dtype=bool)
+    near[labels[square_max(inside, CROSSING) & (labels >= 0)]] = True
+    return np.where((labels >= 0) & ~near[labels], ink, 0)
 
 
 def _continues(whole: np.ndarray, cut: np.ndarray, inside: np.ndarray) -> bool:

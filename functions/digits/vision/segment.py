@@ -61,7 +61,26 @@ def find_digits(image: Image.Image, classify: Classify) -> list[Found]:
     ``normalise.to_mnist`` does; each digit comes with the probabilities ``classify`` gave it.
     """
     analysis = normalise.analyse(image)
-    whole = _whole(analysis, image.size, classify)
+    try:
+        return _digits_of(analysis, image.size, classify)
+    except NotADigit as refused:
+        if analysis.sheet_sides != 1:
+            raise
+        # Nothing on the sheet found in a photo reads as a digit, and of its edges only one runs
+        # across the frame: it may have been a hard shadow's, with the writing wholly beyond it.
+        # What lies beyond is read as paper too. (A sheet on a desk shows a corner, mostly.)
+        try:
+            beyond = normalise.analyse(image, beyond_sheet=True)
+        except NothingDrawn:
+            raise refused from None
+        return _digits_of(beyond, image.size, classify)
+
+
+def _digits_of(
+    analysis: normalise.Analysis, size: tuple[int, int], classify: Classify
+) -> list[Found]:
+    """Return the digits of the ink of ``analysis`` (of an image of ``size``), as find_digits."""
+    whole = _whole(analysis, size, classify)
     if _narrow_run(analysis.ink) and not _several(whole.probabilities):
         if not _accepted(whole.probabilities):
             raise NotADigit(REFUSAL)
@@ -98,7 +117,7 @@ def find_digits(image: Image.Image, classify: Classify) -> list[Found]:
     return [
         Found(
             image28=piece.image28,
-            box=_decoded_box(analysis, _work_box(page, piece.part), image.size),
+            box=_decoded_box(analysis, _work_box(page, piece.part), size),
             probabilities=piece.probabilities,
         )
         for piece in reading

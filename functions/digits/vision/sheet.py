@@ -97,6 +97,27 @@ def find_sheet(image: Image.Image) -> np.ndarray | None:
     return corners * factor
 
 
+def sides_within(corners: np.ndarray | None, size: tuple[int, int]) -> int:
+    """Return how many of the sheet's sides (``find_sheet``'s ``corners`` in an image of ``size``)
+    were found within the frame: the others lie along its border (within a pixel of the reduced
+    copy the edges were looked for on)."""
+    if corners is None:
+        return 0
+    width, height = size
+    slack = -(-max(size) // SHEET_SIDE)
+    sides = 0
+    for start, end in zip(corners, np.roll(corners, -1, axis=0), strict=True):
+        ends = np.stack([start, end])
+        on_border = (
+            (ends[:, 0] <= slack).all()
+            or (ends[:, 0] >= width - slack).all()
+            or (ends[:, 1] <= slack).all()
+            or (ends[:, 1] >= height - slack).all()
+        )
+        sides += not on_border
+    return sides
+
+
 def log_channels(image: Image.Image) -> np.ndarray:
     """Return the log of an RGB image's values (floored at 1/255), (height, width, 3)."""
     values = np.asarray(image, dtype=np.float32) / 255
