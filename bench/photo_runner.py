@@ -1,12 +1,13 @@
 """The photo bench: how the function reads phone photos of handwriting (bench/photos.py).
 
 ``python -m bench.photos --split tune|report --n N [--sets a,b]`` prints a Markdown table, one row
-per set: exact accuracy (the whole number read exactly), photos answered with nothing found or
-refused, numbers read with the wrong count of digits, digit-level accuracy (1 - edit distance /
-length) and the median time to read one photo. ``--write`` keeps the figures and every misreading
-in bench/photos.json; ``--memory`` also times one 12-megapixel photo, as the JPEG sent and
-re-encoded as HEIC and AVIF, and measures the peak memory of a fresh process reading each
-(bench/photo_memory.py); ``--save DIR`` writes each photo, named by its truth and its reading.
+per set: exact accuracy (the whole number read exactly; of a blank sheet, nothing read), photos
+answered with nothing found or refused, numbers read with the wrong count of digits, digit-level
+accuracy (1 - edit distance / length) and the median time to read one photo. ``--write`` keeps
+the figures and every misreading in bench/photos.json; ``--memory`` also times one 12-megapixel
+photo, as the JPEG sent and re-encoded as HEIC and AVIF, and measures the peak memory of a fresh
+process reading each (bench/photo_memory.py); ``--save DIR`` writes each photo, named by its
+truth and its reading.
 ``measure`` is what make bench runs (bench/run.py).
 """
 
@@ -59,17 +60,23 @@ def run_set(split: str, n: int, name: str, save: Path | None = None) -> dict:
     answered = [(t, r) for t, r in zip(truths, reads, strict=True) if r]
     return {
         "n": len(samples),
-        "exact": float(np.mean([r == t for t, r in zip(truths, reads, strict=True)])),
+        # A blank sheet's truth is "": answered right when nothing is read.
+        "exact": float(np.mean([(r or "") == t for t, r in zip(truths, reads, strict=True)])),
         "nothing": sum(not r for r in reads),
         "wrong_count": sum(len(r) != len(t) for t, r in answered),
         "digit_level": float(
-            np.mean([digit_level(r or "", t) for t, r in zip(truths, reads, strict=True)])
+            np.mean(
+                [
+                    digit_level(r or "", t) if t else float(not r)
+                    for t, r in zip(truths, reads, strict=True)
+                ]
+            )
         ),
         "median_ms": float(np.median(times) * 1000),
         "misses": [
-            f"{index}: {t} read {r or 'nothing'}"
+            f"{index}: {t or 'blank'} read {r or 'nothing'}"
             for index, (t, r) in enumerate(zip(truths, reads, strict=True))
-            if r != t
+            if (r or "") != t
         ],
     }
 

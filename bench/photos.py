@@ -73,6 +73,9 @@ class Factors:
     heights: tuple[float, float] = PLAIN_HEIGHTS
     digits: tuple[int, int] = (1, 1)
     full_size: bool = False
+    # False: the sheet is photographed blank, its writing placed (so the rest of the photo is the
+    # written set's) but not written; what the function should answer is nothing.
+    written: bool = True
 
 
 PLAIN = Factors()
@@ -127,6 +130,8 @@ SETS: dict[str, Factors] = {
     "numbers_fills": replace(ALL, digits=(2, 6)),
     "numbers_desk": replace(ALL, digits=(2, 6), desk=True),
     "full_size": replace(ALL, full_size=True),
+    "blank_fills": replace(ALL, written=False),
+    "blank_desk": replace(ALL, desk=True, written=False),
 }
 # MNIST's test images and labels, or a stand-in of the same shape (tests use a synthetic one).
 Source = tuple[np.ndarray, np.ndarray]
@@ -203,7 +208,10 @@ def photo(side: heldout.Split, index: int, factors: Factors, source: Source) -> 
         pose, top_left, sheet_size = _filling(pose, sheet_size, line, frame, place)
 
     sheet = photo_paper.draw_sheet(paper, sheet_size, px_per_mm, stream("sheet"))
-    photo_writing.write_on(sheet, line, top_left, photo_writing.PENS[pen], opacity)
+    if factors.written:
+        photo_writing.write_on(sheet, line, top_left, photo_writing.PENS[pen], opacity)
+    else:
+        number = ""
     corners = project(rectangle(*sheet_size), pose, frame)
     coefficients = pillow_coefficients(rectangle(*sheet_size), corners)
     image = sheet.transform(

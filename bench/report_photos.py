@@ -24,7 +24,8 @@ def photos(results: dict) -> list[str]:
         f"{title} of handwriting with known truth (bench/photos.py: MNIST test digits of each split"
         " redrawn in pen on paper, photographed; all factors: every paper, pen, shadow, tilt,"
         f" blur, noise and JPEG at once), {report['n']} photos a set ({report['full_size_n']} for"
-        " full_size, 12 MP):",
+        " full_size, 12 MP); blank_fills and blank_desk are all_fills' and all_desk's photos with"
+        " nothing written, and exact there is the share answered with nothing:",
         "",
         f"| set | n | {header} | nothing found / refused, report | ms (median), report |",
         f"| --- | --- | {rule} | --- | --- |",

@@ -58,7 +58,8 @@ SECTIONS = {
     "refusals": "not-digits, false refusals and blank pages, per split",
     "photos": "phone photos, per split (the 12 MP photo's time and memory on report)",
 }
-# The photo sets issue 22's targets are judged on, the plain one beside them, and 12 MP photos.
+# The photo sets issue 22's targets are judged on, the plain one beside them, 12 MP photos, and
+# blank sheets (which should be answered with nothing).
 PHOTO_SETS = (
     "plain",
     "all_fills",
@@ -67,6 +68,8 @@ PHOTO_SETS = (
     "numbers_fills",
     "numbers_desk",
     "full_size",
+    "blank_fills",
+    "blank_desk",
 )
 
 # What this run writes: a previous run leaves them changed, which does not make the commit dirty.

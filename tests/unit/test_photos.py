@@ -145,3 +145,20 @@ def test_a_factor_switched_on_changes_only_what_it_draws(source):
     assert blurred.mnist_rows == plain.mnist_rows
     assert blurred.data != plain.data
     assert set(blurred.factors) - set(plain.factors) <= {"blur", "blur_px", "motion_angle"}
+
+
+def test_a_blank_sets_photo_is_the_written_ones_without_its_writing(source):
+    written_factors = replace(photos.PLAIN, desk=True)
+    written = photos.photo(heldout.split("tune"), 0, written_factors, source)
+    blank = photos.photo(heldout.split("tune"), 0, replace(written_factors, written=False), source)
+    assert blank.number == ""
+    assert written.number
+    assert blank.sheet_corners == written.sheet_corners
+    grey = [np.asarray(_upright(s).convert("L"), dtype=np.int16) for s in (written, blank)]
+    differs = np.abs(grey[0] - grey[1]) > 40
+    x, y, width, height = written.writing_box
+    assert differs[y : y + height, x : x + width].any()
+    differs[max(0, y - 4) : y + height + 4, max(0, x - 4) : x + width + 4] = False
+    assert not differs.any()
+    assert not photos.SETS["blank_fills"].written
+    assert not photos.SETS["blank_desk"].written
