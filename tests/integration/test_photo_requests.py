@@ -18,6 +18,7 @@ from PIL import Image, ImageOps
 
 from bench import heldout, photos
 from digits.imaging import decoding
+from tests.errors import error_of
 from tests.images import encode
 from tests.phone_metadata import SECRETS, phone_exif, phone_xmp
 
@@ -165,3 +166,20 @@ def test_a_heic_sent_as_a_multipart_upload_is_read(client, sample, upright):
     )
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["number"] == sample.number
+
+
+# Blank sheets of the photo bench's tune split that were once read as digits: the remnants of a
+# squared page's line at the frame's edge (blank_fills 2), of ruled and squared lines where their
+# darkness was divided out (3, 9), and a wooden desk's grain beside a sheet (blank_desk 57).
+@pytest.mark.parametrize(
+    ("name", "index"),
+    [("blank_fills", 2), ("blank_fills", 3), ("blank_fills", 9), ("blank_desk", 57)],
+)
+def test_a_photo_of_a_blank_sheet_is_answered_with_nothing_found(
+    client, s3, bucket, mnist_test, name, index
+):
+    sample = photos.photo(heldout.split("tune"), index, photos.SETS[name], mnist_test)
+    assert sample.number == ""
+    response = client.post("/predict", data=sample.data, content_type="image/jpeg")
+    assert error_of(response) in {(422, "nothing_drawn"), (422, "not_a_digit")}
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount", 0) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from digits.vision import illumination
 from tests.unit.pages import INK_DARKNESS, PAPER, draw_page
@@ -56,3 +57,17 @@ def test_only_the_sheet_is_paper():
     light = illumination.paper_light(luminance, inside)
     error = np.abs(light / (PAPER * page.light) - 1)[inside & (page.ink == 0)]
     assert np.quantile(error, 0.99) < 0.04
+
+
+def test_the_noise_is_measured_where_it_is():
+    # Paper whose right half is four times as noisy (a desk's grain, a shadow's sensor noise).
+    rng = np.random.default_rng(0)
+    dark = rng.normal(0, 0.01, (480, 640)).astype(np.float32)
+    dark[:, 320:] *= 4
+    dark[200:260, 100:110] = 0.8  # a stroke does not raise the noise around it
+    noise = illumination.local_noise(dark, np.ones(dark.shape, dtype=bool))
+    assert np.median(noise[:, :280]) == pytest.approx(0.01, rel=0.2)
+    assert np.median(noise[:, 360:]) == pytest.approx(0.04, rel=0.2)
+    assert noise[200:260, 100:110].max() < 0.015
+    # Off the sheet, no noise is measured.
+    assert illumination.local_noise(dark, np.zeros(dark.shape, dtype=bool)).max() == 0

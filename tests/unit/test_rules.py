@@ -89,3 +89,30 @@ def test_a_long_stroke_of_writing_is_not_a_margin():
     page = draw_page(strokes=(((480, 180), (470, 540)),), stroke_width=3)
     dark, noise = _darkness(page)
     assert rules.find_lines(dark, noise) == []
+
+
+def test_slanted_lines_that_cross_only_a_corner_of_the_frame_are_found():
+    # Ruled lines at a slope of 0.1 every 40 pixels: the first and the last are in the frame only
+    # where they cross its top right and bottom left corners, off the frame at its middle.
+    height, width, slope = 600, 800, 0.1
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    dark = np.random.default_rng(0).normal(0, 0.01, (height, width)).astype(np.float32)
+    offsets = np.arange(-20.0, height + 60, 40.0)
+    for offset in offsets:
+        centre = offset + slope * (x - width / 2)
+        dark = np.maximum(dark, 0.25 * np.clip(1.5 - np.abs(y - centre), 0, 1))
+    found = sorted(line.offset for line in rules.find_lines(dark, 0.01) if line.across)
+    assert found[0] == pytest.approx(-20, abs=1.5)
+    assert found[-1] == pytest.approx(620, abs=1.5)
+    assert len(found) == len(offsets)
+
+
+def test_along_lines_marks_the_pixels_near_each_line():
+    lines = [rules.Line(10.0, 0.0, True), rules.Line(30.0, 0.1, False)]
+    near = rules.along_lines((40, 60), lines, 2.0)
+    assert near[8:13, :].all()
+    assert not near[14:20, :25].any()
+    # The upright line x = 30 + 0.1 (y - 20): at row 0, x = 28; at row 39, x = 31.9.
+    assert near[0, 26:31].all()
+    assert not near[0, 31:].any()
+    assert near[39, 30:34].all()

@@ -43,6 +43,9 @@ ROUGH_FLOOR = 0.04
 FINE_SHARE = 0.1
 # Pixels sampled (at most) to measure the paper's level and noise.
 SAMPLES = 100_000
+# The noise is also measured where it is, on cells of 1/NOISE_CELLS of the image's longer side: a
+# shadow is noisier than the lit paper, a desk's grain than either.
+NOISE_CELLS = 24
 
 
 def paper_light(luminance: np.ndarray, inside: np.ndarray | None = None) -> np.ndarray:
@@ -97,6 +100,36 @@ def darkness(
     spread = 1.4826 * quantile(np.abs(sample - level), 0.5)
     dark -= level
     return dark.astype(np.float32), max(spread, 1 / 255)
+
+
+def local_noise(dark: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """Return the noise of a darkness map where each pixel is, 0 where it is not paper.
+
+    The robust spread of each cell of 1/NOISE_CELLS of the longer side, where at least half the
+    cell is ``inside`` (the sheet); then the median of each cell's 3x3 neighbourhood (writing that
+    covers a cell does not raise it), enlarged bilinearly.
+    """
+    height, width = dark.shape
+    block = max(1, -(-max(height, width) // NOISE_CELLS))
+    rows, columns = -(-height // block), -(-width // block)
+    pad = ((0, rows * block - height), (0, columns * block - width))
+    cells = np.pad(dark, pad, mode="edge").reshape(rows, block, columns, block)
+    cells = cells.transpose(0, 2, 1, 3).reshape(rows, columns, block * block)
+    middle = block * block // 2
+    centre = np.partition(cells, middle, axis=2)[:, :, middle]
+    deviation = np.abs(cells - centre[..., None])
+    spread = 1.4826 * np.partition(deviation, middle, axis=2)[:, :, middle]
+    share = np.pad(inside, pad).reshape(rows, block, columns, block).mean(axis=(1, 3))
+    spread = np.where(share >= 0.5, spread, 0).astype(np.float32)
+    padded = np.pad(spread, 1, mode="edge")
+    around = np.stack(
+        [padded[dy : dy + rows, dx : dx + columns] for dy in range(3) for dx in range(3)]
+    )
+    spread = np.partition(around, 4, axis=0)[4]
+    image = Image.fromarray(spread, "F").resize(
+        (columns * block, rows * block), Image.Resampling.BILINEAR
+    )
+    return np.asarray(image, dtype=np.float32)[:height, :width]
 
 
 def _coarse(luminance: np.ndarray, inside: np.ndarray | None) -> np.ndarray:

@@ -12,13 +12,15 @@ light (illumination.py) and takes each pixel's darkness relative to it; finds th
 lines and margins (rules.py) and divides their darkness out (marks lighter than their ground are no
 writing on paper: that image goes back to the usual analysis). It keeps as ink the connected marks
 that are darker than the paper by HIGH times its noise somewhere and by LOW times it throughout
-(hysteresis: a faint stroke is kept whole where it joins a clear one), that do not reach the edge of
-what is read, that are not specks, and that are not far fainter than the darkest mark (what the
-light's estimate left behind). Each stroke is brought to full strength across its middle, so a thin
-or blurred one is not lost beside a bold one. What it returns is that ink, dark on white, at the
-size it was given, so the analysis that follows (normalise.py, segment.py) reads it as it reads a
-scan. When nothing on a sheet found by one edge across the frame reads as a digit, segment.py asks
-for what lies beyond that edge (``beyond``): a hard shadow's edge steps as sharply as a sheet's.
+(hysteresis: a faint stroke is kept whole where it joins a clear one; the noise is measured where
+each mark is, as a shadow or a desk's grain is noisier than lit paper), that do not reach the edge
+of what is read, that are not specks nor what is left of the page's lines, and that are not far
+fainter than the darkest mark (what the light's estimate left behind). Each stroke is brought to
+full strength across its middle, so a thin or blurred one is not lost beside a bold one. What it
+returns is that ink, dark on white, at the size it was given, so the analysis that follows
+(normalise.py, segment.py) reads it as it reads a scan. When nothing on a sheet found by one edge
+across the frame reads as a digit, segment.py asks for what lies beyond that edge (``beyond``): a
+hard shadow's edge steps as sharply as a sheet's.
 
 Every constant here and in sheet.py, illumination.py and rules.py is a guess tuned on the photo
 bench's tune split (``python -m bench.photos --split tune``), never on its report split.
@@ -64,6 +66,11 @@ CUT_KEPT = 0.5
 CROSSING = 5
 # A mark of fewer pixels than SPECK of the image's is a speck, not writing.
 SPECK = 2e-5
+# A mark that lies wholly within REMNANT_REACH pixels of the page's lines is what dividing their
+# darkness out left of them (where they cross, fade or bend), not writing: a stroke is wider, or
+# leaves the line. Closer than a line is to the next: on finely squared paper, a digit lies
+# within a few pixels of some line everywhere.
+REMNANT_REACH = 2.0
 # A mark is ink only if its darkness level (the LEVEL_QUANTILE of its pixels' darkness, which a
 # few noisy pixels do not raise) is at least LEVEL_SHARE of the darkest mark's. A fine pen's
 # straight stroke (a 1) can reach only half the level of its curves and crossings.
@@ -158,8 +165,11 @@ def _read(luminance: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, np.nda
     dark, noise = illumination.darkness(luminance, light, inside)
     if _lighter(dark, inside):
         return None
-    dark = rules.remove_lines(dark, rules.find_lines(dark, noise, inside))
-    return _marks(dark, inside, frame, outside & ~frame, noise)
+    lines = rules.find_lines(dark, noise, inside)
+    dark = rules.remove_lines(dark, lines)
+    on_lines = rules.along_lines(dark.shape, lines, REMNANT_REACH)
+    local = np.maximum(illumination.local_noise(dark, inside), noise)
+    return _marks(dark, inside, frame, outside & ~frame, local, on_lines)
 
 
 def analysis_factor(clean_image: Image.Image, factor: int, detail: int) -> int:
@@ -184,19 +194,28 @@ def _lighter(dark: np.ndarray, inside: np.ndarray) -> bool:
 
 
 def _marks(
-    dark: np.ndarray, inside: np.ndarray, frame: np.ndarray, sheet_edge: np.ndarray, noise: float
+    dark: np.ndarray,
+    inside: np.ndarray,
+    frame: np.ndarray,
+    sheet_edge: np.ndarray,
+    noise: np.ndarray,
+    on_lines: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Keep the darkness of the marks inside the sheet that are ink (see the module's doc); also
     return the pixels of the marks that would be ink but reach the sheet's edge (not the frame's).
     """
-    weak = inside & (dark >= max(LOW * noise, LOW_FLOOR))
+    weak = inside & (dark >= np.maximum(LOW * noise, LOW_FLOOR))
     labels = label_components(weak)
     if labels.max() < 0:
         return np.zeros_like(dark), np.zeros(dark.shape, dtype=bool)
     keep = np.zeros(int(labels.max()) + 1, dtype=bool)
-    keep[labels[weak & (dark >= max(HIGH * noise, HIGH_FLOOR))]] = True
+    keep[labels[weak & (dark >= np.maximum(HIGH * noise, HIGH_FLOOR))]] = True
     # Specks: the noise's, the paper's, the dust's.
-    keep &= np.bincount(labels[weak], minlength=keep.size) >= SPECK * dark.size
+    sizes = np.bincount(labels[weak], minlength=keep.size)
+    keep &= sizes >= SPECK * dark.size
+    # What is left of the page's lines where their darkness was divided out: marks that lie
+    # wholly along them. Writing crosses them, or leaves them.
+    keep &= np.bincount(labels[weak & on_lines], minlength=keep.size) < sizes
     # Marks that reach the edge of what is read: the desk, the sheet's or a shadow's rim.
     at_frame = np.zeros_like(keep)
     at_frame[labels[frame & weak]] = True

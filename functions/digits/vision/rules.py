@@ -11,7 +11,8 @@ lines do in a photo, or along LONE_LENGTH (a margin): writing is rarely that lon
 Where the family's spacing puts a line that writing hides in part, FAMILY_LENGTH will do. Each
 line's darkness is then measured across it, BAND pixels either side, as a mean along it that
 leaves out writing (far darker than the line), and divided out: paper under the line becomes
-paper, while a digit's stroke that crosses it stays as dark as it is.
+paper, while a digit's stroke that crosses it stays as dark as it is. Lines are looked for with
+offsets past the image's edges too: a slanted line can cross a corner of the frame only.
 """
 
 from __future__ import annotations
@@ -88,6 +89,26 @@ def remove_lines(dark: np.ndarray, lines: list[Line]) -> np.ndarray:
     return clean
 
 
+def along_lines(shape: tuple[int, int], lines: list[Line], reach: float) -> np.ndarray:
+    """Return where a pixel of an image of ``shape`` lies within ``reach`` pixels of a line."""
+    near = np.zeros(shape, dtype=bool)
+    for across in (True, False):
+        family = [line for line in lines if line.across == across]
+        if not family:
+            continue
+        view = near if across else near.T
+        height, width = view.shape
+        offsets = np.array([line.offset for line in family])[:, None, None]
+        slopes = np.array([line.slope for line in family])[:, None, None]
+        centre = offsets + slopes * (np.arange(width) - width / 2)
+        steps = np.arange(-int(np.ceil(reach)), int(np.ceil(reach)) + 2)[None, :, None]
+        rows = np.floor(centre).astype(np.int64) + steps
+        keep = (rows >= 0) & (rows < height) & (np.abs(rows - centre) <= reach)
+        _, _, columns = np.nonzero(keep)
+        view[rows[keep], columns] = True
+    return near
+
+
 def _ridges(values: np.ndarray, noise: float) -> np.ndarray:
     """Return where a pixel is darker than the pixels RIDGE_REACH rows above and below it."""
     height = values.shape[0]
@@ -100,14 +121,17 @@ def _ridges(values: np.ndarray, noise: float) -> np.ndarray:
     return found
 
 
-def _votes(rows: np.ndarray, columns: np.ndarray, slopes: np.ndarray, size: tuple[int, int]):
-    """Return the Hough accumulator (slopes, offsets) of evidence pixels."""
+def _votes(
+    rows: np.ndarray, columns: np.ndarray, slopes: np.ndarray, size: tuple[int, int], pad: int
+):
+    """Return the Hough accumulator (slopes, offsets) of evidence pixels, offsets from -``pad``
+    to ``pad`` past the image: a slanted line can cross the frame's corner off its middle."""
     height, width = size
-    votes = np.zeros((len(slopes), height))
+    votes = np.zeros((len(slopes), height + 2 * pad))
     for index, slope in enumerate(slopes):
-        offsets = np.rint(rows - slope * (columns - width / 2)).astype(np.int64)
-        keep = (offsets >= 0) & (offsets < height)
-        votes[index] = np.bincount(offsets[keep], minlength=height)
+        offsets = np.rint(rows - slope * (columns - width / 2)).astype(np.int64) + pad
+        keep = (offsets >= 0) & (offsets < height + 2 * pad)
+        votes[index] = np.bincount(offsets[keep], minlength=height + 2 * pad)
     return votes
 
 
@@ -125,14 +149,16 @@ def _family(values: np.ndarray, noise: float, inside: np.ndarray | None):
     if rows.size < MIN_LENGTH * extent / ALONG:
         return []
     coarse = np.tan(np.radians(np.arange(-MAX_ANGLE, MAX_ANGLE + COARSE_STEP / 2, COARSE_STEP)))
+    # Offsets are counted from ``pad`` before the image's edge until the lines are returned.
+    pad = int(np.ceil(np.tan(np.radians(MAX_ANGLE + FINE_SPAN)) * width / 2))
     # The page's direction: where the votes gather into the fewest, strongest lines.
     sample = slice(None, None, max(1, rows.size // 20_000))
-    votes = _votes(rows[sample], columns[sample], coarse, (height, width))
+    votes = _votes(rows[sample], columns[sample], coarse, (height, width), pad)
     direction = float(np.degrees(np.arctan(coarse[int(np.argmax((votes**2).sum(axis=1)))])))
     fine = np.tan(
         np.radians(np.arange(direction - FINE_SPAN, direction + FINE_SPAN + 1e-9, FINE_STEP))
     )
-    votes = _votes(rows, columns, fine, (height, width))
+    votes = _votes(rows, columns, fine, (height, width), pad)
     best = votes.max(axis=0)
     slope_of = fine[votes.argmax(axis=0)]
     found = []
@@ -148,7 +174,7 @@ def _family(values: np.ndarray, noise: float, inside: np.ndarray | None):
         found = [(o, s) for o, s in found if best[o] >= LONE_LENGTH * extent / ALONG]
     else:
         found = _converging(_completed(found, best, slope_of, FAMILY_LENGTH * extent / ALONG))
-    return [(float(offset), slope) for offset, slope in found]
+    return [(float(offset - pad), slope) for offset, slope in found]
 
 
 def _completed(
