@@ -12,7 +12,8 @@ no edge. Evidence votes for the straight lines through it within MAX_ANGLE of th
 Hough transform); the sheet holds the frame's middle, so the best line above the middle is its
 top, the best below it its bottom (and so for left and right), if its votes run along MIN_SUPPORT
 of the frame. A side with no such line lies outside the frame: a photo of paper alone has none,
-and is read whole.
+and is read whole. A blurred photo softens the sheet's edges as well: when some sides are found,
+the others are looked for again with a softer step (BLURRED), kept if the sheet then has a corner.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ NEAR = 2
 FAR = 16
 EDGE_STEP = 0.1
 SHARP = 0.8
+# A blurred photo softens a cut edge too: once one side is found that sharp, the sides not found
+# are looked for again at BLURRED, and kept if the sheet then shows a corner (two sides or more).
+# A lone shadow's edge, soft or hard, makes no corner.
+BLURRED = 0.7
 # Edges are not looked for within BORDER pixels (of the reduced copy) of the frame's edges.
 BORDER = 4
 # An edge's line has evidence along at least MIN_SUPPORT of the frame's width (or height).
@@ -76,10 +81,17 @@ def find_sheet(image: Image.Image) -> np.ndarray | None:
     small = rgb.reduce(factor) if factor > 1 else rgb
     brightness = log_channels(small)
     height, width = brightness.shape[:2]
-    top, bottom = _pair(_edges(brightness), height)
-    left, right = _pair(_edges(brightness.transpose(1, 0, 2)), width)
-    if not any((top, bottom, left, right)):
+    sides = [*_pair(_edges(brightness, SHARP), height)]
+    sides += _pair(_edges(brightness.transpose(1, 0, 2), SHARP), width)
+    if not any(sides):
         return None
+    if not all(sides):
+        softer = [*_pair(_edges(brightness, BLURRED), height)]
+        softer += _pair(_edges(brightness.transpose(1, 0, 2), BLURRED), width)
+        more = [side or soft for side, soft in zip(sides, softer, strict=True)]
+        if sum(side is not None for side in more) >= 2:
+            sides = more
+    top, bottom, left, right = sides
     top = top or Edge(0.0, 0.0, 0.0)
     bottom = bottom or Edge(float(height), 0.0, 0.0)
     left = left or Edge(0.0, 0.0, 0.0)
@@ -137,7 +149,7 @@ def sheet_mask(corners: np.ndarray | None, size: tuple[int, int], inset: float) 
     return np.array(mask, dtype=bool)
 
 
-def _edges(brightness: np.ndarray) -> tuple[Edge | None, Edge | None]:
+def _edges(brightness: np.ndarray, sharp: float) -> tuple[Edge | None, Edge | None]:
     """Return the best near-horizontal edge above the frame's middle, and the best below it.
 
     The sheet holds the middle of the frame (the writing photographed is on it), so an edge
@@ -152,7 +164,7 @@ def _edges(brightness: np.ndarray) -> tuple[Edge | None, Edge | None]:
     for side, sign in enumerate((1, -1)):
         # A step in any one colour will do: a blue note on a grey desk is no brighter than it.
         evidence = (sign * near >= EDGE_STEP) & (sign * far >= EDGE_STEP)
-        evidence = (evidence & (sign * near >= SHARP * sign * far)).any(axis=2)
+        evidence = (evidence & (sign * near >= sharp * sign * far)).any(axis=2)
         # A sheet's edge within BORDER rows of the frame's leaves too thin a strip of desk to
         # matter, and the frame's last rows are where lenses and codecs leave their marks.
         evidence[:BORDER] = evidence[height - BORDER :] = False
