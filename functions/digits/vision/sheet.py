@@ -13,7 +13,8 @@ Hough transform); the sheet holds the frame's middle, so the best line above the
 top, the best below it its bottom (and so for left and right), if its votes run along MIN_SUPPORT
 of the frame. A side with no such line lies outside the frame: a photo of paper alone has none,
 and is read whole. A blurred photo softens the sheet's edges as well: when some sides are found,
-the others are looked for again with a softer step (BLURRED), kept if the sheet then has a corner.
+the others are looked for again with a softer step (BLURRED), and kept if the sheet then has two
+sides or more.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ FAR = 16
 EDGE_STEP = 0.1
 SHARP = 0.8
 # A blurred photo softens a cut edge too: once one side is found that sharp, the sides not found
-# are looked for again at BLURRED, and kept if the sheet then shows a corner (two sides or more).
-# A lone shadow's edge, soft or hard, makes no corner.
+# are looked for again at BLURRED, and kept if the sheet then has two sides or more. A lone
+# shadow's edge, soft or hard, is one.
 BLURRED = 0.7
 # Edges are not looked for within BORDER pixels (of the reduced copy) of the frame's edges.
 BORDER = 4
