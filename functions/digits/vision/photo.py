@@ -12,8 +12,8 @@ light (illumination.py) and takes each pixel's darkness relative to it; finds th
 lines and margins (rules.py) and divides their darkness out (marks lighter than their ground are no
 writing on paper: that image goes back to the usual analysis). It keeps as ink the connected marks
 that are darker than the paper by HIGH times its noise somewhere and by LOW times it throughout
-(hysteresis: a faint stroke is kept whole where it joins a clear one; the noise is measured where
-each mark is, as a shadow or a desk's grain is noisier than lit paper), that do not reach the edge
+(hysteresis: a faint stroke is kept whole where it joins a clear one; HIGH is of the noise where
+the mark is, as a shadow or a desk's grain is noisier than lit paper), that do not reach the edge
 of what is read, that are not specks nor what is left of the page's lines, and that are not far
 fainter than the darkest mark (what the light's estimate left behind). Each stroke is brought to
 full strength across its middle, so a thin or blurred one is not lost beside a bold one. What it
@@ -169,7 +169,7 @@ def _read(luminance: np.ndarray, inside: np.ndarray) -> tuple[np.ndarray, np.nda
     dark = rules.remove_lines(dark, lines)
     on_lines = rules.along_lines(dark.shape, lines, REMNANT_REACH)
     local = np.maximum(illumination.local_noise(dark, inside), noise)
-    return _marks(dark, inside, frame, outside & ~frame, local, on_lines)
+    return _marks(dark, inside, frame, outside & ~frame, (noise, local), on_lines)
 
 
 def analysis_factor(clean_image: Image.Image, factor: int, detail: int) -> int:
@@ -198,18 +198,24 @@ def _marks(
     inside: np.ndarray,
     frame: np.ndarray,
     sheet_edge: np.ndarray,
-    noise: np.ndarray,
+    noise: tuple[float, np.ndarray],
     on_lines: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Keep the darkness of the marks inside the sheet that are ink (see the module's doc); also
     return the pixels of the marks that would be ink but reach the sheet's edge (not the frame's).
+
+    ``noise``: the paper's, and the noise where each pixel is (at least the paper's). A mark must
+    stand out of the noise where it is somewhere (a desk's grain or a shadow's noise does not);
+    it is followed as far as it stands out of the paper's (a faint, thin stroke in a noisy shadow
+    is kept whole).
     """
-    weak = inside & (dark >= np.maximum(LOW * noise, LOW_FLOOR))
+    paper_noise, local_noise = noise
+    weak = inside & (dark >= max(LOW * paper_noise, LOW_FLOOR))
     labels = label_components(weak)
     if labels.max() < 0:
         return np.zeros_like(dark), np.zeros(dark.shape, dtype=bool)
     keep = np.zeros(int(labels.max()) + 1, dtype=bool)
-    keep[labels[weak & (dark >= np.maximum(HIGH * noise, HIGH_FLOOR))]] = True
+    keep[labels[weak & (dark >= np.maximum(HIGH * local_noise, HIGH_FLOOR))]] = True
     # Specks: the noise's, the paper's, the dust's.
     sizes = np.bincount(labels[weak], minlength=keep.size)
     keep &= sizes >= SPECK * dark.size
