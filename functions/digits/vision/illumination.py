@@ -110,17 +110,13 @@ def local_noise(dark: np.ndarray, inside: np.ndarray) -> np.ndarray:
     covers a cell does not raise it), enlarged bilinearly.
     """
     height, width = dark.shape
-    block = max(1, -(-max(height, width) // NOISE_CELLS))
-    rows, columns = -(-height // block), -(-width // block)
-    pad = ((0, rows * block - height), (0, columns * block - width))
-    cells = np.pad(dark, pad, mode="edge").reshape(rows, block, columns, block)
-    cells = cells.transpose(0, 2, 1, 3).reshape(rows, columns, block * block)
+    cells, block, pad = _cells(dark, NOISE_CELLS)
+    rows, columns = cells.shape[:2]
     middle = block * block // 2
     centre = np.partition(cells, middle, axis=2)[:, :, middle]
     deviation = np.abs(cells - centre[..., None])
     spread = 1.4826 * np.partition(deviation, middle, axis=2)[:, :, middle]
-    share = np.pad(inside, pad).reshape(rows, block, columns, block).mean(axis=(1, 3))
-    spread = np.where(share >= 0.5, spread, 0).astype(np.float32)
+    spread = np.where(_share(inside, block, pad) >= 0.5, spread, 0).astype(np.float32)
     padded = np.pad(spread, 1, mode="edge")
     around = np.stack(
         [padded[dy : dy + rows, dx : dx + columns] for dy in range(3) for dx in range(3)]
@@ -135,23 +131,38 @@ def local_noise(dark: np.ndarray, inside: np.ndarray) -> np.ndarray:
 def _coarse(luminance: np.ndarray, inside: np.ndarray | None) -> np.ndarray:
     """Return the coarse estimate: cells' bright ends, closed, smoothed and interpolated."""
     height, width = luminance.shape
-    block = max(1, -(-max(height, width) // LIGHT_CELLS))
-    rows, columns = -(-height // block), -(-width // block)
-    pad = ((0, rows * block - height), (0, columns * block - width))
-    cells = np.pad(luminance, pad, mode="edge").reshape(rows, block, columns, block)
-    cells = cells.transpose(0, 2, 1, 3).reshape(rows, columns, block * block)
+    cells, block, pad = _cells(luminance, LIGHT_CELLS)
+    rows, columns = cells.shape[:2]
     rank = int(LIGHT_QUANTILE * (block * block - 1))
     light = np.partition(cells, rank, axis=2)[:, :, rank]
     known = np.ones((rows, columns), dtype=bool)
     if inside is not None:
-        share = np.pad(inside, pad).reshape(rows, block, columns, block).mean(axis=(1, 3))
-        known = share >= 0.5
+        known = _share(inside, block, pad) >= 0.5
         if not known.any():
             known[:] = True
     light = _close(light, known)
     image = Image.fromarray(light.astype(np.float32), "F")
     full = image.resize((columns * block, rows * block), Image.Resampling.BILINEAR)
     return np.asarray(full, dtype=np.float32)[:height, :width]
+
+
+def _cells(values: np.ndarray, count: int) -> tuple[np.ndarray, int, tuple]:
+    """Split ``values`` into square cells, ``count`` along the longer side, the last row and
+    column of cells filled out by repeating the edge: (rows, columns, pixels) of cells, the
+    cell's side, and the padding added (as np.pad takes it)."""
+    height, width = values.shape
+    block = max(1, -(-max(height, width) // count))
+    rows, columns = -(-height // block), -(-width // block)
+    pad = ((0, rows * block - height), (0, columns * block - width))
+    cells = np.pad(values, pad, mode="edge").reshape(rows, block, columns, block)
+    return cells.transpose(0, 2, 1, 3).reshape(rows, columns, block * block), block, pad
+
+
+def _share(mask: np.ndarray, block: int, pad: tuple) -> np.ndarray:
+    """Return the share of each cell (of ``_cells``' ``block`` and ``pad``) where ``mask`` holds."""
+    padded = np.pad(mask, pad)
+    rows, columns = padded.shape[0] // block, padded.shape[1] // block
+    return padded.reshape(rows, block, columns, block).mean(axis=(1, 3))
 
 
 def _box_mean(values: np.ndarray, reach: int) -> np.ndarray:
