@@ -171,15 +171,21 @@ def test_a_heic_sent_as_a_multipart_upload_is_read(client, sample, upright):
 # Blank sheets of the photo bench's tune split that were once read as digits: the remnants of a
 # squared page's line at the frame's edge (blank_fills 2), of ruled and squared lines where their
 # darkness was divided out (3, 9), a desk's grain beside a sheet (blank_desk 3), and a strip of desk
-# above a sheet whose top edge a motion blur softened (blank_desk 122).
+# above a sheet whose top edge a motion blur softened (blank_desk 122); and dashes far smaller than
+# writing (segment.SMALLEST_IN_PHOTO): squared lines' ends near the frame's edge (blank_fills 15,
+# 114), a rule's remnant (186), a sheet's edge left on a desk (blank_desk 154).
 @pytest.mark.parametrize(
     ("name", "index"),
     [
         ("blank_fills", 2),
         ("blank_fills", 3),
         ("blank_fills", 9),
+        ("blank_fills", 15),
+        ("blank_fills", 114),
+        ("blank_fills", 186),
         ("blank_desk", 3),
         ("blank_desk", 122),
+        ("blank_desk", 154),
     ],
 )
 def test_a_photo_of_a_blank_sheet_is_answered_with_nothing_found(

@@ -50,6 +50,7 @@ class Analysis:
     work_factor: int  # image pixels per work pixel
     factor: int  # work pixels per pixel of ``ink``
     ink: np.ndarray  # ink strength in [0, 1], specks dropped
+    photo: bool = False  # the ink of a photo of paper (photo.clean), not of a drawing or a scan
     # A photo read inside a sheet found in the frame: how many of the sheet's sides lie within it.
     sheet_sides: int = 0
 
@@ -95,7 +96,14 @@ def analyse(image: Image.Image, beyond_sheet: bool = False) -> Analysis:
         factor = 1
         ink = digit_ink(image)
     sides = sheet.sides_within(corners, image.size) if cleaned is not None else 0
-    return Analysis(work=image, work_factor=work_factor, factor=factor, ink=ink, sheet_sides=sides)
+    return Analysis(
+        work=image,
+        work_factor=work_factor,
+        factor=factor,
+        ink=ink,
+        photo=cleaned is not None,
+        sheet_sides=sides,
+    )
 
 
 def digit_of(analysis: Analysis) -> tuple[np.ndarray, Box]:

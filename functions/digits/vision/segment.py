@@ -42,6 +42,10 @@ Classify = Callable[[np.ndarray], np.ndarray]
 # Probabilities are floored here before their log: a model sure to the last bit still ranks.
 FLOOR = 1e-12
 REFUSAL = "this does not look like a digit or a number"
+# In a photo, a digit is at least this share of the frame's height: half the smallest writing the
+# photo path is made to read (5% of the frame). Less is the paper's (a line's end, a speck of
+# grain or shadow), not writing: left out, as a piece read as no digit is.
+SMALLEST_IN_PHOTO = 0.025
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,19 @@ def find_digits(image: Image.Image, classify: Classify) -> list[Found]:
 def _digits_of(
     analysis: normalise.Analysis, size: tuple[int, int], classify: Classify
 ) -> list[Found]:
-    """Return the digits of the ink of ``analysis`` (of an image of ``size``), as find_digits."""
+    """Return the digits of the ink of ``analysis`` (of an image of ``size``), as find_digits;
+    in a photo, only those at least SMALLEST_IN_PHOTO of the frame's height."""
+    found = _reading(analysis, size, classify)
+    if analysis.photo:
+        found = [digit for digit in found if digit.box.height >= SMALLEST_IN_PHOTO * size[1]]
+        if not found:
+            raise NotADigit(REFUSAL)
+    return found
+
+
+def _reading(
+    analysis: normalise.Analysis, size: tuple[int, int], classify: Classify
+) -> list[Found]:
     whole = _whole(analysis, size, classify)
     if _narrow_run(analysis.ink) and not _several(whole.probabilities):
         if not _accepted(whole.probabilities):
