@@ -369,9 +369,10 @@ and of several digits](confusion.png)
   reads about as well as a scan of the same digit when the writing is at least about 5% of the
   frame's height and lies wholly inside the photo; writing cut by the frame or the sheet's edge is
   dropped; a hard shadow's edge can pass for the sheet's, and writing wholly beyond it is read
-  only when nothing inside reads as a digit and that edge is the only one across the frame. A blank
-  sheet is mostly answered with nothing, but a desk's grain or what is left of a page's lines is
-  sometimes read as a digit (README's blank photo sets). Glare,
+  only when nothing inside reads as a digit and that edge is the only one across the frame; marks
+  under 2.5% of the frame's height are left out as the paper's. A blank sheet is mostly answered
+  with nothing, but a clump of grain, a shadow's rim or a strip of desk is sometimes read as a
+  digit (README's blank photo sets). Glare,
   strong perspective (past about 10 degrees) and light writing on a dark ground are not in the
   photo bench, so unmeasured. Per-set figures: README's Measured figures.
 - Accuracy on realistic inputs is measured per kind above and by `make bench`.
