@@ -16,7 +16,8 @@ digits, neither one digit nor nothing, so only cutting them scores well. A lette
 whole, left out, scores better than any reading of its pieces. A single digit, the usual case, is
 read from all its ink exactly as ``normalise.to_mnist`` reads it; when its ink is one narrow run of
 columns, or one connected piece that the model reads as a digit, no search is needed to know it.
-When nothing is read as a digit, the image is refused as not a digit.
+In a photo, a digit far smaller than writing (SMALLEST_IN_PHOTO) is the paper's and left out. When
+nothing is read as a digit, the image is refused as not a digit.
 """
 
 from __future__ import annotations
