@@ -199,12 +199,12 @@ def test_a_tick_on_a_sheet_on_a_desk_stays_refused(model, light):
 def test_a_stroke_far_smaller_than_writing_in_a_photo_is_not_a_digit(model):
     # A short dark dash on a photographed page (a line's end, a speck of grain) is read as a 1 at
     # any size; below SMALLEST_IN_PHOTO of the frame's height it is the paper's, not writing.
-    height = 720
+    size = width, height = 960, 720
     short = segment.SMALLEST_IN_PHOTO * height * 0.8
-    dash = draw_page(strokes=(((480, 360), (480, 360 + short)),))
+    dash = draw_page(size, strokes=(((width / 2, 360), (width / 2, 360 + short)),))
     with pytest.raises(NotADigit):
         segment.find_digits(dash.image, model.predict_proba)
     # The same stroke at the smallest height the photo path reads (5% of the frame) is a 1.
-    one = draw_page(strokes=(((480, 340), (481, 340 + 0.05 * height)),))
+    one = draw_page(size, strokes=(((width / 2, 340), (width / 2 + 1, 340 + 0.05 * height)),))
     found = segment.find_digits(one.image, model.predict_proba)
     assert [int(np.argmax(digit.probabilities)) for digit in found] == [1]
