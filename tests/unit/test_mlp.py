@@ -48,3 +48,39 @@ def test_an_artifact_without_negligible_weights_keeps_its_arrays():
     weight = np.ones((4, 2), np.float32)
     perceptron = Perceptron.from_dict({"weights": [weight], "biases": [np.zeros(2, np.float32)]})
     assert perceptron.weights[0] is weight
+
+
+def _whole_product_logits(x, first, second, biases):
+    hidden = np.maximum(x.astype(np.float32) / np.float32(255) @ first + biases[0], 0)
+    return hidden @ second + biases[1]
+
+
+def test_a_layer_with_few_nonzero_inputs_multiplies_by_their_rows_alone():
+    # One image lights a fifth of the inputs: the rows of the others are not read (NaN there would
+    # poison the whole product), and the answer is the whole product's up to float rounding.
+    rng = np.random.default_rng(2)
+    first = rng.normal(0, 0.1, (30, 8)).astype(np.float32)
+    second = rng.normal(0, 0.1, (8, 3)).astype(np.float32)
+    biases = (np.linspace(-0.2, 0.3, 8, dtype=np.float32), np.zeros(3, np.float32))
+    x = np.zeros((1, 30), np.uint8)
+    x[0, [3, 7, 11, 20, 29, 1]] = rng.integers(1, 256, 6, dtype=np.uint8)
+    poisoned = first.copy()
+    poisoned[x[0] == 0] = np.nan
+    perceptron = Perceptron(weights=(poisoned, second), biases=biases)
+    logits = perceptron.logits(x)
+    assert np.isfinite(logits).all()
+    np.testing.assert_allclose(logits, _whole_product_logits(x, first, second, biases), rtol=1e-6)
+    # Nothing lit at all: the biases alone.
+    blank = perceptron.logits(np.zeros_like(x))
+    assert blank.any()
+    np.testing.assert_allclose(blank, _whole_product_logits(x * 0, first, second, biases))
+
+
+def test_a_batch_lighting_most_inputs_takes_the_whole_product():
+    rng = np.random.default_rng(3)
+    first = rng.normal(0, 0.1, (30, 8)).astype(np.float32)
+    second = rng.normal(0, 0.1, (8, 3)).astype(np.float32)
+    biases = (np.full(8, 0.1, np.float32), np.zeros(3, np.float32))
+    x = rng.integers(0, 256, (40, 30), dtype=np.uint8)
+    logits = Perceptron(weights=(first, second), biases=biases).logits(x)
+    np.testing.assert_array_equal(logits, _whole_product_logits(x, first, second, biases))
