@@ -51,7 +51,7 @@ DEFAULTS = {
     "augment": "printed+pens+blocky",
     "max_features": "sqrt",
     "hidden": (800, 256),
-    "perceptrons": 3,
+    "perceptrons": 2,
     "epochs": 14,
     "learning_rate": 1e-3,
     "batch_size": 256,
