@@ -286,7 +286,9 @@ refuse) is measured through its own path by `make bench` (README, Measured figur
 
 {_comparison(metrics)}
 
-Exported vs scikit-learn `predict_proba`, max abs difference over the test set:
+Exported vs scikit-learn `predict_proba`, max abs difference over the test set ("as stored":
+the perceptrons' weights rounded to half precision, as the artifact keeps and the function
+serves them):
 {", ".join(f"{k} {v:.1e}" for k, v in metrics["export_max_abs_difference"].items())}.
 Training time: {fit_seconds} (fit only); {training["total_seconds"] / 60:.1f} min for the whole
 command, data preparation and evaluation included, on 2 cores shared with whatever else runs.

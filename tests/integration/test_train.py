@@ -83,23 +83,25 @@ def test_ensemble_is_exported_exactly_and_set_beside_the_forest(ensemble, traine
     out, metrics = ensemble
     assert metrics["version"].startswith("mlp+rf-")
     assert metrics["export_max_abs_difference"]["mlp"] <= 1e-6
+    assert 0 < metrics["export_max_abs_difference"]["mlp as stored"] < 1e-2
     assert metrics["forest"]["version"] == trained[1]["version"]
     assert metrics["forest"]["test"] == trained[1]["test"]
     assert set(metrics["realistic"]) == set(metrics["forest"]["realistic"])
     assert metrics["test_served"]["accuracy"] > 0.85
     model = load_model(out / "model.joblib")
-    # Two perceptrons by default, each from its own seed, sharing the perceptrons' half.
-    assert metrics["parameters"]["perceptrons"] == train.DEFAULTS["perceptrons"] == 2
-    assert [type(m) for m in model.members] == [Perceptron, Perceptron, FlatForest]
-    assert model.weights == (0.25, 0.25, 0.5)
-    first, second = model.members[0], model.members[1]
-    assert first.weights[0].shape == second.weights[0].shape
+    # Three perceptrons by default, each from its own seed, sharing the perceptrons' half.
+    assert metrics["parameters"]["perceptrons"] == train.DEFAULTS["perceptrons"] == 3
+    assert [type(m) for m in model.members] == [Perceptron, Perceptron, Perceptron, FlatForest]
+    assert model.weights == pytest.approx((1 / 6, 1 / 6, 1 / 6, 0.5))
+    first, second, third = model.members[:3]
+    assert first.weights[0].shape == second.weights[0].shape == third.weights[0].shape
     assert not np.array_equal(first.weights[0], second.weights[0])
+    assert not np.array_equal(second.weights[0], third.weights[0])
     card = (out / "README.md").read_text()
     assert trained[1]["version"] in card
     assert "realistic: low_resolution" in card
-    assert "The average of 2 perceptrons, each with" in card
-    assert "seeds 0 and 1" in card
+    assert "The average of 3 perceptrons, each with" in card
+    assert "seeds 0, 1 and 2" in card
 
 
 def test_augmentation_adds_shifted_copies():

@@ -1,11 +1,11 @@
-"""The perceptron: its export refuses what NumPy's forward pass does not compute; it drops
-weights too small to matter."""
+"""The perceptron: its export refuses what NumPy's forward pass does not compute; the artifact
+keeps its weights in half precision; a layer with few nonzero inputs reads their rows alone."""
 
 import numpy as np
 import pytest
 from sklearn.neural_network import MLPClassifier
 
-from digits.classifier.mlp import NEGLIGIBLE_WEIGHT, Perceptron
+from digits.classifier.mlp import STORED_WEIGHT_DTYPE, Perceptron
 from model.export import export_sklearn_mlp
 
 
@@ -18,36 +18,50 @@ def test_export_refuses_other_activations():
         export_sklearn_mlp(network)
 
 
-def test_negligible_weights_are_zeroed_as_an_artifact_loads_without_changing_an_answer():
-    # Weight decay leaves subnormal weights on inputs that are nearly always zero; products with
-    # them take the CPU's slow path. Loaded, the perceptron holds them as zero and answers the same.
-    rng = np.random.default_rng(1)
+def _small_network(rng):
     first = rng.normal(0, 0.1, (20, 8)).astype(np.float32)
-    first[:5] = np.float32(3e-39)  # subnormal
-    first[5:8] = np.float32(-1e-30)
     second = rng.normal(0, 0.1, (8, 3)).astype(np.float32)
-    original = first.copy()
-    arrays = {
-        "weights": [first, second],
-        "biases": [np.zeros(8, np.float32), np.zeros(3, np.float32)],
-    }
-    perceptron = Perceptron.from_dict(arrays)
-    kept = perceptron.weights[0]
-    assert not ((kept != 0) & (np.abs(kept) < NEGLIGIBLE_WEIGHT)).any()
-    assert (kept[:8] == 0).all()
-    assert np.array_equal(kept[8:], original[8:])
-    np.testing.assert_array_equal(first, original)  # the caller's array is not changed
+    biases = (np.linspace(-0.1, 0.1, 8, dtype=np.float32), np.zeros(3, np.float32))
+    return Perceptron(weights=(first, second), biases=biases)
+
+
+def test_the_artifact_stores_weights_in_half_precision_and_serves_them_widened():
+    rng = np.random.default_rng(1)
+    perceptron = _small_network(rng)
+    stored = perceptron.to_dict()
+    assert [w.dtype for w in stored["weights"]] == [STORED_WEIGHT_DTYPE] * 2
+    assert [b.dtype for b in stored["biases"]] == [np.float32] * 2
+    loaded = Perceptron.from_dict(stored)
+    assert [w.dtype for w in loaded.weights] == [np.float32] * 2
+    # Each weight is the nearest half-precision value: within half a unit in its last place.
+    for original, widened in zip(perceptron.weights, loaded.weights, strict=True):
+        np.testing.assert_allclose(widened, original, rtol=2**-11)
     x = rng.integers(0, 256, (50, 20), dtype=np.uint8)
-    exact = np.maximum(x.astype(np.float64) / 255 @ original.astype(np.float64), 0) @ second
-    exact = np.exp(exact - exact.max(axis=1, keepdims=True))
-    exact /= exact.sum(axis=1, keepdims=True)
-    np.testing.assert_allclose(perceptron.predict_proba(x), exact, atol=1e-6)
+    moved = np.abs(loaded.predict_proba(x) - perceptron.predict_proba(x)).max()
+    assert 0 < moved < 1e-3
+    assert (loaded.predict_proba(x).argmax(1) == perceptron.predict_proba(x).argmax(1)).all()
 
 
-def test_an_artifact_without_negligible_weights_keeps_its_arrays():
-    weight = np.ones((4, 2), np.float32)
-    perceptron = Perceptron.from_dict({"weights": [weight], "biases": [np.zeros(2, np.float32)]})
-    assert perceptron.weights[0] is weight
+def test_weights_too_small_for_half_precision_are_stored_as_zero():
+    # Weight decay leaves subnormal weights on inputs that are nearly always zero; products with
+    # them take the CPU's slow path. Stored and loaded again, they are exactly zero.
+    perceptron = _small_network(np.random.default_rng(2))
+    first = perceptron.weights[0].copy()
+    first[:5] = np.float32(3e-39)  # subnormal in float32
+    first[5:8] = np.float32(-1e-30)
+    loaded = Perceptron.from_dict(
+        Perceptron(weights=(first, perceptron.weights[1]), biases=perceptron.biases).to_dict()
+    )
+    assert (loaded.weights[0][:8] == 0).all()
+    assert np.abs(loaded.weights[0][8:]).min() > np.finfo(np.float32).tiny
+
+
+def test_a_weight_half_precision_cannot_hold_is_refused_not_stored_as_infinity():
+    perceptron = _small_network(np.random.default_rng(3))
+    first = perceptron.weights[0].copy()
+    first[0, 0] = 1e5
+    with pytest.raises(ValueError, match="largest the artifact stores"):
+        Perceptron(weights=(first, perceptron.weights[1]), biases=perceptron.biases).to_dict()
 
 
 def _whole_product_logits(x, first, second, biases):

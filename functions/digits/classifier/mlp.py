@@ -2,9 +2,11 @@
 
 The arithmetic is scikit-learn's ``MLPClassifier`` forward pass for ReLU hidden layers and a
 softmax output, in the dtype the network was trained in: inputs scaled by ``1 / 255``, then
-``relu(x @ W + b)`` per hidden layer, ``x @ W + b`` for the logits, softmax. The result equals
-scikit-learn's ``predict_proba`` (tests/integration/test_mlp_export.py); the model card shows
-it is calibrated as it is, so no temperature is applied.
+``relu(x @ W + b)`` per hidden layer, ``x @ W + b`` for the logits, softmax. As exported, the
+result equals scikit-learn's ``predict_proba`` (tests/integration/test_mlp_export.py); as the
+artifact stores it, its weights rounded to half precision, it differs by the largest amount the
+model card gives. The card shows the served model is calibrated as it is, so no temperature is
+applied.
 
 A few images at a time (what a request reads) leave most inputs of each layer zero: the frame
 around a digit, the gradient cells without a stroke, the hidden units the ReLU shut. Their rows of
@@ -18,15 +20,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Weight decay leaves the weights of inputs that are nearly always zero (the frame's corners), and
-# of hidden units that never fire, at magnitudes down to the subnormal floats. A product with such
-# a weight, or one that comes out below float32's smallest normal number, takes the CPU's slow path
-# (a microcode assist on x86): enough of them made one row's product many times slower. A weight
-# under this bound moves no answer: inputs are at most 1 after scaling and hidden values a few
-# hundred at most, so all of them together move a logit by less than 1e-14, far below float32's
-# own rounding. They are set to zero as the artifact is loaded (the artifact keeps the arrays as
-# trained: its version is their hash); the answers are the same (tests/unit/test_mlp.py).
-NEGLIGIBLE_WEIGHT = 1e-20
+# The artifact stores the weights in half precision, half the bytes of float32; they are widened
+# back to the biases' dtype (the one the network was trained in) as the artifact loads, and all the
+# arithmetic is done in it. Rounding each weight to 11 significant bits moves a probability by a
+# few thousandths at most (the model card gives the largest move over MNIST test). It also takes
+# the weights that weight decay left near zero, on inputs that are nearly always zero and on
+# hidden units that never fire, to exactly zero: widened, none is a subnormal float, whose
+# products take the CPU's slow path (a microcode assist on x86).
+STORED_WEIGHT_DTYPE = np.float16
 
 # A layer multiplies by the rows of its nonzero inputs alone when they are at most this share of
 # its rows. Taking the rows copies them, so this pays only where few are taken: the product of one
@@ -44,15 +45,19 @@ class Perceptron:
     biases: tuple[np.ndarray, ...]
 
     def to_dict(self) -> dict:
-        """Return the arrays as a plain dict, the form the artifact stores."""
-        return {"weights": list(self.weights), "biases": list(self.biases)}
+        """Return the arrays as a plain dict, the form the artifact stores: weights in half
+        precision, biases as they are."""
+        return {"weights": [_stored(w) for w in self.weights], "biases": list(self.biases)}
 
     @classmethod
     def from_dict(cls, arrays: dict) -> Perceptron:
-        """Rebuild a perceptron from the artifact's dict, its negligible weights zero."""
+        """Rebuild a perceptron from the artifact's dict, its weights in its biases' dtype."""
+        biases = tuple(arrays["biases"])
         return cls(
-            weights=tuple(_without_negligible(w) for w in arrays["weights"]),
-            biases=tuple(arrays["biases"]),
+            weights=tuple(
+                np.asarray(w, dtype=b.dtype) for w, b in zip(arrays["weights"], biases, strict=True)
+            ),
+            biases=biases,
         )
 
     def logits(self, x: np.ndarray) -> np.ndarray:
@@ -86,9 +91,9 @@ def _product(activation: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return activation[:, used] @ weight[used]
 
 
-def _without_negligible(weight: np.ndarray) -> np.ndarray:
-    """Return ``weight`` with its negligible entries zero (a copy, if there are any)."""
-    negligible = (weight != 0) & (np.abs(weight) < NEGLIGIBLE_WEIGHT)
-    if not negligible.any():
-        return weight
-    return np.where(negligible, weight.dtype.type(0), weight)
+def _stored(weight: np.ndarray) -> np.ndarray:
+    """Return ``weight`` rounded to the artifact's dtype, refusing weights it cannot hold."""
+    limit = np.finfo(STORED_WEIGHT_DTYPE).max
+    if not np.all(np.abs(weight) <= limit):
+        raise ValueError(f"a weight is beyond {limit}, the largest the artifact stores")
+    return weight.astype(STORED_WEIGHT_DTYPE)
