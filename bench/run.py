@@ -11,8 +11,9 @@ resize + /255) is served behind the same HTTP stack as the function: functions-f
 (bench/servers.py). The sections (``SECTIONS``): accuracy (bench/accuracy.py), serving
 (bench/cold_start.py, bench/lambda_compare.py, bench/warm.py, bench/memory.py, bench/package.py),
 batch (bench/batch.py), cost (bench/cost.py: what batches cost on Lambda), numbers
-(bench/numbers.py), refusals (bench/refusals.py) and photos (bench/photo_runner.py); the ones that
-read digits run on both splits of bench/heldout.py, tune and the held-out report. bench/report.py
+(bench/numbers.py, and bench/before_photos.py beside it), refusals (bench/refusals.py) and photos
+(bench/photo_runner.py); the ones that read digits run on both splits of bench/heldout.py, tune
+and the held-out report. bench/report.py
 writes bench/results.json, bench/RESULTS.md and the README's measured figures. A whole run also
 refreshes bench/model.json and the model card. ``--only`` runs some sections and keeps the
 others' figures from ``--results``.
@@ -33,6 +34,7 @@ from pathlib import Path
 from bench import (
     accuracy,
     batch,
+    before_photos,
     cold_start,
     cost,
     heldout,
@@ -40,6 +42,7 @@ from bench import (
     numbers,
     package,
     photo_runner,
+    reading,
     reference,
     refusals,
     report,
@@ -207,7 +210,14 @@ def measure_section(
         results["cost"] = cost.measure()
     elif name == "numbers":
         results["numbers"] = per_split(
-            lambda split, timed: numbers.measure(args.numbers, split, args.n // 2, timed=timed)
+            lambda split, timed: (
+                numbers.measure(args.numbers, split, args.n // 2, timed=timed)
+                | {
+                    "before_photos": before_photos.measure(
+                        models["digits"], split, args.digits, args.numbers, reading.MAX_PIXELS
+                    )
+                }
+            )
         )
     elif name == "refusals":
         results["refusals"] = per_split(
