@@ -1,9 +1,10 @@
-"""The function before issue 21's recognizer, loaded from git beside today's, reads a digit."""
+"""The function before issue 21's recognizer and before issue 22's photo work, loaded from git
+beside today's, each reads a digit."""
 
 import subprocess
 import sys
 
-from bench import before_recognizer, servers
+from bench import before_photos, before_recognizer, servers
 from tests.images import encode
 from tests.unit.drawn import grey
 
@@ -43,3 +44,13 @@ def test_without_the_commit_there_is_nothing_to_load(monkeypatch):
         assert before_recognizer.reader(40_000_000) is None
     finally:
         before_recognizer.reader.cache_clear()
+
+
+def test_the_function_before_the_photo_work_reads_a_digit_under_its_own_name():
+    read = before_photos.reader(40_000_000)
+    if read is None:  # a shallow clone: nothing to load, and the figure is not measured
+        return
+    assert read(encode(grey(), "PNG")).isdigit()
+    modules = [m for m in sys.modules if m.startswith(before_photos.PACKAGE)]
+    assert modules
+    assert all("before-photos-" in (getattr(sys.modules[m], "__file__", "") or "") for m in modules)

@@ -262,3 +262,33 @@ def test_the_committed_results_render_each_section_once():
     ):
         assert summary.count(opening) == 1, opening
     assert "nan" not in summary
+
+
+NO_REGRESSION = (
+    "canvas, MNIST and printed digits and numbers on the pad, worst kind against the function "
+    "before issue 22"
+)
+
+
+def _before_photos(changes: dict[str, float]) -> dict:
+    return {
+        "commit": "336d234f2df6dad29f8a2c74d3b7be864ef4242e",
+        "kinds": {
+            kind: {"n": 1000, "before": 0.99, "today": 0.99 + change}
+            for kind, change in changes.items()
+        },
+    }
+
+
+def test_no_regression_is_judged_on_the_worst_kind_against_the_function_before_photos(results):
+    assert verdicts(results)[NO_REGRESSION] is None  # not measured without the earlier function
+    report_numbers = results["numbers"]["report"]
+    report_numbers["before_photos"] = _before_photos({"canvas_png": 0.005, "printed": -0.001})
+    results["numbers"]["tune"]["before_photos"] = _before_photos({"canvas_png": -0.05})
+    assert verdicts(results)[NO_REGRESSION] is True  # a tenth of a point lost, on report alone
+    row = next(r for r in report_targets.judge(results) if r["what"] == NO_REGRESSION)
+    assert row["goal"] == ">= -0.2 points"
+    assert row["report"] == "-0.10 points (printed: 98.90% against 99.00%)"
+    assert row["tune"].startswith("-5.00 points (canvas_png")
+    report_numbers["before_photos"] = _before_photos({"numbers_wide": -0.003, "mnist_png": 0.0})
+    assert verdicts(results)[NO_REGRESSION] is False
