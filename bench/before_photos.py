@@ -37,9 +37,12 @@ def _exact(read: Callable[[bytes], str], pairs: list[tuple[bytes, str]]) -> floa
     return sum(read(data) == truth for data, truth in pairs) / len(pairs)
 
 
-def measure(model, split: str, n: int, n_numbers: int, max_pixels: int) -> dict | None:
+def measure(
+    model, split: str, n: int, number_samples: list[numbers.NumberSample], max_pixels: int
+) -> dict | None:
     """Return, per kind of ``split``, the share read exactly before issue 22 and today (None
-    without the commit): ``n`` digits of each single kind, ``n_numbers`` numbers per gap kind."""
+    without the commit): ``n`` digits of each single kind, and the pad's numbers among
+    ``number_samples`` (bench.numbers.number_samples of ``split``)."""
     before = reader(max_pixels)
     if before is None:
         return None
@@ -48,7 +51,7 @@ def measure(model, split: str, n: int, n_numbers: int, max_pixels: int) -> dict 
         kind: [(s.data, str(s.label)) for s in single_digits.KINDS[kind](n, seed, split)]
         for kind in SINGLE_KINDS
     }
-    pad = [s for s in numbers.number_samples(n_numbers, split) if s.format == PAD_FORMAT]
+    pad = [s for s in number_samples if s.format == PAD_FORMAT]
     for gap in numbers.GAPS:
         kinds[f"numbers_{gap}"] = [(s.data, s.number) for s in pad if s.gap == gap]
     return {

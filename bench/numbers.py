@@ -276,8 +276,15 @@ def _times(model, n: int, split: str, rounds: int = 5) -> dict:
     return read
 
 
-def measure(n: int = 60, split: str = "report", single: int = 200, timed: bool = True) -> dict:
-    """Return the numbers' accuracy, the single-digit kinds before and after, and the times."""
+def measure(
+    n: int = 60,
+    split: str = "report",
+    single: int = 200,
+    timed: bool = True,
+    samples: list[NumberSample] | None = None,
+) -> dict:
+    """Return the numbers' accuracy, the single-digit kinds before and after, and the times;
+    ``samples``: ``number_samples(n, split)``, when the caller has drawn them already."""
     from digits.classifier.inference import load_model
     from digits.config import Settings
 
@@ -287,7 +294,7 @@ def measure(n: int = 60, split: str = "report", single: int = 200, timed: bool =
         "n_per_gap_and_format": n,
         "split": split,
         "seed": heldout.split(split).seed,
-        "numbers": number_figures(model, number_samples(n, split)),
+        "numbers": number_figures(model, samples or number_samples(n, split)),
         "single_digit": _single_digits(model, single, split),
     }
     if timed:

@@ -196,6 +196,17 @@ def per_split(measure) -> dict:
     return {split: measure(split, split == heldout.REPORT.name) for split in heldout.SPLITS}
 
 
+def measure_numbers(model, split: str, timed: bool, args) -> dict:
+    """Return the numbers section of one split: bench/numbers.py's figures and, on the same
+    numbers, bench/before_photos.py's."""
+    samples = numbers.number_samples(args.numbers, split)
+    figures = numbers.measure(args.numbers, split, args.n // 2, timed=timed, samples=samples)
+    figures["before_photos"] = before_photos.measure(
+        model, split, args.digits, samples, reading.MAX_PIXELS
+    )
+    return figures
+
+
 def measure_section(
     name: str, results: dict, models: dict, all_variants: list, reference_path: Path | None, args
 ) -> None:
@@ -210,14 +221,7 @@ def measure_section(
         results["cost"] = cost.measure()
     elif name == "numbers":
         results["numbers"] = per_split(
-            lambda split, timed: (
-                numbers.measure(args.numbers, split, args.n // 2, timed=timed)
-                | {
-                    "before_photos": before_photos.measure(
-                        models["digits"], split, args.digits, args.numbers, reading.MAX_PIXELS
-                    )
-                }
-            )
+            lambda split, timed: measure_numbers(models["digits"], split, timed, args)
         )
     elif name == "refusals":
         results["refusals"] = per_split(
