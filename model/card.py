@@ -298,7 +298,7 @@ command, data preparation and evaluation included, on 2 cores shared with whatev
 Made by `{training["command"]}`. Reproduce: `MNIST_DIR=../shared/data/mnist make model` (runs
 `python -m model.train`); `MODEL=forest make model` trains and serves the forest alone. Training
 is deterministic (seed {params["seed"]}): the same data, pinned libraries and number of BLAS
-threads give the same arrays and the same version name, which is a hash of the exported arrays,
+threads give the same arrays and the same version name, which is a hash of the stored arrays,
 on x86-64 Linux (elsewhere subnormal floats are not flushed to zero: model/denormals.py).
 
 ## Speed

@@ -22,8 +22,8 @@ import numpy as np
 
 # The artifact stores the weights in half precision, half the bytes of float32; they are widened
 # back to the biases' dtype (the one the network was trained in) as the artifact loads, and all the
-# arithmetic is done in it. Rounding each weight to 11 significant bits moves a probability by a
-# few thousandths at most (the model card gives the largest move over MNIST test). It also takes
+# arithmetic is done in it. Rounding each weight to 11 significant bits moves the probabilities
+# slightly (the model card gives the largest move over MNIST test). It also takes
 # the weights that weight decay left near zero, on inputs that are nearly always zero and on
 # hidden units that never fire, to exactly zero: widened, none is a subnormal float, whose
 # products take the CPU's slow path (a microcode assist on x86).
