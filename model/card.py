@@ -163,7 +163,7 @@ def _refusal_training(params: dict) -> str:
         " (`model/not_digits.py`: fragments of digits cut where a segmenter cuts, digits cut off"
         " at the frame, two or three touching digits (half set by their boxes, half where their"
         " strokes meet), handwritten or printed in the training fonts, letters and symbols"
-        " (each as often as any other) rendered from the training fonts and bent to look written,"
+        " rendered from the training fonts and bent to look written,"
         " scribbles, hatching, ticks, boxes and lines),"
         f" and the pieces the function's own segmenter cuts from {lines or 0:,} generated lines"
         " of MNIST training digits (`model/segmenter_pieces.py`: a piece that is one digit keeps"

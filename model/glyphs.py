@@ -101,47 +101,26 @@ def written(char: str, font: str, rng: np.random.Generator) -> np.ndarray:
     return enlarge(glyph, side / max(glyph.shape)) if side > work else glyph
 
 
-def glyphs(
-    n: int,
-    rng: np.random.Generator,
-    chars: str,
-    fonts: Sequence[str],
-    by_character: bool = False,
-) -> list[np.ndarray]:
-    """Return ``n`` written-looking ink crops of random ``chars`` in random ``fonts``.
-
-    By default a font is chosen, then one of the characters it draws: a character that few fonts
-    draw (a tick, a star) comes up less often than one that all draw. ``by_character`` chooses the
-    character first, then a font that draws it: every character as often as any other.
-    """
+def glyphs(n: int, rng: np.random.Generator, chars: str, fonts: Sequence[str]) -> list[np.ndarray]:
+    """Return ``n`` written-looking ink crops of random ``chars`` in random ``fonts``."""
     by_font = {font: available(font, chars) for font in fonts}
     by_font = {font: found for font, found in by_font.items() if found}
     names = sorted(by_font)
-    drawn_by = {char: [font for font in names if char in by_font[font]] for char in chars}
-    characters = [char for char in chars if drawn_by[char]]
     out: list[np.ndarray] = []
     while len(out) < n:
-        if by_character:
-            char = characters[int(rng.integers(len(characters)))]
-            font = drawn_by[char][int(rng.integers(len(drawn_by[char])))]
-        else:
-            font = names[int(rng.integers(len(names)))]
-            char = by_font[font][int(rng.integers(len(by_font[font])))]
+        font = names[int(rng.integers(len(names)))]
+        char = by_font[font][int(rng.integers(len(by_font[font])))]
         crop = written(char, font, rng)
         if crop.size:
             out.append(crop)
     return out
 
 
-def letters(
-    n: int, rng: np.random.Generator, fonts: Sequence[str], by_character: bool = False
-) -> list[np.ndarray]:
-    """Return ``n`` written-looking letters that do not pass for digits (see ``glyphs``)."""
-    return glyphs(n, rng, LETTERS, fonts, by_character)
+def letters(n: int, rng: np.random.Generator, fonts: Sequence[str]) -> list[np.ndarray]:
+    """Return ``n`` written-looking letters that do not pass for digits."""
+    return glyphs(n, rng, LETTERS, fonts)
 
 
-def symbols(
-    n: int, rng: np.random.Generator, fonts: Sequence[str], by_character: bool = False
-) -> list[np.ndarray]:
-    """Return ``n`` written-looking symbols that do not pass for digits (see ``glyphs``)."""
-    return glyphs(n, rng, SYMBOLS, fonts, by_character)
+def symbols(n: int, rng: np.random.Generator, fonts: Sequence[str]) -> list[np.ndarray]:
+    """Return ``n`` written-looking symbols that do not pass for digits."""
+    return glyphs(n, rng, SYMBOLS, fonts)

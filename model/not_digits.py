@@ -57,23 +57,19 @@ ROUND = 8
 Generator = Callable[[int, np.random.Generator], list[np.ndarray]]
 
 
-def generators(
-    digits: np.ndarray | None, fonts: tuple[str, ...], by_character: bool = False
-) -> dict[str, Generator]:
+def generators(digits: np.ndarray | None, fonts: tuple[str, ...]) -> dict[str, Generator]:
     """Return each kind's ``(n, rng) -> ink crops``, drawing on ``digits`` and ``fonts``.
 
     Only the kinds cut from digits (FROM_DIGITS) use ``digits``, uint8 (m, 28, 28); letters,
     symbols and a share of the touching digits (model.neighbours) are printed in ``fonts``.
-    ``by_character``: letters and symbols each as often as any other, whatever the number of
-    fonts that draw them (model.glyphs.glyphs); else as a random font's characters.
     """
     return {
         "fragment": functools.partial(_with_digits, fragments.fragments, digits),
         "frame_cut": functools.partial(_with_digits, fragments.frame_cuts, digits),
         "touching": functools.partial(_touching, digits, fonts),
         "neighbour_piece": functools.partial(_with_digits, neighbours.with_neighbour_piece, digits),
-        "letter": functools.partial(_with_fonts, glyphs.letters, fonts, by_character),
-        "symbol": functools.partial(_with_fonts, glyphs.symbols, fonts, by_character),
+        "letter": functools.partial(_with_fonts, glyphs.letters, fonts),
+        "symbol": functools.partial(_with_fonts, glyphs.symbols, fonts),
         "shape": scribbles.shapes,
     }
 
@@ -86,8 +82,8 @@ def _touching(digits: np.ndarray, fonts: tuple[str, ...], n: int, rng: np.random
     return neighbours.touching_digits(n, rng, digits, tuple(font_dir() / name for name in fonts))
 
 
-def _with_fonts(make, fonts: tuple[str, ...], by_character: bool, n: int, rng: np.random.Generator):
-    return make(n, rng, fonts, by_character)
+def _with_fonts(make, fonts: tuple[str, ...], n: int, rng: np.random.Generator):
+    return make(n, rng, fonts)
 
 
 def as_served(crop: np.ndarray) -> np.ndarray | None:
@@ -129,18 +125,12 @@ def counts(n: int) -> dict[str, int]:
 
 
 def not_digit_images(
-    n: int,
-    seed: int,
-    mnist_train_images: np.ndarray,
-    split: str = "train",
-    jobs: int = 1,
-    by_character: bool = False,
+    n: int, seed: int, mnist_train_images: np.ndarray, split: str = "train", jobs: int = 1
 ) -> tuple[np.ndarray, list[str]]:
     """Return ``n`` uint8 (n, 28, 28) images of "not one digit", shuffled, and each one's kind.
 
     Digits are cut from ``mnist_train_images`` (uint8 (m, 28, 28)); glyphs come from the fonts
-    of ``split``: "train" (model.printed.TRAIN_FONTS) or "test" (TEST_FONTS, for benches only),
-    each character as often as any other if ``by_character`` (see ``generators``).
+    of ``split``: "train" (model.printed.TRAIN_FONTS) or "test" (TEST_FONTS, for benches only).
     The same arguments give the same images, whatever the number of processes ``jobs``: each
     kind draws from its own random stream.
     """
@@ -149,7 +139,7 @@ def not_digit_images(
     judge_stream, order_stream, *kind_streams = np.random.SeedSequence(seed).spawn(len(MIX) + 2)
     judge = DigitResemblance.measure(mnist_train_images, np.random.default_rng(judge_stream))
     tasks = [
-        (kind, count, stream, mnist_train_images, FONTS[split], by_character, judge)
+        (kind, count, stream, mnist_train_images, FONTS[split], judge)
         for (kind, count), stream in zip(counts(n).items(), kind_streams, strict=True)
         if count
     ]
@@ -166,8 +156,8 @@ def not_digit_images(
 
 
 def _kind_task(task: tuple) -> np.ndarray:
-    kind, count, stream, digits, fonts, by_character, judge = task
-    make = generators(digits, fonts, by_character)[kind]
+    kind, count, stream, digits, fonts, judge = task
+    make = generators(digits, fonts)[kind]
     return kind_crops(
         make, count, np.random.default_rng(stream), judge if kind in FROM_DIGITS else None
     )[1]

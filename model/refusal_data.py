@@ -34,9 +34,7 @@ def class_of_kind(kind: str) -> int:
 
 
 def _drawn(n: int, seed: int, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    # Every letter and symbol as often as any other: drawn a random font's characters, a tick
-    # (which three of the thirteen training fonts draw) came up a seventh as often as a plus sign.
-    drawn, kinds = not_digit_images(n, seed, images, split="train", by_character=True)
+    drawn, kinds = not_digit_images(n, seed, images, split="train")
     return drawn, np.asarray([class_of_kind(kind) for kind in kinds], dtype=np.int64)
 
 
