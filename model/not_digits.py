@@ -32,21 +32,21 @@ from model.printed import TEST_FONTS, TRAIN_FONTS, font_dir
 from model.resemblance import DigitResemblance
 
 # The share of each kind. Pieces and touching digits are what a number's segmenter hands over
-# most; touching digits, the only kind that is several digits, are about a third, so that the model
+# most; touching digits, the only kind that is several digits, are nearly a third, so that the model
 # does not take a tight pair for no digit at all. Letters, symbols and marks are what people draw
-# instead of digits; symbols, the kind the model turned away least, are an eighth. Frame cuts stay
-# few: a digit that runs off the image by a quarter or half of its width is often still readable,
-# and the contact sheets show more of them passing for digits than of any other kind. A digit with
-# a piece of its neighbour is not drawn for training (share 0): beside touching pairs, which are
-# several digits, it taught the model to call tight pairs no digit at all.
+# instead of digits. Frame cuts stay few: a digit that runs off the image by a quarter or half of
+# its width is often still readable, and the contact sheets show more of them passing for digits
+# than of any other kind. A digit with a piece of its neighbour is not drawn for training (share
+# 0): beside touching pairs, which are several digits, it taught the model to call tight pairs no
+# digit at all.
 MIX = {
-    "fragment": 0.148,
-    "frame_cut": 0.035,
-    "touching": 0.348,
+    "fragment": 0.17,
+    "frame_cut": 0.04,
+    "touching": 0.30,
     "neighbour_piece": 0.0,
-    "letter": 0.148,
-    "symbol": 0.13,
-    "shape": 0.191,
+    "letter": 0.17,
+    "symbol": 0.10,
+    "shape": 0.22,
 }
 FROM_DIGITS = ("fragment", "frame_cut", "touching", "neighbour_piece")
 FONTS = {"train": TRAIN_FONTS, "test": TEST_FONTS}

@@ -59,7 +59,7 @@ DEFAULTS = {
     "mlp_extra": "served+distorted",
     "distorted_copies": 4,
     "forest_weight": 0.5,
-    "not_digits": 69000,
+    "not_digits": 60000,
     "segmented_lines": 6000,
 }
 
