@@ -132,7 +132,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     """Compare the models named on the command line; print and return their figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+", help='artifacts, or artifacts joined by "+"')
-    parser.add_argument("--numbers", type=int, default=300, help="numbers a gap kind and format")
+    parser.add_argument(
+        "--numbers", type=int, default=numbers.EACH, help="numbers a gap kind and format"
+    )
     parser.add_argument("--not-digits", type=int, default=500, help="images a not-digit kind")
     parser.add_argument("--digits", type=int, default=300, help="images a single-digit kind")
     parser.add_argument("--lines", type=int, default=200, help="lines of junk_in_lines' each set")

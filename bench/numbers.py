@@ -32,6 +32,10 @@ from digits.vision import normalise
 from model import neighbours
 
 GAPS = ("wide", "tight", "touching")
+# Numbers a gap kind and format, per split, that make bench and bench.compare_models read: 900 a
+# gap kind. At 360, a fresh seed from the tune split's own sources read wide numbers three points
+# below the tune split, as far as the held-out split did.
+EACH = 300
 FORMATS = ("canvas_png", "page", "photo_jpeg")
 # Gaps between neighbouring digits' ink, in digit heights.
 GAP_RANGE = {"wide": (0.3, 0.7), "tight": (0.03, 0.12), "touching": (0.03, 0.12)}

@@ -128,10 +128,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=1000,
         help="letters, symbols, scribbles and fragments per kind, per split, for the refusals",
     )
-    # 900 numbers a gap kind and split: at 360, a fresh seed from the tune split's own sources
-    # read wide numbers three points below the tune split, as far as the held-out split did.
     parser.add_argument(
-        "--numbers", type=int, default=300, help="numbers per gap kind and format, per split"
+        "--numbers",
+        type=int,
+        default=numbers.EACH,
+        help="numbers per gap kind and format, per split",
     )
     parser.add_argument("--photos", type=int, default=200, help="photos per set, per split")
     parser.add_argument("--seed", type=int, default=7, help="of the canvas digits timed")
