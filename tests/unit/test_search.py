@@ -1,8 +1,6 @@
 """The number search: it reads what the recognizer accepts, and nothing it refuses.
 
-The recognizer here is a stand-in that knows a few drawings by heart: an image near one of its
-templates (each a drawing alone, as the function preprocesses it) is that template's digit; any
-other image wider than tall is several digits, and the rest (a half, a letter) no digit. So these
+The recognizer here is tests/unit/stand_in.py's, which knows a few drawings by heart, so these
 tests prove the search, not a trained model: a wide 8 stays one digit because its halves are no
 digits; two zeros that touch are cut because the pair is several digits; a letter between digits
 is left out.
@@ -10,92 +8,26 @@ is left out.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digits.classes import CLASSES, DIGITS, NOT_A_DIGIT, SEVERAL_DIGITS
+from digits.classes import DIGITS, NOT_A_DIGIT
 from digits.errors import NotADigit
 from digits.vision import normalise, segment
 from digits.vision.geometry import NARROW
-
-Drawing = Callable[[ImageDraw.ImageDraw, int], None]
-PAGE = (520, 300)
-PEN = 12
-# An image is a template's digit when the ink they do not share is under NEAR of all their ink;
-# an image no template is near is several digits when its ink is WIDE times as wide as it is tall.
-NEAR = 0.6
-WIDE = 1.2
-
-
-def eight(draw: ImageDraw.ImageDraw, left: int) -> None:
-    """A wide 8: two loops, one on the other, wider than a usual digit."""
-    draw.ellipse((left, 50, left + 170, 145), outline=0, width=PEN)
-    draw.ellipse((left - 10, 135, left + 180, 250), outline=0, width=PEN)
-
-
-def broken_eight(draw: ImageDraw.ImageDraw, left: int) -> None:
-    """The wide 8 with its loops apart: two pieces of ink, one above the other."""
-    draw.ellipse((left, 50, left + 170, 140), outline=0, width=PEN)
-    draw.ellipse((left - 10, 152, left + 180, 250), outline=0, width=PEN)
-
-
-def zero(draw: ImageDraw.ImageDraw, left: int) -> None:
-    draw.ellipse((left, 60, left + 120, 240), outline=0, width=PEN)
-
-
-def one(draw: ImageDraw.ImageDraw, left: int) -> None:
-    draw.line([(left + 20, 60), (left + 20, 240)], fill=0, width=PEN)
-
-
-def seven(draw: ImageDraw.ImageDraw, left: int) -> None:
-    draw.line([(left, 60), (left + 110, 60), (left + 40, 240)], fill=0, width=PEN, joint="curve")
-
-
-def letter_k(draw: ImageDraw.ImageDraw, left: int) -> None:
-    draw.line([(left, 60), (left, 240)], fill=0, width=PEN)
-    draw.line([(left + 90, 60), (left + 5, 150), (left + 95, 240)], fill=0, width=PEN)
-
-
-def page(*drawings: tuple[Drawing, int]) -> Image.Image:
-    image = Image.new("L", PAGE, 255)
-    draw = ImageDraw.Draw(image)
-    for drawing, left in drawings:
-        drawing(draw, left)
-    return image
-
-
-def recognizer(templates: dict[int, Drawing]) -> segment.Classify:
-    """Return a classifier of every class that knows only ``templates``, each drawn alone."""
-    known = {
-        digit: normalise.to_mnist(page((drawing, 200))).astype(np.float32)
-        for digit, drawing in templates.items()
-    }
-
-    def classify(images: np.ndarray) -> np.ndarray:
-        out = np.full((len(images), CLASSES), 0.005)
-        for row, image in zip(out, images.astype(np.float32), strict=True):
-            distances = {
-                d: float(np.abs(image - t).sum() / (image.sum() + t.sum()))
-                for d, t in known.items()
-            }
-            digit = min(distances, key=distances.__getitem__)
-            if distances[digit] < NEAR:
-                row[digit] = 0.95
-            else:
-                row[SEVERAL_DIGITS if _aspect(image) >= WIDE else NOT_A_DIGIT] = 0.95
-        return out / out.sum(axis=1, keepdims=True)
-
-    return classify
-
-
-def _aspect(image: np.ndarray) -> float:
-    """Return the width of an image's ink over its height."""
-    rows = np.flatnonzero(image.any(axis=1))
-    columns = np.flatnonzero(image.any(axis=0))
-    return (columns[-1] - columns[0] + 1) / (rows[-1] - rows[0] + 1)
+from tests.unit.stand_in import (
+    PEN,
+    aspect,
+    broken_eight,
+    eight,
+    letter_k,
+    one,
+    page,
+    recognizer,
+    seven,
+    zero,
+)
 
 
 def read(image: Image.Image, classify: segment.Classify) -> str:
@@ -118,7 +50,7 @@ def test_a_wide_digit_alone_is_read_once():
 
     image = page((broken_eight, 170))
     ink = np.asarray(image) < 128
-    assert _aspect(ink) > NARROW  # wide and in two pieces: it goes through the layout and search
+    assert aspect(ink) > NARROW  # wide and in two pieces: it goes through the layout and search
     (found,) = segment.find_digits(image, counting)
     # Its one group is all the ink: it takes the whole image's reading instead of a second one.
     assert len(read_images) == 1
@@ -131,7 +63,7 @@ def test_a_wide_digit_of_one_piece_read_whole_as_a_digit_needs_no_search(monkeyp
 
     monkeypatch.setattr(segment, "layout", no_layout)
     image = page((eight, 170))
-    assert _aspect(np.asarray(image) < 128) > NARROW
+    assert aspect(np.asarray(image) < 128) > NARROW
     (found,) = segment.find_digits(image, recognizer({8: eight, 0: zero}))
     assert int(np.argmax(found.probabilities)) == 8
     assert np.array_equal(found.image28, normalise.to_mnist(image))
@@ -167,7 +99,7 @@ def test_a_digit_written_in_two_strokes_wider_than_tall_is_one_digit():
         return out / out.sum(axis=1, keepdims=True)
 
     ink = np.asarray(page((five_apart, 220))) < 128
-    assert _aspect(ink) > 1  # wider than tall: the two strokes are read together all the same
+    assert aspect(ink) > 1  # wider than tall: the two strokes are read together all the same
     assert read(page((zero, 20), (five_apart, 220)), classify) == "05"
 
 
