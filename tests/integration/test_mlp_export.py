@@ -1,4 +1,5 @@
-"""The NumPy perceptron as exported: exact against scikit-learn on MNIST, alone and in an ensemble.
+"""The NumPy perceptron as exported: exact against scikit-learn on MNIST, alone and in an ensemble;
+the served artifact's perceptrons, sharing their input, read as each alone to the bit.
 
 Fitted on MNIST here, so not a unit test (tests/unit/test_mlp.py holds the export's refusal).
 """
@@ -69,3 +70,20 @@ def test_rows_one_at_a_time_agree_with_a_batch(data, fitted):
     batch = exported.predict_proba(x_test)
     one_at_a_time = np.vstack([exported.predict_proba(x_test[i : i + 1]) for i in range(200)])
     assert np.abs(one_at_a_time - batch).max() <= 1e-6
+
+
+def test_the_served_model_reads_as_its_perceptrons_alone_to_the_bit(model, mnist_test):
+    """The served perceptrons share their input (digits.classifier.mlp.SharedInput): on their
+    shapes, a request's few images and the bench's whole test set alike read the same bits as
+    each perceptron alone, so figures measured either way hold for both."""
+    assert model.shared is not None
+    alone = [
+        Perceptron(weights=(np.ascontiguousarray(m.weights[0]), *m.weights[1:]), biases=m.biases)
+        for m in model.members
+    ]
+    images = mnist_test[0]
+    for size in (1, 3, 22, 256, 1000, 10000):
+        batch = images[:size]
+        x = features.extract(batch, model.feature_set)
+        expected = sum(p.predict_proba(x) * w for p, w in zip(alone, model.weights, strict=True))
+        np.testing.assert_array_equal(model.predict_proba(batch), expected)

@@ -1,11 +1,15 @@
 """The perceptron: its export refuses what NumPy's forward pass does not compute; the artifact
-keeps its weights in half precision; a layer with few nonzero inputs reads their rows alone."""
+keeps its weights in half precision; a layer with few nonzero inputs reads their rows alone;
+perceptrons that share their input multiply by their first layers together, to the same answers
+(to the bit on the served artifact: tests/integration/test_mlp_export.py)."""
+
+import itertools
 
 import numpy as np
 import pytest
 from sklearn.neural_network import MLPClassifier
 
-from digits.classifier.mlp import STORED_WEIGHT_DTYPE, Perceptron
+from digits.classifier.mlp import STORED_WEIGHT_DTYPE, Perceptron, SharedInput
 from model.export import export_sklearn_mlp
 
 
@@ -98,3 +102,51 @@ def test_a_batch_lighting_most_inputs_takes_the_whole_product():
     x = rng.integers(0, 256, (40, 30), dtype=np.uint8)
     logits = Perceptron(weights=(first, second), biases=biases).logits(x)
     np.testing.assert_array_equal(logits, _whole_product_logits(x, first, second, biases))
+
+
+def _perceptrons(rng, inputs: int, widths: tuple[int, ...]) -> tuple[Perceptron, ...]:
+    """Return perceptrons of two hidden layers on ``inputs``, the first ``widths`` wide."""
+    out = []
+    for width in widths:
+        sizes = (inputs, width, 10, 12)
+        weights = tuple(
+            rng.normal(0, 0.2, (a, b)).astype(np.float32) for a, b in itertools.pairwise(sizes)
+        )
+        biases = tuple(rng.normal(0, 0.05, b).astype(np.float32) for b in sizes[1:])
+        out.append(Perceptron(weights=weights, biases=biases))
+    return tuple(out)
+
+
+@pytest.mark.parametrize("rows", [1, 7, 300])
+def test_perceptrons_sharing_their_input_answer_as_each_alone(rows):
+    rng = np.random.default_rng(4)
+    alone = _perceptrons(rng, 90, (16, 24, 16))
+    shared = SharedInput.of(alone)
+    # A few rows light few inputs (each layer then reads their rows alone); many light most.
+    x = rng.integers(0, 256, (rows, 90), dtype=np.uint8)
+    if rows < 100:
+        x[:, rng.random(90) < 0.8] = 0
+    together = shared.predict_proba(x)
+    for perceptron, original, probabilities in zip(
+        shared.perceptrons, alone, together, strict=True
+    ):
+        # Up to float rounding: BLAS may block a product of other widths otherwise.
+        np.testing.assert_allclose(probabilities, original.predict_proba(x), rtol=1e-6)
+        np.testing.assert_allclose(
+            perceptron.predict_proba(x), original.predict_proba(x), rtol=1e-6
+        )
+
+
+def test_perceptrons_sharing_their_input_keep_one_copy_of_their_first_layers():
+    alone = _perceptrons(np.random.default_rng(5), 40, (8, 12))
+    shared = SharedInput.of(alone)
+    for perceptron, original in zip(shared.perceptrons, alone, strict=True):
+        assert np.shares_memory(perceptron.weights[0], shared.first)
+        np.testing.assert_array_equal(perceptron.weights[0], original.weights[0])
+        assert perceptron.weights[1:] == original.weights[1:]
+
+
+def test_perceptrons_that_cannot_share_their_input_are_left_alone():
+    rng = np.random.default_rng(6)
+    assert SharedInput.of(_perceptrons(rng, 40, (8,))) is None
+    assert SharedInput.of(_perceptrons(rng, 40, (8,)) + _perceptrons(rng, 41, (8,))) is None

@@ -21,7 +21,7 @@ from joblib.numpy_pickle import load as joblib_load
 from digits.classes import DIGITS
 from digits.classifier import features
 from digits.classifier.forest import FlatForest
-from digits.classifier.mlp import Perceptron
+from digits.classifier.mlp import Perceptron, SharedInput
 
 ARTIFACT_FORMAT = 2
 
@@ -68,14 +68,19 @@ class Model:
     feature_set: str
     version: str
     load_seconds: float = 0.0
+    # The members' first layers as one array, when they are perceptrons that can share it.
+    shared: SharedInput | None = None
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """Return probabilities (n, classes) for uint8 images (n, 28, 28), white ink on black."""
         images = np.asarray(images, dtype=np.uint8).reshape(-1, 28, 28)
         x = features.extract(images, self.feature_set)
+        if self.shared is not None:
+            parts = self.shared.predict_proba(x)
+        else:
+            parts = [member.predict_proba(x) for member in self.members]
         total = None
-        for member, weight in zip(self.members, self.weights, strict=True):
-            part = member.predict_proba(x)
+        for part, weight in zip(parts, self.weights, strict=True):
             total = part * weight if total is None else total + part * weight
         return total
 
@@ -96,10 +101,15 @@ def load_model(path: str | Path) -> Model:
         if isinstance(member, FlatForest):
             member.walk  # noqa: B018 - build the traversal tables now, at cold start
         members.append(member)
+    perceptrons = all(isinstance(member, Perceptron) for member in members)
+    shared = SharedInput.of(tuple(members)) if perceptrons else None
+    if shared is not None:
+        members = list(shared.perceptrons)  # their first layers are views of the shared one
     return Model(
         members=tuple(members),
         weights=tuple(float(entry["weight"]) for entry in data["members"]),
         feature_set=data["feature_set"],
         version=data["version"],
         load_seconds=time.perf_counter() - started,
+        shared=shared,
     )

@@ -62,25 +62,96 @@ class Perceptron:
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         """Return the output layer's values (n, classes) for uint8 features x (n, inputs)."""
-        dtype = self.weights[0].dtype
-        # Divided, not multiplied by 1/255: the same rounding as the trainer's scaling.
-        activation = x.astype(dtype) / dtype.type(255)
-        last = len(self.weights) - 1
-        # BLAS: on one thread in a serving process (digits.classifier.threads).
-        for layer, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
-            activation = _product(activation, weight)
-            activation += bias
-            if layer < last:
-                np.maximum(activation, 0, out=activation)
-        return activation
+        return _layers(_scaled(x, self.weights[0].dtype), self.weights, self.biases)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Return class probabilities (n, classes) for uint8 features x (n, inputs)."""
-        logits = self.logits(x)
-        logits -= logits.max(axis=1, keepdims=True)
-        np.exp(logits, out=logits)
-        logits /= logits.sum(axis=1, keepdims=True)
-        return logits.astype(np.float64)
+        return _softmax(self.logits(x))
+
+
+@dataclass(frozen=True)
+class SharedInput:
+    """Perceptrons that read the same features, their first layers side by side in one array.
+
+    One product by the first layers together reads the rows of the nonzero inputs once, where each
+    perceptron alone would gather and multiply its own; the later layers stay each perceptron's.
+    Each value is the one the perceptron computes alone, up to float rounding where BLAS blocks a
+    product of other widths otherwise; on the served artifact's shapes, to the bit, for one image
+    and for ten thousand (tests/integration/test_mlp_export.py), so its figures hold either way.
+    """
+
+    first: np.ndarray  # (inputs, the perceptrons' first hidden widths together)
+    first_bias: np.ndarray
+    ends: tuple[int, ...]  # where each perceptron's columns end in ``first``
+    perceptrons: tuple[Perceptron, ...]
+
+    @classmethod
+    def of(cls, perceptrons: tuple[Perceptron, ...]) -> SharedInput | None:
+        """Return the perceptrons sharing their input, or None if they are fewer than two, read
+        inputs of different widths or dtypes, or one has no hidden layer.
+
+        Its ``perceptrons`` are the ones given, each first layer now a view of ``first``: used in
+        their place, they keep one copy of those weights, not two.
+        """
+        firsts = [p.weights[0] for p in perceptrons]
+        if (
+            len(perceptrons) < 2
+            or len({(w.shape[0], w.dtype) for w in firsts}) > 1
+            or min(len(p.weights) for p in perceptrons) < 2
+        ):
+            return None
+        first = np.hstack(firsts)
+        ends = np.cumsum([w.shape[1] for w in firsts]).tolist()
+        return cls(
+            first=first,
+            first_bias=np.concatenate([p.biases[0] for p in perceptrons]),
+            ends=tuple(ends),
+            perceptrons=tuple(
+                Perceptron(
+                    weights=(first[:, end - w.shape[1] : end], *p.weights[1:]), biases=p.biases
+                )
+                for p, w, end in zip(perceptrons, firsts, ends, strict=True)
+            ),
+        )
+
+    def predict_proba(self, x: np.ndarray) -> list[np.ndarray]:
+        """Return each perceptron's class probabilities (n, classes) for uint8 features x."""
+        hidden = _product(_scaled(x, self.first.dtype), self.first)
+        hidden += self.first_bias
+        np.maximum(hidden, 0, out=hidden)
+        out, start = [], 0
+        for perceptron, end in zip(self.perceptrons, self.ends, strict=True):
+            own = np.ascontiguousarray(hidden[:, start:end])
+            out.append(_softmax(_layers(own, perceptron.weights[1:], perceptron.biases[1:])))
+            start = end
+        return out
+
+
+def _scaled(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Return uint8 features in [0, 1] in ``dtype``."""
+    # Divided, not multiplied by 1/255: the same rounding as the trainer's scaling.
+    return x.astype(dtype) / dtype.type(255)
+
+
+def _layers(activation: np.ndarray, weights, biases) -> np.ndarray:
+    """Return ``activation`` through the layers: ReLU after each but the last, which gives the
+    logits."""
+    last = len(weights) - 1
+    # BLAS: on one thread in a serving process (digits.classifier.threads).
+    for layer, (weight, bias) in enumerate(zip(weights, biases, strict=True)):
+        activation = _product(activation, weight)
+        activation += bias
+        if layer < last:
+            np.maximum(activation, 0, out=activation)
+    return activation
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    """Return the probabilities of ``logits`` (changed in place), in float64."""
+    logits -= logits.max(axis=1, keepdims=True)
+    np.exp(logits, out=logits)
+    logits /= logits.sum(axis=1, keepdims=True)
+    return logits.astype(np.float64)
 
 
 def _product(activation: np.ndarray, weight: np.ndarray) -> np.ndarray:
