@@ -150,3 +150,16 @@ def test_perceptrons_that_cannot_share_their_input_are_left_alone():
     rng = np.random.default_rng(6)
     assert SharedInput.of(_perceptrons(rng, 40, (8,))) is None
     assert SharedInput.of(_perceptrons(rng, 40, (8,)) + _perceptrons(rng, 41, (8,))) is None
+
+
+def test_perceptrons_shared_from_the_artifact_are_the_ones_it_stores_widened():
+    alone = _perceptrons(np.random.default_rng(7), 40, (8, 12, 8))
+    stored = [perceptron.to_dict() for perceptron in alone]
+    shared = SharedInput.from_arrays(stored)
+    assert shared.first.dtype == np.float32
+    for perceptron, entry in zip(shared.perceptrons, stored, strict=True):
+        loaded = Perceptron.from_dict(entry)
+        assert np.shares_memory(perceptron.weights[0], shared.first)
+        for together, own in zip(perceptron.weights, loaded.weights, strict=True):
+            assert together.dtype == own.dtype == np.float32
+            np.testing.assert_array_equal(together, own)

@@ -95,16 +95,15 @@ def load_model(path: str | Path) -> Model:
     data = joblib_load(path)
     if not isinstance(data, dict) or data.get("format") != ARTIFACT_FORMAT:
         raise ValueError(f"{path} is not a digits model artifact of format {ARTIFACT_FORMAT}")
-    members = []
-    for entry in data["members"]:
-        member = MEMBER_KINDS[entry["kind"]].from_dict(entry["arrays"])
-        if isinstance(member, FlatForest):
-            member.walk  # noqa: B018 - build the traversal tables now, at cold start
-        members.append(member)
-    perceptrons = all(isinstance(member, Perceptron) for member in members)
-    shared = SharedInput.of(tuple(members)) if perceptrons else None
+    entries = data["members"]
+    shared = None
+    if all(entry["kind"] == "mlp" for entry in entries):
+        # Perceptrons reading the same features share their first layer (mlp.SharedInput).
+        shared = SharedInput.from_arrays([entry["arrays"] for entry in entries])
     if shared is not None:
-        members = list(shared.perceptrons)  # their first layers are views of the shared one
+        members = list(shared.perceptrons)
+    else:
+        members = [_member(entry) for entry in entries]
     return Model(
         members=tuple(members),
         weights=tuple(float(entry["weight"]) for entry in data["members"]),
@@ -113,3 +112,11 @@ def load_model(path: str | Path) -> Model:
         load_seconds=time.perf_counter() - started,
         shared=shared,
     )
+
+
+def _member(entry: dict) -> Member:
+    """Return one member of the artifact, ready to predict."""
+    member = MEMBER_KINDS[entry["kind"]].from_dict(entry["arrays"])
+    if isinstance(member, FlatForest):
+        member.walk  # noqa: B018 - build the traversal tables now, at cold start
+    return member

@@ -87,31 +87,44 @@ class SharedInput:
 
     @classmethod
     def of(cls, perceptrons: tuple[Perceptron, ...]) -> SharedInput | None:
-        """Return the perceptrons sharing their input, or None if they are fewer than two, read
-        inputs of different widths or dtypes, or one has no hidden layer.
+        """Return ``perceptrons`` sharing their input (see from_arrays), or None if they cannot."""
+        return cls.from_arrays([{"weights": p.weights, "biases": p.biases} for p in perceptrons])
 
-        Its ``perceptrons`` are the ones given, each first layer now a view of ``first``: used in
-        their place, they keep one copy of those weights, not two.
+    @classmethod
+    def from_arrays(cls, arrays: list[dict]) -> SharedInput | None:
+        """Return the perceptrons of the artifact's dicts (Perceptron.from_dict's) sharing their
+        input, or None if they are fewer than two, read inputs of different widths or dtypes, or
+        one has no hidden layer.
+
+        Each first layer is widened straight into its columns of ``first``, and each perceptron's
+        is a view of them: the weights are held once, and never twice on the way.
         """
-        firsts = [p.weights[0] for p in perceptrons]
+        firsts = [np.asarray(a["weights"][0]) for a in arrays]
+        dtypes = {a["biases"][0].dtype for a in arrays}
         if (
-            len(perceptrons) < 2
-            or len({(w.shape[0], w.dtype) for w in firsts}) > 1
-            or min(len(p.weights) for p in perceptrons) < 2
+            len(arrays) < 2
+            or len({w.shape[0] for w in firsts}) > 1
+            or len(dtypes) > 1
+            or min(len(a["weights"]) for a in arrays) < 2
         ):
             return None
-        first = np.hstack(firsts)
         ends = np.cumsum([w.shape[1] for w in firsts]).tolist()
+        first = np.empty((firsts[0].shape[0], ends[-1]), dtype=dtypes.pop())
+        perceptrons = []
+        for entry, weight, end in zip(arrays, firsts, ends, strict=True):
+            columns = first[:, end - weight.shape[1] : end]
+            columns[...] = weight
+            biases = tuple(entry["biases"])
+            rest = (
+                np.asarray(w, dtype=b.dtype)
+                for w, b in zip(entry["weights"][1:], biases[1:], strict=True)
+            )
+            perceptrons.append(Perceptron(weights=(columns, *rest), biases=biases))
         return cls(
             first=first,
             first_bias=np.concatenate([p.biases[0] for p in perceptrons]),
             ends=tuple(ends),
-            perceptrons=tuple(
-                Perceptron(
-                    weights=(first[:, end - w.shape[1] : end], *p.weights[1:]), biases=p.biases
-                )
-                for p, w, end in zip(perceptrons, firsts, ends, strict=True)
-            ),
+            perceptrons=tuple(perceptrons),
         )
 
     def predict_proba(self, x: np.ndarray) -> list[np.ndarray]:
