@@ -5,15 +5,15 @@ Issue 22 asks that the photo path leave the canvas, MNIST and printed kinds with
 what they were, and numbers drawn on the pad no worse. The function before it is commit BASE (the
 last before the photo bench), its own code and model taken from git by bench/before_recognizer.py.
 Both read each split's single digits of those kinds (bench/single_digits.py) and the numbers of
-bench/numbers.py in the pad's format, image by image; a figure is the share read exactly. Without
-git or the commit (a shallow clone) nothing is measured.
+bench/number_lines.py in the pad's format, image by image; a figure is the share read exactly.
+Without git or the commit (a shallow clone) nothing is measured.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from bench import before_recognizer, heldout, numbers, single_digits
+from bench import before_recognizer, heldout, number_lines, single_digits
 from bench.reading import read_number
 
 # The last commit before issue 22's work began (75b51c1, the photo bench, is the first).
@@ -38,11 +38,11 @@ def _exact(read: Callable[[bytes], str], pairs: list[tuple[bytes, str]]) -> floa
 
 
 def measure(
-    model, split: str, n: int, number_samples: list[numbers.NumberSample], max_pixels: int
+    model, split: str, n: int, number_samples: list[number_lines.NumberSample], max_pixels: int
 ) -> dict | None:
     """Return, per kind of ``split``, the share read exactly before issue 22 and today (None
     without the commit): ``n`` digits of each single kind, and the pad's numbers among
-    ``number_samples`` (bench.numbers.number_samples of ``split``)."""
+    ``number_samples`` (bench.number_lines.number_samples of ``split``)."""
     before = reader(max_pixels)
     if before is None:
         return None
@@ -52,7 +52,7 @@ def measure(
         for kind in SINGLE_KINDS
     }
     pad = [s for s in number_samples if s.format == PAD_FORMAT]
-    for gap in numbers.GAPS:
+    for gap in number_lines.GAPS:
         kinds[f"numbers_{gap}"] = [(s.data, s.number) for s in pad if s.gap == gap]
     return {
         "commit": BASE,

@@ -21,7 +21,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench import accuracy, heldout, junk_in_lines, not_digits, numbers, refusals, single_digits
+from bench import (
+    accuracy,
+    heldout,
+    junk_in_lines,
+    not_digits,
+    number_lines,
+    numbers,
+    refusals,
+    single_digits,
+)
 from digits.classifier.inference import Model, load_model
 from digits.classifier.threads import use_one_blas_thread
 from digits.vision import normalise
@@ -36,7 +45,7 @@ class Inputs:
 
     mnist_served: np.ndarray  # MNIST test's tune half through the function's preprocessing
     mnist_labels: np.ndarray
-    number_samples: list[numbers.NumberSample]
+    number_samples: list[number_lines.NumberSample]
     not_digit_images: dict[str, list[bytes]]
     digit_samples: dict[str, list]  # kind -> single-digit samples (data, label)
     lines: junk_in_lines.Lines
@@ -53,7 +62,7 @@ class Inputs:
         return cls(
             mnist_served=accuracy.served_mnist(images, normalise.to_mnist),
             mnist_labels=labels,
-            number_samples=numbers.number_samples(numbers_each, SPLIT),
+            number_samples=number_lines.number_samples(numbers_each, SPLIT),
             not_digit_images={
                 kind: not_digits.refusal_set(kind, not_digits_each, SPLIT)
                 for kind in not_digits.KINDS
@@ -89,7 +98,7 @@ def figures(model: Model, inputs: Inputs) -> dict[str, float]:
     predicted = model.predict_proba(inputs.mnist_served).argmax(axis=1)
     out = {"mnist": float(np.mean(predicted == inputs.mnist_labels))}
     by_gap = numbers.number_figures(model, inputs.number_samples)
-    out.update({gap: by_gap[gap]["exact"] for gap in numbers.GAPS})
+    out.update({gap: by_gap[gap]["exact"] for gap in number_lines.GAPS})
     for kind, images in inputs.not_digit_images.items():
         out[kind] = refusals.not_digit_shares(model, images)["refused_or_unsure"]
     digits = {k: refusals.digit_shares(model, s) for k, s in inputs.digit_samples.items()}

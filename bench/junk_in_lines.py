@@ -5,7 +5,7 @@ Inside a line the number search decides instead: a tall piece left out scores th
 that it is no digit, against reading it as its likeliest digit. A change that leaves pieces out
 less readily reads more numbers exactly, and guesses more letters as digits: these two sets
 measure that side. For one split (bench/heldout.py):
-- words: 2-5 letters and symbols in the split's fonts, written like bench/numbers.py's numbers
+- words: 2-5 letters and symbols in the split's fonts, written like bench/number_lines.py's numbers
   (wide or tight gaps; canvas, page or photo), to be refused or read unsure (not_digits.accepts);
 - numbers with a letter: 2-5 digits by the numbers' writers with one letter or symbol among them,
   to be read as the digits alone.
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench import heldout, not_digits, numbers, writers
+from bench import heldout, not_digits, number_lines, writers
 from bench.reading import read
 
 # Mixed into the split's seed, so that no other bench set shares these random streams.
@@ -43,16 +43,16 @@ def draw(n: int, split: str) -> Lines:
     rng = np.random.default_rng([heldout.split(split).seed, STREAM])
     junk = not_digits.crops("letters", 2 * n, split) + not_digits.crops("symbols", 2 * n, split)
     pool = itertools.cycle([junk[i] for i in rng.permutation(len(junk))])
-    names, shares = list(numbers.WRITER_SHARES), list(numbers.WRITER_SHARES.values())
+    names, shares = list(number_lines.WRITER_SHARES), list(number_lines.WRITER_SHARES.values())
     words, with_a_letter = [], []
     for i in range(n):
-        height = int(rng.integers(*numbers.HEIGHT))
+        height = int(rng.integers(*number_lines.HEIGHT))
         glyphs = [writers.to_height(next(pool), height) for _ in range(rng.integers(*LENGTH))]
         words.append(_render(glyphs, i, rng))
     for i in range(n):
         number = "".join(str(d) for d in rng.integers(0, 10, int(rng.integers(*LENGTH))))
         writer = names[int(rng.choice(len(names), p=shares))]
-        height = int(rng.integers(*numbers.HEIGHT))
+        height = int(rng.integers(*number_lines.HEIGHT))
         glyphs = writers.glyphs(writer, number, height, rng, split)
         glyphs.insert(int(rng.integers(0, len(glyphs) + 1)), writers.to_height(next(pool), height))
         with_a_letter.append((_render(glyphs, i, rng), number))
@@ -61,8 +61,8 @@ def draw(n: int, split: str) -> Lines:
 
 def _render(glyphs: list[np.ndarray], index: int, rng: np.random.Generator) -> bytes:
     """Set ``glyphs`` on a line and send it in one of the numbers' formats, in turn."""
-    line = numbers._line(glyphs, GAPS[index % len(GAPS)], rng)
-    return numbers.RENDER[numbers.FORMATS[index % len(numbers.FORMATS)]](line, rng)
+    line = number_lines.line(glyphs, GAPS[index % len(GAPS)], rng)
+    return number_lines.RENDER[number_lines.FORMATS[index % len(number_lines.FORMATS)]](line, rng)
 
 
 def shares(model, lines: Lines) -> dict:

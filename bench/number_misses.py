@@ -3,8 +3,8 @@
     python -m bench.number_misses [MODEL ...] [--gap touching] [--numbers 300]
     # MNIST_DIR=../shared/data/mnist; prints a Markdown table a model, writes nothing
 
-Each model reads the tune split's numbers of one gap kind (bench/numbers.py's own generator; the
-report split is make bench's and never read here). For each number read wrong, the reading the
+Each model reads the tune split's numbers of one gap kind (bench/number_lines.py's generator;
+the report split is make bench's and never read here). For each number read wrong, the reading the
 truth needs is looked for among the search's own candidates: the groups the layout proposed, their
 cuts and merges, each scored as the search scores them (digits.vision.segment). A miss is then:
 
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bench import numbers, reading
+from bench import number_lines, numbers, reading
 from digits.classes import DIGITS
 from digits.classifier.threads import use_one_blas_thread
 from digits.vision import segment
@@ -165,7 +165,7 @@ def cause_of(seen: dict, truth: str) -> str:
     return OWN_DIGITS if found[1] else ANOTHER_DIGIT
 
 
-def misses(model, samples: list[numbers.NumberSample]) -> Misses:
+def misses(model, samples: list[number_lines.NumberSample]) -> Misses:
     """Return ``model``'s misses on ``samples`` with their causes."""
     found = Misses()
     with watching_the_search() as seen:
@@ -200,11 +200,11 @@ def main(argv: list[str] | None = None) -> dict[str, Misses]:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="*", default=["model/model.joblib"])
-    parser.add_argument("--gap", choices=numbers.GAPS, default="touching")
+    parser.add_argument("--gap", choices=number_lines.GAPS, default="touching")
     parser.add_argument("--numbers", type=int, default=numbers.EACH, help="numbers a format")
     args = parser.parse_args(argv)
     use_one_blas_thread()  # as a serving instance reads
-    samples = [s for s in numbers.number_samples(args.numbers, SPLIT) if s.gap == args.gap]
+    samples = [s for s in number_lines.number_samples(args.numbers, SPLIT) if s.gap == args.gap]
     rows = {}
     for spec in args.models:
         model = load(spec)

@@ -4,7 +4,7 @@ model.redrawn.stroke_mask gives a digit's smooth shape; its centre line (model.r
 is drawn again with a round nib whose width is a fraction of the digit's height, so one digit can
 be written with a fine ballpoint or a marker, at any size, with edges as sharp as the camera's.
 A number's digits are set left to right with one writer's spacing and an uneven baseline. (This
-bench sets its own lines rather than borrowing bench.numbers' private one, so that a change there
+bench sets its own lines rather than borrowing bench.number_lines' one, so that a change there
 cannot silently change these sets.)
 """
 

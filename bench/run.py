@@ -39,6 +39,7 @@ from bench import (
     cost,
     heldout,
     lambda_compare,
+    number_lines,
     numbers,
     package,
     photo_runner,
@@ -202,7 +203,7 @@ def per_split(measure) -> dict:
 def measure_numbers(model, split: str, timed: bool, args) -> dict:
     """Return the numbers section of one split: bench/numbers.py's figures and, on the same
     numbers, bench/before_photos.py's."""
-    samples = numbers.number_samples(args.numbers, split)
+    samples = number_lines.number_samples(args.numbers, split)
     figures = numbers.measure(args.numbers, split, args.n // 2, timed=timed, samples=samples)
     figures["before_photos"] = before_photos.measure(
         model, split, args.digits, samples, reading.MAX_PIXELS

@@ -40,7 +40,7 @@ class EvaluationSets:
     held_out_labels: np.ndarray
     realistic: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     realistic_seed: int | None = None
-    numbers: list = field(default_factory=list)  # bench.numbers.NumberSample
+    numbers: list = field(default_factory=list)  # bench.number_lines.NumberSample
     refusals: dict[str, list[bytes]] = field(default_factory=dict)
     lines: Lines | None = None
 
@@ -72,7 +72,7 @@ def prepare(
             )
     numbers, refusals, lines = [], {}, None
     if numbers_count:
-        from bench.numbers import number_samples  # renders with fonts from a dev dependency
+        from bench.number_lines import number_samples  # renders with fonts from a dev dependency
 
         numbers = number_samples(numbers_count, TUNING)
     if refusals_count:

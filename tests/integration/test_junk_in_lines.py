@@ -7,7 +7,7 @@ import io
 import numpy as np
 from PIL import Image
 
-from bench import junk_in_lines, numbers, writers
+from bench import junk_in_lines, number_lines, writers
 
 
 def test_lines_are_the_same_for_a_split_and_apart_between_splits(mnist_dir, monkeypatch):
@@ -28,7 +28,7 @@ def test_shares_count_words_accepted_and_letters_read_as_digits(mnist_dir, monke
     monkeypatch.setenv("MNIST_DIR", str(mnist_dir))
     rng = np.random.default_rng(0)
     glyphs = writers.glyphs("printed", "47", 80, rng, "tune")
-    clear = numbers.RENDER["page"](numbers._line(glyphs, "wide", rng), rng)
+    clear = number_lines.RENDER["page"](number_lines.line(glyphs, "wide", rng), rng)
     # Read as 47: a word that reads so is accepted; against the truth "4", a digit too many.
     lines = junk_in_lines.Lines(words=[clear], with_a_letter=[(clear, "47"), (clear, "4")])
     figures = junk_in_lines.shares(model, lines)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from bench import number_misses
+from bench.number_lines import NumberSample
 from bench.number_misses import (
     ANOTHER_DIGIT,
     NOT_SEARCHED,
@@ -19,7 +20,6 @@ from bench.number_misses import (
     cause_of,
     watching_the_search,
 )
-from bench.numbers import NumberSample
 from digits.vision import segment
 from digits.vision.geometry import MAX_CUT_DEPTH
 from tests.unit.stand_in import letter_k, one, page, recognizer, seven, zero
