@@ -117,11 +117,16 @@ def _perceptrons(rng, inputs: int, widths: tuple[int, ...]) -> tuple[Perceptron,
     return tuple(out)
 
 
+def _arrays(perceptrons: tuple[Perceptron, ...]) -> list[dict]:
+    """Return the perceptrons as the artifact's dicts hold them, their weights as they are."""
+    return [{"weights": p.weights, "biases": p.biases} for p in perceptrons]
+
+
 @pytest.mark.parametrize("rows", [1, 7, 300])
 def test_perceptrons_sharing_their_input_answer_as_each_alone(rows):
     rng = np.random.default_rng(4)
     alone = _perceptrons(rng, 90, (16, 24, 16))
-    shared = SharedInput.of(alone)
+    shared = SharedInput.from_arrays(_arrays(alone))
     # A few rows light few inputs (each layer then reads their rows alone); many light most.
     x = rng.integers(0, 256, (rows, 90), dtype=np.uint8)
     if rows < 100:
@@ -139,7 +144,7 @@ def test_perceptrons_sharing_their_input_answer_as_each_alone(rows):
 
 def test_perceptrons_sharing_their_input_keep_one_copy_of_their_first_layers():
     alone = _perceptrons(np.random.default_rng(5), 40, (8, 12))
-    shared = SharedInput.of(alone)
+    shared = SharedInput.from_arrays(_arrays(alone))
     for perceptron, original in zip(shared.perceptrons, alone, strict=True):
         assert np.shares_memory(perceptron.weights[0], shared.first)
         np.testing.assert_array_equal(perceptron.weights[0], original.weights[0])
@@ -148,8 +153,11 @@ def test_perceptrons_sharing_their_input_keep_one_copy_of_their_first_layers():
 
 def test_perceptrons_that_cannot_share_their_input_are_left_alone():
     rng = np.random.default_rng(6)
-    assert SharedInput.of(_perceptrons(rng, 40, (8,))) is None
-    assert SharedInput.of(_perceptrons(rng, 40, (8,)) + _perceptrons(rng, 41, (8,))) is None
+    assert SharedInput.from_arrays(_arrays(_perceptrons(rng, 40, (8,)))) is None
+    assert (
+        SharedInput.from_arrays(_arrays(_perceptrons(rng, 40, (8,)) + _perceptrons(rng, 41, (8,))))
+        is None
+    )
 
 
 def test_perceptrons_shared_from_the_artifact_are_the_ones_it_stores_widened():

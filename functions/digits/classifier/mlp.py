@@ -86,11 +86,6 @@ class SharedInput:
     perceptrons: tuple[Perceptron, ...]
 
     @classmethod
-    def of(cls, perceptrons: tuple[Perceptron, ...]) -> SharedInput | None:
-        """Return ``perceptrons`` sharing their input (see from_arrays), or None if they cannot."""
-        return cls.from_arrays([{"weights": p.weights, "biases": p.biases} for p in perceptrons])
-
-    @classmethod
     def from_arrays(cls, arrays: list[dict]) -> SharedInput | None:
         """Return the perceptrons of the artifact's dicts (Perceptron.from_dict's) sharing their
         input, or None if they are fewer than two, read inputs of different widths or dtypes, or
