@@ -87,6 +87,7 @@ def best_as(search: segment._Search, truth: str) -> tuple[float, bool] | None:
     best: dict[tuple[int, int], tuple[float, bool]] = {(0, 0): (0.0, True)}
     for last in range(1, len(plan.groups) + 1):
         group = plan.groups[last - 1]
+        among_digits = id(group) in search.among_digits
         parts = [(last - 1, group, MAX_CUT_DEPTH)]
         parts += [(first, part, 0) for (first, end), part in merges.items() if end == last]
         for (done, spelled), (score, own) in list(best.items()):
@@ -97,7 +98,7 @@ def best_as(search: segment._Search, truth: str) -> tuple[float, bool] | None:
                 if first != done:
                     continue
                 for end in range(spelled + 1, len(truth) + 1):
-                    found = _spells(search, part, truth[spelled:end], depth, memo)
+                    found = _spells(search, part, truth[spelled:end], depth, among_digits, memo)
                     if found is not None:
                         options.append((end, *found))
             for end, gained, likeliest in options:
@@ -108,10 +109,11 @@ def best_as(search: segment._Search, truth: str) -> tuple[float, bool] | None:
 
 
 def _spells(
-    search: segment._Search, part: Part, text: str, depth: int, memo: dict
+    search: segment._Search, part: Part, text: str, depth: int, among_digits: bool, memo: dict
 ) -> tuple[float, bool] | None:
     """Return the best score of ``part`` read as exactly ``text``, whole or cut, and whether each
-    digit is the likeliest; None if it cannot be."""
+    digit is the likeliest; None if it cannot be. ``among_digits``: whether its line holds
+    other digits, which sets what a cut costs (segment._Search.cut_cost)."""
     key = (id(part), text, depth)
     if key in memo:
         return memo[key]
@@ -126,11 +128,13 @@ def _spells(
         search._read([side for cut in cuts for side in cut])
         for left, right in cuts:
             for split_at in range(1, len(text)):
-                first = _spells(search, left, text[:split_at], depth - 1, memo)
-                second = first and _spells(search, right, text[split_at:], depth - 1, memo)
+                first = _spells(search, left, text[:split_at], depth - 1, among_digits, memo)
+                second = first and _spells(
+                    search, right, text[split_at:], depth - 1, among_digits, memo
+                )
                 if first is None or second is None:
                     continue
-                score = piece.as_several + first[0] + second[0]
+                score = search.cut_cost(piece, among_digits) + first[0] + second[0]
                 if found is None or score > found[0]:
                     found = (score, first[1] and second[1])
     memo[key] = found

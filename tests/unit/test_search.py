@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from digits.classes import DIGITS, NOT_A_DIGIT
+from digits.classes import DIGITS, NOT_A_DIGIT, SEVERAL_DIGITS
 from digits.errors import NotADigit
 from digits.vision import normalise, segment
 from digits.vision.geometry import NARROW
@@ -78,6 +78,33 @@ def test_two_zeros_that_touch_are_two_digits_as_the_pair_is_not_one():
 def test_a_letter_between_digits_is_left_out():
     classify = recognizer({1: one, 7: seven})
     assert read(page((one, 60), (letter_k, 200), (seven, 360)), classify) == "17"
+
+
+def taking_for_a_letter(classify: segment.Classify, shape: Image.Image) -> segment.Classify:
+    """Return the stand-in as the model reads a 1 run into its neighbour: it takes ``shape``
+    (as the function preprocesses it) for no digit, more likely than for several digits."""
+    letter = normalise.to_mnist(shape).astype(np.float32)
+
+    def as_a_letter(images: np.ndarray) -> np.ndarray:
+        out = classify(images)
+        for row, image in zip(out, images.astype(np.float32), strict=True):
+            if np.abs(image - letter).sum() / (image.sum() + letter.sum()) < 0.3:
+                row[:] = 0.005
+                row[NOT_A_DIGIT], row[SEVERAL_DIGITS] = 0.6, 0.35
+        return out / out.sum(axis=1, keepdims=True)
+
+    return as_a_letter
+
+
+def test_a_pair_taken_for_a_letter_is_cut_among_digits_and_refused_alone():
+    pair = ((one, 200), (seven, 215))
+    classify = taking_for_a_letter(recognizer({1: one, 7: seven, 0: zero}), page(*pair))
+    line = (zero, 20), *pair, (zero, 380)
+    assert read(page(*line), classify) == "0170"
+    with pytest.raises(NotADigit):
+        read(page(*pair), classify)
+    # Alone, the pair is refused: no digit is beside it to say that the line is a number.
+    assert read(page((letter_k, 200), (zero, 380)), classify) == "0"
 
 
 def five_apart(draw: ImageDraw.ImageDraw, left: int) -> None:

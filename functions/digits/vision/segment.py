@@ -13,7 +13,10 @@ is several digits, and then each side is read again the same way.
 
 A half of an 8 is no digit, so cutting a wide 8 scores badly. Two zeros that touch are several
 digits, neither one digit nor nothing, so only cutting them scores well. A letter is no digit: its
-whole, left out, scores better than any reading of its pieces. A single digit, the usual case, is
+whole, left out, scores better than any reading of its pieces. Among digits, though, a group is
+cut at the cost of its not being one digit, several digits or none: a 1 that runs into its
+neighbour makes a K, an N or a Λ, which the model knows as letters, and in a number it is far
+likelier two digits than a letter (``_Search.cut_cost``). A single digit, the usual case, is
 read from all its ink exactly as ``normalise.to_mnist`` reads it; when its ink is one narrow run of
 columns, or one connected piece that the model reads as a digit, no search is needed to know it.
 In a photo, a digit far smaller than writing (SMALLEST_IN_PHOTO) is the paper's and left out. When
@@ -164,6 +167,15 @@ class _Piece:
         )
 
     @property
+    def as_not_one_digit(self) -> float:
+        """Return the log probability that the piece is not one digit: several digits, or none."""
+        if self.probabilities is None:
+            return -np.inf
+        several = float(class_probability(self.probabilities, SEVERAL_DIGITS))
+        none = float(class_probability(self.probabilities, NOT_A_DIGIT))
+        return float(np.log(max(several + none, FLOOR)))
+
+    @property
     def as_no_digit(self) -> float:
         """Return the log probability that the piece holds no digit at all."""
         return 0.0 if self.probabilities is None else _drop_score(self.probabilities)
@@ -196,6 +208,8 @@ class _Search:
         self.read: dict[int, _Piece] = {}
         self.all_ink_pixels = -1  # none known: no part is taken for all the ink
         self.all_ink: Found | None = None
+        # The groups whose line holds another group read as a digit: set by ``best``.
+        self.among_digits: set[int] = set()
 
     def knows_all_ink(self, pixels: int, reading: Found) -> None:
         """Take ``reading`` for any part holding all ``pixels`` inked pixels of the plan's ink."""
@@ -206,13 +220,14 @@ class _Search:
         plan = self.plan
         merges = {run: plan.merged(*run) for run in plan.merges()}
         self._read([*plan.groups, *merges.values()])
+        self.among_digits = self._among_digits()
         count = len(plan.groups)
         best = [0.0] + [-np.inf] * count
         came: list[tuple[int, list[_Piece]]] = [(0, [])] * (count + 1)
         for last in range(1, count + 1):
             group = self.plan.groups[last - 1]
             options = [(last - 1, [], self._left_out(group))]
-            digits, score = self._digits(group, MAX_CUT_DEPTH)
+            digits, score = self._digits(group, MAX_CUT_DEPTH, id(group) in self.among_digits)
             options.append((last - 1, digits, score))
             for (first, end), part in merges.items():
                 if end == last:
@@ -227,31 +242,56 @@ class _Search:
             reading, last = digits + reading, first
         return reading, best[count], left_out
 
+    def _among_digits(self) -> set[int]:
+        """Return the ids of the groups beside which another group is read as a digit."""
+        digits = {
+            id(group)
+            for group in self.plan.groups
+            if self.read[id(group)].probabilities is not None
+            and _accepted(self.read[id(group)].probabilities)
+        }
+        return {id(group) for group in self.plan.groups if digits - {id(group)}}
+
+    def cut_cost(self, whole: _Piece, among_digits: bool) -> float:
+        """Return the score of cutting ``whole``: the log probability that it is several digits,
+        or, in a line that holds other digits, that it is not one digit (several, or none).
+
+        Alone, a shape the model calls no digit is refused, and cutting it costs what its being
+        several digits is worth. Beside digits, what the model calls no digit in a part wide
+        enough to cut may well be digits that touch: two touching 1s make a Λ or an n, a 1 run
+        into a 4 a K, and the model, trained to refuse letters, calls them none. There the
+        model's two ways of saying "not one digit" both leave the cut open, and its sides, read
+        as digits, decide.
+        """
+        return whole.as_not_one_digit if among_digits else whole.as_several
+
     def _left_out(self, group: Part) -> float:
         """Return the score of reading ``group`` as no digit: free if it is too short for one."""
         if not self.plan.is_digit(group):
             return 0.0
         return self.read[id(group)].as_no_digit
 
-    def _digits(self, part: Part, depth: int) -> tuple[list[_Piece], float]:
+    def _digits(self, part: Part, depth: int, among_digits: bool) -> tuple[list[_Piece], float]:
         """Return the best reading of ``part`` as digits, whole or cut, and its score.
 
-        Read whole, ``part`` is one digit; cut, it is several digits, and each side is read again.
+        Read whole, ``part`` is one digit; cut, it is several digits (``cut_cost``), and each
+        side is read again.
         """
         whole = self.read[id(part)]
         best = [whole], whole.as_digit
-        # Every score is a log probability, at most 0: a cut scores at most ``as_several``, so
-        # when that is no better than reading the part whole, no cut is worth reading.
-        if depth == 0 or not self.plan.is_wide(part) or whole.as_several <= best[1]:
+        cost = self.cut_cost(whole, among_digits)
+        # Every score is a log probability, at most 0: a cut scores at most its cost, so when
+        # that is no better than reading the part whole, no cut is worth reading.
+        if depth == 0 or not self.plan.is_wide(part) or cost <= best[1]:
             return best
         cuts = self.plan.cuts(part)
         self._read([side for cut in cuts for side in cut])
         for left, right in cuts:
-            left_digits, left_score = self._digits(left, depth - 1)
-            if whole.as_several + left_score <= best[1]:
+            left_digits, left_score = self._digits(left, depth - 1, among_digits)
+            if cost + left_score <= best[1]:
                 continue
-            right_digits, right_score = self._digits(right, depth - 1)
-            score = whole.as_several + left_score + right_score
+            right_digits, right_score = self._digits(right, depth - 1, among_digits)
+            score = cost + left_score + right_score
             if score > best[1]:
                 best = left_digits + right_digits, score
         return best
