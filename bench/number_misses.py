@@ -112,9 +112,9 @@ def _spells(
     search: segment._Search, part: Part, text: str, depth: int, among_digits: bool, memo: dict
 ) -> tuple[float, bool] | None:
     """Return the best score of ``part`` read as exactly ``text``, whole or cut, and whether each
-    digit is the likeliest; None if it cannot be. ``among_digits``: whether its line holds
-    other digits, which sets what a cut costs (segment._Search.cut_cost)."""
-    key = (id(part), text, depth)
+    digit is the likeliest; None if it cannot be. ``among_digits``: whether ``part`` is a group
+    whose line holds other digits, which sets what its cut costs (segment._Search.cut_cost)."""
+    key = (id(part), text, depth, among_digits)
     if key in memo:
         return memo[key]
     piece = search.read[id(part)]
@@ -128,10 +128,8 @@ def _spells(
         search._read([side for cut in cuts for side in cut])
         for left, right in cuts:
             for split_at in range(1, len(text)):
-                first = _spells(search, left, text[:split_at], depth - 1, among_digits, memo)
-                second = first and _spells(
-                    search, right, text[split_at:], depth - 1, among_digits, memo
-                )
+                first = _spells(search, left, text[:split_at], depth - 1, False, memo)
+                second = first and _spells(search, right, text[split_at:], depth - 1, False, memo)
                 if first is None or second is None:
                     continue
                 score = search.cut_cost(piece, among_digits) + first[0] + second[0]

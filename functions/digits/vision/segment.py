@@ -275,7 +275,8 @@ class _Search:
         """Return the best reading of ``part`` as digits, whole or cut, and its score.
 
         Read whole, ``part`` is one digit; cut, it is several digits (``cut_cost``), and each
-        side is read again.
+        side is read again. ``among_digits`` is the group's own: its sides are cut only where
+        the model calls them several digits.
         """
         whole = self.read[id(part)]
         best = [whole], whole.as_digit
@@ -287,10 +288,10 @@ class _Search:
         cuts = self.plan.cuts(part)
         self._read([side for cut in cuts for side in cut])
         for left, right in cuts:
-            left_digits, left_score = self._digits(left, depth - 1, among_digits)
+            left_digits, left_score = self._digits(left, depth - 1, False)
             if cost + left_score <= best[1]:
                 continue
-            right_digits, right_score = self._digits(right, depth - 1, among_digits)
+            right_digits, right_score = self._digits(right, depth - 1, False)
             score = cost + left_score + right_score
             if score > best[1]:
                 best = left_digits + right_digits, score
