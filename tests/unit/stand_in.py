@@ -72,10 +72,7 @@ def recognizer(templates: dict[int, Drawing]) -> segment.Classify:
     def classify(images: np.ndarray) -> np.ndarray:
         out = np.full((len(images), CLASSES), 0.005)
         for row, image in zip(out, images.astype(np.float32), strict=True):
-            distances = {
-                d: float(np.abs(image - t).sum() / (image.sum() + t.sum()))
-                for d, t in known.items()
-            }
+            distances = {d: distance(image, t) for d, t in known.items()}
             digit = min(distances, key=distances.__getitem__)
             if distances[digit] < NEAR:
                 row[digit] = 0.95
@@ -84,6 +81,11 @@ def recognizer(templates: dict[int, Drawing]) -> segment.Classify:
         return out / out.sum(axis=1, keepdims=True)
 
     return classify
+
+
+def distance(image: np.ndarray, template: np.ndarray) -> float:
+    """Return the share of two float images' ink that they do not share (0: the same)."""
+    return float(np.abs(image - template).sum() / (image.sum() + template.sum()))
 
 
 def aspect(image: np.ndarray) -> float:

@@ -280,10 +280,12 @@ class _Search:
         """
         whole = self.read[id(part)]
         best = [whole], whole.as_digit
+        if depth == 0 or not self.plan.is_wide(part):
+            return best
         cost = self.cut_cost(whole, among_digits)
         # Every score is a log probability, at most 0: a cut scores at most its cost, so when
         # that is no better than reading the part whole, no cut is worth reading.
-        if depth == 0 or not self.plan.is_wide(part) or cost <= best[1]:
+        if cost <= best[1]:
             return best
         cuts = self.plan.cuts(part)
         self._read([side for cut in cuts for side in cut])
