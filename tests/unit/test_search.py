@@ -15,7 +15,9 @@ from PIL import Image, ImageDraw
 from digits.classes import DIGITS, NOT_A_DIGIT, SEVERAL_DIGITS
 from digits.errors import NotADigit
 from digits.vision import normalise, segment
+from digits.vision.components import label_components
 from digits.vision.geometry import NARROW
+from digits.vision.layout import layout
 from tests.unit.stand_in import (
     PEN,
     aspect,
@@ -81,9 +83,12 @@ def test_a_letter_between_digits_is_left_out():
     assert read(page((one, 60), (letter_k, 200), (seven, 360)), classify) == "17"
 
 
-def taking_for_a_letter(classify: segment.Classify, shape: Image.Image) -> segment.Classify:
+def taking_for_a_letter(
+    classify: segment.Classify, shape: Image.Image, none: float = 0.6, several: float = 0.35
+) -> segment.Classify:
     """Return the stand-in as the model reads a 1 run into its neighbour: it takes ``shape``
-    (as the function preprocesses it) for no digit, more likely than for several digits."""
+    (as the function preprocesses it) for no digit at ``none``, for several digits at
+    ``several``."""
     letter = normalise.to_mnist(shape).astype(np.float32)
 
     def as_a_letter(images: np.ndarray) -> np.ndarray:
@@ -91,7 +96,7 @@ def taking_for_a_letter(classify: segment.Classify, shape: Image.Image) -> segme
         for row, image in zip(out, images.astype(np.float32), strict=True):
             if distance(image, letter) < 0.3:
                 row[:] = 0.005
-                row[NOT_A_DIGIT], row[SEVERAL_DIGITS] = 0.6, 0.35
+                row[NOT_A_DIGIT], row[SEVERAL_DIGITS] = none, several
         return out / out.sum(axis=1, keepdims=True)
 
     return as_a_letter
@@ -107,6 +112,46 @@ def test_a_pair_taken_for_a_letter_is_cut_among_digits_and_refused_alone():
         read(page(*pair), classify)
     # A K beside a digit is still left out: of its sides, only the stem reads as a digit.
     assert read(page((letter_k, 200), (zero, 380)), classify) == "0"
+
+
+def small_zero(draw: ImageDraw.ImageDraw, left: int) -> None:
+    """A percent sign's upper loop: half as tall as its stroke."""
+    draw.ellipse((left, 60, left + 70, 150), outline=0, width=PEN)
+
+
+def slash(draw: ImageDraw.ImageDraw, left: int) -> None:
+    """A percent sign's stroke: a slanted line, as a 1 may be written."""
+    draw.line([(left + 60, 240), (left + 140, 60)], fill=0, width=PEN)
+
+
+def percent(draw: ImageDraw.ImageDraw, left: int) -> None:
+    """A % whose loops and stroke stand apart: three groups, each alone a digit (0, 1, 0)."""
+    small_zero(draw, left)
+    slash(draw, left)
+    draw.ellipse((left + 130, 150, left + 200, 240), outline=0, width=PEN)
+
+
+def test_pieces_that_are_digits_apart_but_no_digit_together_are_refused_alone():
+    classify = recognizer({0: small_zero, 1: slash})
+    image = page((percent, 160))
+    # Each piece alone is a digit it knows: the stand-in reads the loops as 0s, the stroke as a 1.
+    pieces = [page((small_zero, 160)), page((slash, 160))]
+    assert [read(piece, classify) for piece in pieces] == ["0", "1"]
+    ink = np.asarray(image, dtype=np.float32) < 128
+    assert len(layout(ink.astype(np.float32), label_components(ink)).groups) == 3
+    # Together they are no digit: the three, merged, are left out as one.
+    with pytest.raises(NotADigit):
+        read(image, classify)
+
+
+def test_neighbours_are_not_left_out_together_beside_a_digit():
+    pair = ((one, 180), (zero, 215))
+    # A 1 and a 0 written close, which the layout offers to merge as one broken digit: the
+    # stand-in takes the two together for no digit, as sure as it is of each digit alone.
+    sure = 0.95
+    classify = taking_for_a_letter(recognizer({1: one, 0: zero, 7: seven}), page(*pair), sure, 0)
+    # Left out together, they would score above the two digits; beside a 7 they are read.
+    assert read(page((seven, 20), *pair), classify) == "710"
 
 
 def five_apart(draw: ImageDraw.ImageDraw, left: int) -> None:

@@ -13,7 +13,10 @@ is several digits, and then each side is read again the same way.
 
 A half of an 8 is no digit, so cutting a wide 8 scores badly. Two zeros that touch are several
 digits, neither one digit nor nothing, so only cutting them scores well. A letter is no digit: its
-whole, left out, scores better than any reading of its pieces. Among digits, though, a group is
+whole, left out, scores better than any reading of its pieces. Neighbours that may be one broken
+digit may also be one thing that is no digit, left out together: a % whose loops and stroke stand
+apart reads 0, 1 and 0 piece by piece, but no digit whole. That reading is open only where no other
+group of the line reads as a digit. Among digits, pieces are likelier digits, and so a group is
 cut at the cost of its not being one digit, several digits or none: a 1 that runs into its
 neighbour makes a K, an N or a Λ, which the model knows as letters, and in a number it is far
 likelier two digits than a letter (``_Search.cut_cost``). A single digit, the usual case, is
@@ -216,11 +219,17 @@ class _Search:
         self.all_ink_pixels, self.all_ink = pixels, reading
 
     def best(self) -> tuple[list[_Piece], float, bool]:
-        """Return the best reading's digits, its score, and whether it left out a tall group."""
+        """Return the best reading's digits, its score, and whether it left out a tall group.
+
+        Each group is left out, read (``_digits``), or merged with its neighbours as one broken
+        digit; where no group beyond such a run reads as a digit, the run may be left out whole,
+        at the cost of its being no digit.
+        """
         plan = self.plan
         merges = {run: plan.merged(*run) for run in plan.merges()}
         self._read([*plan.groups, *merges.values()])
-        self.among_digits = self._among_digits()
+        read_as_digits = self._read_as_digits()
+        self.among_digits = {id(group) for group in plan.groups if read_as_digits - {id(group)}}
         count = len(plan.groups)
         best = [0.0] + [-np.inf] * count
         came: list[tuple[int, list[_Piece]]] = [(0, [])] * (count + 1)
@@ -231,26 +240,29 @@ class _Search:
             options.append((last - 1, digits, score))
             for (first, end), part in merges.items():
                 if end == last:
-                    options.append((first, [self.read[id(part)]], self.read[id(part)].as_digit))
+                    merged = self.read[id(part)]
+                    options.append((first, [merged], merged.as_digit))
+                    run = {id(group) for group in plan.groups[first:end]}
+                    if not read_as_digits - run:
+                        options.append((first, [], merged.as_no_digit))
             for first, digits, score in options:
                 if best[first] + score > best[last]:
                     best[last], came[last] = best[first] + score, (first, digits)
         reading, last, left_out = [], count, False
         while last > 0:
             first, digits = came[last]
-            left_out = left_out or (not digits and plan.is_digit(plan.groups[last - 1]))
+            left_out = left_out or (not digits and any(map(plan.is_digit, plan.groups[first:last])))
             reading, last = digits + reading, first
         return reading, best[count], left_out
 
-    def _among_digits(self) -> set[int]:
-        """Return the ids of the groups beside which another group is read as a digit."""
-        digits = {
+    def _read_as_digits(self) -> set[int]:
+        """Return the ids of the groups whose likeliest class is a digit."""
+        return {
             id(group)
             for group in self.plan.groups
             if self.read[id(group)].probabilities is not None
             and _accepted(self.read[id(group)].probabilities)
         }
-        return {id(group) for group in self.plan.groups if digits - {id(group)}}
 
     def cut_cost(self, whole: _Piece, among_digits: bool) -> float:
         """Return the score of cutting ``whole``: the log probability that it is several digits,
