@@ -83,28 +83,28 @@ def test_a_letter_between_digits_is_left_out():
     assert read(page((one, 60), (letter_k, 200), (seven, 360)), classify) == "17"
 
 
-def taking_for_a_letter(
+def taking_for_no_digit(
     classify: segment.Classify, shape: Image.Image, none: float = 0.6, several: float = 0.35
 ) -> segment.Classify:
-    """Return the stand-in as the model reads a 1 run into its neighbour: it takes ``shape``
-    (as the function preprocesses it) for no digit at ``none``, for several digits at
-    ``several``."""
-    letter = normalise.to_mnist(shape).astype(np.float32)
+    """Return the stand-in, but taking ``shape`` (as the function preprocesses it) for no digit
+    at ``none`` and for several digits at ``several``: by default, as the model takes a 1 run
+    into its neighbour for a letter, more likely than for several digits."""
+    taken = normalise.to_mnist(shape).astype(np.float32)
 
-    def as_a_letter(images: np.ndarray) -> np.ndarray:
+    def as_no_digit(images: np.ndarray) -> np.ndarray:
         out = classify(images)
         for row, image in zip(out, images.astype(np.float32), strict=True):
-            if distance(image, letter) < 0.3:
+            if distance(image, taken) < 0.3:
                 row[:] = 0.005
                 row[NOT_A_DIGIT], row[SEVERAL_DIGITS] = none, several
         return out / out.sum(axis=1, keepdims=True)
 
-    return as_a_letter
+    return as_no_digit
 
 
 def test_a_pair_taken_for_a_letter_is_cut_among_digits_and_refused_alone():
     pair = ((one, 200), (seven, 215))
-    classify = taking_for_a_letter(recognizer({1: one, 7: seven, 0: zero}), page(*pair))
+    classify = taking_for_no_digit(recognizer({1: one, 7: seven, 0: zero}), page(*pair))
     line = (zero, 20), *pair, (zero, 380)
     assert read(page(*line), classify) == "0170"
     # Alone, the pair is refused: no digit is beside it to say that the line is a number.
@@ -137,7 +137,7 @@ def test_pieces_that_are_digits_apart_but_no_digit_together_are_refused_alone():
     # Each piece alone is a digit it knows: the stand-in reads the loops as 0s, the stroke as a 1.
     pieces = [page((small_zero, 160)), page((slash, 160))]
     assert [read(piece, classify) for piece in pieces] == ["0", "1"]
-    ink = np.asarray(image, dtype=np.float32) < 128
+    ink = np.asarray(image) < 128
     assert len(layout(ink.astype(np.float32), label_components(ink)).groups) == 3
     # Together they are no digit: the three, merged, are left out as one.
     with pytest.raises(NotADigit):
@@ -149,7 +149,7 @@ def test_neighbours_are_not_left_out_together_beside_a_digit():
     # A 1 and a 0 written close, which the layout offers to merge as one broken digit: the
     # stand-in takes the two together for no digit, as sure as it is of each digit alone.
     sure = 0.95
-    classify = taking_for_a_letter(recognizer({1: one, 0: zero, 7: seven}), page(*pair), sure, 0)
+    classify = taking_for_no_digit(recognizer({1: one, 0: zero, 7: seven}), page(*pair), sure, 0)
     # Left out together, they would score above the two digits; beside a 7 they are read.
     assert read(page((seven, 20), *pair), classify) == "710"
 
