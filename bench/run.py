@@ -1,6 +1,6 @@
 """Measure accuracy, speed and memory of the function side by side with a reference, in one run.
 
-    make bench      # python -m bench.run [--n 200] [--digits 1000] [--numbers 300] [--photos 200]
+    make bench      # python -m bench.run [--n 200] [--digits 1000] [--numbers 1000] [--photos 200]
                     #     [--cold-runs 9] [--requests 300] [--seconds 10]
     python -m bench.run --only refusals,photos --n 10 --photos 4 --results /tmp/results.json
     python -m bench.run --render-only [--results PATH]
