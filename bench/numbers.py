@@ -6,8 +6,9 @@ one pair that touches, sent as a canvas PNG, a page or a photo-like JPEG, all fr
 --split tune|report`` prints a Markdown table: exact-number accuracy per gap kind, format and
 writer, digit-level accuracy (1 - edit distance / length), the single-digit kinds of
 bench/single_digits.py read by the old path and the new one, and warm times: of preprocessing and
-the model alone, and of the whole answer (bench/number_requests.py). The report split's figures
-are written to bench/numbers.json.
+the model alone, and of the whole answer (bench/number_requests.py). ``--output`` also writes them
+as JSON. The published figures are make bench's (bench/results.json), at EACH numbers a gap kind
+and format; a run of this module alone is a quicker look, at fewer.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from digits.vision import normalise
 # still known only to about a point either way (a 95% binomial interval), wider than the distance
 # a target is judged by.
 EACH = 1000
-OUTPUT = Path(__file__).resolve().parent / "numbers.json"
 
 
 def _exact_by(exact: list[bool], keys: list[str], names) -> dict[str, float | None]:
@@ -243,20 +243,17 @@ def table(results: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Measure one split; print the Markdown table; write the report split's to numbers.json."""
+    """Measure one split; print the Markdown table; write the results as JSON if asked."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--split", choices=heldout.SPLITS, default=heldout.TUNE.name)
     parser.add_argument("--n", type=int, default=60, help="numbers per gap kind and format")
     parser.add_argument("--single", type=int, default=200, help="inputs per single-digit kind")
     parser.add_argument("--no-times", action="store_true", help="measure accuracy only")
-    parser.add_argument(
-        "--output", type=Path, help="write the results here (default for report: numbers.json)"
-    )
+    parser.add_argument("--output", type=Path, help="also write the results here, as JSON")
     args = parser.parse_args(argv)
     results = measure(args.n, args.split, args.single, timed=not args.no_times)
-    output = args.output or (OUTPUT if args.split == heldout.REPORT.name else None)
-    if output:
-        output.write_text(json.dumps(results, indent=2) + "\n")
+    if args.output:
+        args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
 
 
