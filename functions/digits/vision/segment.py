@@ -28,6 +28,7 @@ nothing is read as a digit, the image is refused as not a digit.
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -230,6 +231,12 @@ class _Search:
         self._read([*plan.groups, *merges.values()])
         read_as_digits = self._read_as_digits()
         self.among_digits = {id(group) for group in plan.groups if read_as_digits - {id(group)}}
+        # The merges that end at each group: where the run starts, its reading, and whether a
+        # group beyond it reads as a digit (then the run may not be left out whole).
+        ending: dict[int, list[tuple[int, _Piece, bool]]] = collections.defaultdict(list)
+        for (first, end), part in merges.items():
+            run = {id(group) for group in plan.groups[first:end]}
+            ending[end].append((first, self.read[id(part)], bool(read_as_digits - run)))
         count = len(plan.groups)
         best = [0.0] + [-np.inf] * count
         came: list[tuple[int, list[_Piece]]] = [(0, [])] * (count + 1)
@@ -238,13 +245,10 @@ class _Search:
             options = [(last - 1, [], self._left_out(group))]
             digits, score = self._digits(group, MAX_CUT_DEPTH, id(group) in self.among_digits)
             options.append((last - 1, digits, score))
-            for (first, end), part in merges.items():
-                if end == last:
-                    merged = self.read[id(part)]
-                    options.append((first, [merged], merged.as_digit))
-                    run = {id(group) for group in plan.groups[first:end]}
-                    if not read_as_digits - run:
-                        options.append((first, [], merged.as_no_digit))
+            for first, merged, digits_beyond in ending[last]:
+                options.append((first, [merged], merged.as_digit))
+                if not digits_beyond:
+                    options.append((first, [], merged.as_no_digit))
             for first, digits, score in options:
                 if best[first] + score > best[last]:
                     best[last], came[last] = best[first] + score, (first, digits)
